@@ -1,0 +1,320 @@
+//! The command line (clap): `render`, `validate`, `stacks`, `explain`, `completions`.
+//!
+//! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
+//! 2 usage or internal error.
+
+use crate::diag::{known_hint, Diagnostics, Severity};
+use crate::{emit, Options};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "bdp", version, about = "Compile big-data clusters (ZooKeeper, HDFS, Kerberos, …) into Kubernetes manifests for GitOps")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Stage {
+    /// The resolved clusters: services, roles, pods, config values, dependencies.
+    Resolve,
+    /// The plan: resolved clusters plus waves and start-order edges.
+    Plan,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Extra directory of StackDefinitions (replaces embedded stacks of the same name).
+    #[arg(long, value_name = "DIR")]
+    pub stacks: Option<PathBuf>,
+    /// Treat warnings (e.g. unknown config keys) as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Render Clusters into Kubernetes objects (a YAML stream, or files with -o).
+    Render {
+        /// Cluster files or directories (walked for *.yaml / *.yml); `-` reads standard input.
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+        /// Write one file per object and a kustomization.yaml into DIR instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Print an intermediate stage instead of the objects.
+        #[arg(long, value_enum)]
+        stage: Option<Stage>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Check Clusters and stacks without rendering; prints every problem.
+    Validate {
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// List the stacks with their services, roles and versions.
+    Stacks {
+        #[arg(long, value_name = "DIR")]
+        stacks: Option<PathBuf>,
+    },
+    /// Documentation from the stack data: STACK[/SERVICE[/FILE[/KEY]]].
+    Explain {
+        #[arg(value_name = "STACK[/SERVICE[/FILE[/KEY]]]")]
+        path: String,
+        #[arg(long, value_name = "DIR")]
+        stacks: Option<PathBuf>,
+    },
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+fn print_diags(d: &Diagnostics) {
+    let mut err = std::io::stderr().lock();
+    for x in d.sorted() {
+        let _ = writeln!(err, "{x}");
+    }
+    let n = d.errors();
+    let w = d.items.iter().filter(|x| x.severity == Severity::Warning).count();
+    if n > 0 {
+        let _ = writeln!(err, "bdp: {n} error(s), {w} warning(s)");
+    }
+}
+
+fn out(s: &str) -> i32 {
+    let mut o = std::io::stdout().lock();
+    match o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
+        Ok(()) => 0,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("bdp: cannot write output: {e}");
+            2
+        }
+    }
+}
+
+/// Runs the CLI; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    run(cli)
+}
+
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Render { inputs, output, stage, common } => {
+            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
+            let compiled = match crate::compile(&inputs, &opts) {
+                Ok(c) => c,
+                Err(d) => {
+                    print_diags(&d);
+                    return 1;
+                }
+            };
+            print_diags(&compiled.diags);
+            if let Some(st) = stage {
+                let v = match st {
+                    Stage::Resolve => serde_json::to_value(&compiled.plan.clusters),
+                    Stage::Plan => serde_json::to_value(&compiled.plan),
+                };
+                return match v {
+                    Ok(v) => out(&crate::yamlout::to_yaml(&v)),
+                    Err(e) => {
+                        eprintln!("bdp: internal error: {e}");
+                        2
+                    }
+                };
+            }
+            match output {
+                None => out(&emit::stream(&compiled.objects)),
+                Some(dir) => match emit::write_dir(&dir, &emit::layout(&compiled.objects)) {
+                    Ok(()) => {
+                        eprintln!("bdp: wrote {} objects to {}", compiled.objects.len(), dir.display());
+                        0
+                    }
+                    Err(e @ emit::WriteError::NotOwned(_)) => {
+                        eprintln!("error: {e}");
+                        2
+                    }
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        2
+                    }
+                },
+            }
+        }
+        Command::Validate { inputs, common } => {
+            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
+            match crate::compile(&inputs, &opts) {
+                Ok(c) => {
+                    print_diags(&c.diags);
+                    let n: usize = c.plan.clusters.len();
+                    eprintln!("bdp: {n} cluster(s) valid, {} object(s) would be rendered", c.objects.len());
+                    0
+                }
+                Err(d) => {
+                    print_diags(&d);
+                    1
+                }
+            }
+        }
+        Command::Stacks { stacks } => {
+            let mut d = Diagnostics::default();
+            let reg = crate::stacks::Registry::build(stacks.as_deref(), &mut d);
+            if d.has_errors() {
+                print_diags(&d);
+                return 1;
+            }
+            out(&describe_stacks(&reg))
+        }
+        Command::Explain { path, stacks } => {
+            let mut d = Diagnostics::default();
+            let reg = crate::stacks::Registry::build(stacks.as_deref(), &mut d);
+            if d.has_errors() {
+                print_diags(&d);
+                return 1;
+            }
+            match explain(&reg, &path) {
+                Ok(s) => out(&s),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "bdp", &mut buf);
+            out(&String::from_utf8_lossy(&buf))
+        }
+    }
+}
+
+/// `bdp stacks`: stacks, services (version, image), roles (replicas and bounds).
+pub fn describe_stacks(reg: &crate::stacks::Registry) -> String {
+    let mut s = String::new();
+    for name in reg.names() {
+        let Ok(st) = reg.resolved(name) else { continue };
+        s.push_str(&format!("{name}  ({})\n", st.origin));
+        if !st.spec.description.is_empty() {
+            s.push_str(&format!("  {}\n", st.spec.description.trim()));
+        }
+        for (svc, def) in &st.spec.services {
+            s.push_str(&format!("  {svc} {}  image {}:{}\n", def.version, def.image.repository, def.image.tag));
+            for (r, rd) in &def.roles {
+                let c = &rd.replicas;
+                let mut bounds = format!("replicas {} ({}..{}", c.default, c.min, c.max);
+                if c.odd {
+                    bounds.push_str(", odd");
+                }
+                bounds.push(')');
+                if let Some(e) = &rd.enabled {
+                    bounds.push_str(&format!(", only when {e}"));
+                }
+                s.push_str(&format!("    {r}: {bounds}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// `bdp explain STACK[/SERVICE[/FILE[/KEY]]]`.
+pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, String> {
+    let parts: Vec<&str> = path.splitn(4, '/').collect();
+    let st = reg.resolved(parts[0])?;
+    let mut s = String::new();
+    let Some(svc) = parts.get(1) else {
+        s.push_str(&format!("stack {}\n\n{}\n\nservices:\n", st.name, st.spec.description.trim()));
+        for (n, d) in &st.spec.services {
+            s.push_str(&format!("  {n}: {}\n", first_line(&d.description)));
+        }
+        return Ok(s);
+    };
+    let def = st
+        .spec
+        .services
+        .get(*svc)
+        .ok_or_else(|| format!("unknown service `{svc}` in stack `{}`; {}", st.name, known_hint(svc, "services", st.spec.services.keys().map(String::as_str))))?;
+    let Some(file) = parts.get(2) else {
+        s.push_str(&format!("{svc} {} (image {}:{})\n\n{}\n", def.version, def.image.repository, def.image.tag, def.description.trim()));
+        if !def.settings.is_empty() {
+            s.push_str("\nsettings:\n");
+            for (k, v) in &def.settings {
+                s.push_str(&format!("  {k} (default {}): {}\n", v.default, v.description.trim()));
+            }
+        }
+        if !def.dependencies.is_empty() {
+            s.push_str("\ndependencies:\n");
+            for (k, v) in &def.dependencies {
+                let req = if v.required { "required" } else { "optional" };
+                s.push_str(&format!("  {k} -> {} ({req}): {}\n", v.service, v.description.trim()));
+            }
+        }
+        s.push_str("\nroles:\n");
+        for (r, rd) in &def.roles {
+            s.push_str(&format!("  {r}: {}\n", first_line(&rd.description)));
+            for p in &rd.ports {
+                s.push_str(&format!("    port {} {}: {}\n", p.name, p.port, p.description));
+            }
+        }
+        s.push_str("\nfiles:\n");
+        for (f, fd) in &def.files {
+            s.push_str(&format!("  {f} ({:?}, in {}): {}\n", fd.format, fd.dir, first_line(&fd.description)));
+        }
+        for (op, text) in &def.operations {
+            s.push_str(&format!("\noperation {op}:\n{}\n", indent(text.trim(), "  ")));
+        }
+        return Ok(s);
+    };
+    let fd = def
+        .files
+        .get(*file)
+        .ok_or_else(|| format!("unknown file `{file}` of `{svc}`; {}", known_hint(file, "files", def.files.keys().map(String::as_str))))?;
+    let Some(key) = parts.get(3) else {
+        let restart = if fd.restart { "a change restarts the pods" } else { "a change does not restart the pods" };
+        s.push_str(&format!("{file} ({:?}, mounted in {}; {restart})\n\n{}\n\nkeys:\n", fd.format, fd.dir, fd.description.trim()));
+        for (k, kd) in &fd.keys {
+            let owned = if kd.owned { " [set by bdp]" } else { "" };
+            s.push_str(&format!("  {k} = {}{owned}\n      {}\n", kd.value, first_line(&kd.doc)));
+        }
+        for g in &fd.generate {
+            s.push_str(&format!("  {} = {}  [one per item of {}; set by bdp]\n      {}\n", g.key, g.value, g.foreach, first_line(&g.doc)));
+        }
+        return Ok(s);
+    };
+    let kd = fd
+        .keys
+        .get(*key)
+        .ok_or_else(|| format!("unknown key `{key}` in `{file}`; {}", known_hint(key, "keys", fd.keys.keys().map(String::as_str))))?;
+    let restart = kd.restart.unwrap_or(fd.restart);
+    s.push_str(&format!(
+        "{key} ({file} of {svc})\n\ndefault: {}\nrestart on change: {restart}\nset by bdp (not overridable): {}\n{}\n\n{}\n",
+        kd.value,
+        kd.owned,
+        kd.when.as_ref().map(|w| format!("only when: {w}")).unwrap_or_default(),
+        kd.doc.trim()
+    ));
+    Ok(s)
+}
+
+fn first_line(s: &str) -> &str {
+    s.trim().lines().next().unwrap_or("")
+}
+
+fn indent(s: &str, pad: &str) -> String {
+    s.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+}

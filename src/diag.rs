@@ -1,0 +1,192 @@
+//! Diagnostics: every problem bdp finds in its input, with where it is and how to fix it.
+//!
+//! Stages never stop at the first problem: they push [`Diagnostic`]s into a [`Diagnostics`]
+//! collection and the CLI prints them all at once. A diagnostic names the file, line and column,
+//! the field path (`spec.services.zookeeper.roles.server.replicas`), what was expected, and a hint.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where in the input a value came from (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Span {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Span {
+    pub fn new(file: impl Into<PathBuf>, line: usize, col: usize) -> Self {
+        Span { file: file.into(), line, col }
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub span: Option<Span>,
+    /// Dotted field path inside the document, e.g. `spec.services.hdfs.roles.namenode`.
+    pub path: String,
+    pub message: String,
+    pub expected: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Option<Span>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            span,
+            path: path.into(),
+            message: message.into(),
+            expected: None,
+            hint: None,
+        }
+    }
+    pub fn warning(span: Option<Span>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Self::error(span, path, message) }
+    }
+    pub fn expected(mut self, e: impl Into<String>) -> Self {
+        self.expected = Some(e.into());
+        self
+    }
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hint = Some(h.into());
+        self
+    }
+    pub fn hint_opt(mut self, h: Option<String>) -> Self {
+        if h.is_some() {
+            self.hint = h;
+        }
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.span {
+            Some(s) => write!(f, "{sev}: {s}")?,
+            None => write!(f, "{sev}")?,
+        }
+        if !self.path.is_empty() {
+            write!(f, ": {}", self.path)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(e) = &self.expected {
+            write!(f, "\n  expected: {e}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An ordered collection of diagnostics; errors make a stage fail, warnings do not.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        if !self.items.contains(&d) {
+            self.items.push(d);
+        }
+    }
+    pub fn extend(&mut self, other: Diagnostics) {
+        for d in other.items {
+            self.push(d);
+        }
+    }
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|d| d.severity == Severity::Error)
+    }
+    pub fn errors(&self) -> usize {
+        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+    }
+    /// Turns warnings into errors (`--strict`).
+    pub fn make_strict(&mut self) {
+        for d in &mut self.items {
+            d.severity = Severity::Error;
+        }
+    }
+    /// Sorted by file, line, column, so output does not depend on stage order.
+    pub fn sorted(&self) -> Vec<&Diagnostic> {
+        let mut v: Vec<&Diagnostic> = self.items.iter().collect();
+        v.sort_by(|a, b| {
+            let ka = a.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+            let kb = b.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+            ka.cmp(&kb).then(a.path.cmp(&b.path)).then(a.message.cmp(&b.message))
+        });
+        v
+    }
+}
+
+/// "did you mean …" for a misspelt name, using Jaro-Winkler similarity (strsim).
+pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(wrong: &str, candidates: I) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let s = strsim::jaro_winkler(&wrong.to_lowercase(), &c.to_lowercase());
+        if s > 0.8 && best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A hint listing what exists, with a did-you-mean when one name is close.
+pub fn known_hint<'a, I: IntoIterator<Item = &'a str> + Clone>(wrong: &str, what: &str, known: I) -> String {
+    let list: Vec<&str> = known.clone().into_iter().collect();
+    let known_s = if list.is_empty() { "none".to_string() } else { list.join(", ") };
+    match did_you_mean(wrong, known) {
+        Some(m) => format!("{m} (known {what}: {known_s})"),
+        None => format!("known {what}: {known_s}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(did_you_mean("zookeper", ["hdfs", "zookeeper"]).as_deref(), Some("did you mean `zookeeper`?"));
+        assert_eq!(did_you_mean("kafka", ["hdfs", "zookeeper"]), None);
+    }
+
+    #[test]
+    fn display_carries_location_path_and_hint() {
+        let d = Diagnostic::error(Some(Span::new("a.yaml", 3, 7)), "spec.x", "bad")
+            .expected("an odd number")
+            .hint("use 3");
+        let s = d.to_string();
+        assert_eq!(s, "error: a.yaml:3:7: spec.x: bad\n  expected: an odd number\n  hint: use 3");
+    }
+
+    #[test]
+    fn strict_turns_warnings_into_errors() {
+        let mut ds = Diagnostics::default();
+        ds.push(Diagnostic::warning(None, "p", "w"));
+        assert!(!ds.has_errors());
+        ds.make_strict();
+        assert!(ds.has_errors());
+    }
+}

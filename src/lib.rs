@@ -1,0 +1,97 @@
+//! bdp: a compiler from a small `Cluster` description and a data-defined `StackDefinition`
+//! to Kubernetes objects and native config files, ordered for GitOps delivery.
+//!
+//! The pipeline is a chain of pure stages, one module each, data flowing one way:
+//!
+//! ```text
+//! load → validate → resolve → plan → render → emit
+//! ```
+//!
+//! [`compile`] runs the stages up to render; the CLI ([`cli`]) emits the result. Every stage
+//! reports problems as [`diag::Diagnostic`]s and keeps going, so a run reports all of them.
+
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod load;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod resolve;
+pub mod source;
+pub mod stacks;
+pub mod template;
+pub mod validate;
+pub mod yamlout;
+
+use diag::{Diagnostic, Diagnostics};
+use std::path::{Path, PathBuf};
+
+/// Options of a compilation.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Extra stack directory (`--stacks DIR`).
+    pub stacks_dir: Option<PathBuf>,
+    /// Warnings are errors (`--strict`).
+    pub strict: bool,
+}
+
+/// The result of a successful compilation.
+#[derive(Debug)]
+pub struct Compiled {
+    pub plan: plan::Plan,
+    /// Rendered objects in canonical order.
+    pub objects: Vec<render::Object>,
+    /// Warnings (errors make [`compile`] fail).
+    pub diags: Diagnostics,
+}
+
+/// The stack registry for a set of inputs: embedded stacks, `--stacks DIR`, then stacks
+/// among the inputs.
+pub fn registry_for(inputs: &validate::Inputs, opts: &Options, diags: &mut Diagnostics) -> stacks::Registry {
+    let mut reg = stacks::Registry::build(opts.stacks_dir.as_deref(), diags);
+    reg.add_source(inputs.stacks.clone(), "inputs", diags);
+    reg
+}
+
+/// load → validate → resolve → plan → render. Errors (and warnings) come back all at once.
+pub fn compile(inputs: &[PathBuf], opts: &Options) -> Result<Compiled, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let docs = load::load(inputs, &mut diags);
+    let typed = validate::validate(docs, &mut diags);
+    let reg = registry_for(&typed, opts, &mut diags);
+    if typed.clusters.is_empty() && !diags.has_errors() {
+        let at = inputs.first().map(|p| diag::Span::new(p, 0, 0));
+        diags.push(
+            Diagnostic::error(at, "", "no Cluster among the inputs")
+                .hint("bdp renders documents of `kind: Cluster`; see examples/"),
+        );
+    }
+    compile_typed(&typed, &reg, opts, diags)
+}
+
+/// The stages after validation, for callers that already hold typed inputs (diff, tests).
+pub fn compile_typed(
+    typed: &validate::Inputs,
+    reg: &stacks::Registry,
+    opts: &Options,
+    mut diags: Diagnostics,
+) -> Result<Compiled, Diagnostics> {
+    let resolved = resolve::resolve(&typed.clusters, reg, &mut diags);
+    let plan = plan::plan(resolved, &mut diags);
+    if opts.strict {
+        diags.make_strict();
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut objects = render::render(&plan);
+    emit::sort(&mut objects);
+    Ok(Compiled { plan, objects, diags })
+}
+
+/// Convenience for tests and benchmarks: compile and return the YAML stream.
+pub fn render_stream(inputs: &[&Path]) -> Result<String, Diagnostics> {
+    let paths: Vec<PathBuf> = inputs.iter().map(|p| p.to_path_buf()).collect();
+    compile(&paths, &Options::default()).map(|c| emit::stream(&c.objects))
+}

@@ -1,0 +1,472 @@
+//! The input kinds, as typed data: `Cluster` (what a user writes) and `StackDefinition`
+//! (what a stack author writes under `stacks/<name>/`). Both are checked against the JSON
+//! Schemas in `schemas/` before they are deserialised into these types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub const API_VERSION: &str = "manager.kubebdp.github.io/v1";
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    pub name: String,
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Meta,
+    pub spec: ClusterSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterSpec {
+    pub stack: String,
+    #[serde(default = "default_domain")]
+    pub cluster_domain: String,
+    /// Service name → its spec; `null` means "stack defaults".
+    #[serde(default)]
+    pub services: BTreeMap<String, Option<ServiceSpec>>,
+}
+
+fn default_domain() -> String {
+    "cluster.local".into()
+}
+
+/// Per-file key overrides: file name → key → value.
+pub type ConfigOverrides = BTreeMap<String, BTreeMap<String, Value>>;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(default)]
+    pub roles: BTreeMap<String, Option<RoleSpec>>,
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, DependencySpec>,
+    #[serde(default)]
+    pub config_overrides: ConfigOverrides,
+    #[serde(default)]
+    pub env_overrides: BTreeMap<String, String>,
+    #[serde(default)]
+    pub pod_overrides: Option<Value>,
+    #[serde(default)]
+    pub image: Option<ImageSpec>,
+    /// Every other key is a service setting defined by the stack (e.g. `realm`).
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleSpec {
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    #[serde(default)]
+    pub resources: Option<Value>,
+    #[serde(default)]
+    pub storage: BTreeMap<String, StorageSpec>,
+    #[serde(default)]
+    pub config_overrides: ConfigOverrides,
+    #[serde(default)]
+    pub env_overrides: BTreeMap<String, String>,
+    #[serde(default)]
+    pub pod_overrides: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageSpec {
+    #[serde(default)]
+    pub size: Option<String>,
+    #[serde(default)]
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSpec {
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+/// Where a service finds a dependency: this cluster (default), another Cluster among the
+/// inputs, or a ConfigMap in the same namespace read at runtime.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencySpec {
+    #[serde(default)]
+    pub cluster: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub config_map: Option<ConfigMapRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigMapRef {
+    pub name: String,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// StackDefinition
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StackDefinition {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: Meta,
+    pub spec: StackSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StackSpec {
+    #[serde(default)]
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceDef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDef {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub image: ImageDef,
+    /// uid/gid the pods run as (non-root).
+    #[serde(default)]
+    pub run_as: RunAs,
+    #[serde(default)]
+    pub settings: BTreeMap<String, SettingDef>,
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, DependencyDef>,
+    /// Keys of the `<cluster>-<service>-discovery` ConfigMap, as templates.
+    #[serde(default)]
+    pub discovery: BTreeMap<String, String>,
+    #[serde(default)]
+    pub files: BTreeMap<String, FileDef>,
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleDef>,
+    /// Cross-role rules evaluated on the resolved service (expressions).
+    #[serde(default)]
+    pub checks: Vec<CheckDef>,
+    /// A documented sequence of operations (bootstrap, scale), rendered by `bdp explain`.
+    #[serde(default)]
+    pub operations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageDef {
+    #[serde(default)]
+    pub repository: String,
+    #[serde(default)]
+    pub tag: String,
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RunAs {
+    pub user: i64,
+    pub group: i64,
+}
+
+impl Default for RunAs {
+    fn default() -> Self {
+        RunAs { user: 10000, group: 10000 }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingDef {
+    #[serde(default)]
+    pub default: Value,
+    #[serde(default)]
+    pub description: String,
+    /// JSON type name the value must have: string, integer, boolean.
+    #[serde(default, rename = "type")]
+    pub ty: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyDef {
+    /// The service (in the same stack) that provides this dependency.
+    pub service: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: String,
+    /// How a config file refers to a value read at runtime from environment variable `{{ var }}`,
+    /// e.g. `${env.{{ var }}}` for Hadoop. Without it, ConfigMap dependencies are refused.
+    #[serde(default)]
+    pub env_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckDef {
+    /// Expression that must be true.
+    pub assert: String,
+    /// Only checked when this expression is true.
+    #[serde(default)]
+    pub when: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Field path (below the service) the error points at, e.g. `roles.datanode.replicas`.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDef {
+    pub format: FileFormat,
+    /// Directory the file is mounted in.
+    pub dir: String,
+    #[serde(default)]
+    pub description: String,
+    /// Does a change of this file need a restart? Keys may say otherwise.
+    #[serde(default = "yes")]
+    pub restart: bool,
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyDef>,
+    #[serde(default)]
+    pub generate: Vec<GenerateDef>,
+    /// Body for `text` files (a template).
+    #[serde(default)]
+    pub template: Option<String>,
+    /// Rendered only when this expression is true.
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileFormat {
+    /// `key=value` lines (zoo.cfg, log4j.properties, java properties).
+    #[default]
+    Properties,
+    /// Hadoop `<configuration><property>` XML.
+    HadoopXml,
+    /// MIT krb5 profile (krb5.conf, kdc.conf): keys `section/relation` or `section/sub/relation`.
+    Krb5,
+    /// Shell environment assignments (`export KEY="value"`).
+    Env,
+    /// A template rendered as is.
+    Text,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyDef {
+    /// Template for the value.
+    pub value: String,
+    #[serde(default)]
+    pub doc: String,
+    /// Overrides the file's `restart` for this key.
+    #[serde(default)]
+    pub restart: Option<bool>,
+    /// Set by the compiler (wiring); a user override is refused.
+    #[serde(default)]
+    pub owned: bool,
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateDef {
+    /// Expression yielding a list.
+    pub foreach: String,
+    #[serde(rename = "as")]
+    pub var: String,
+    pub key: String,
+    pub value: String,
+    #[serde(default)]
+    pub doc: String,
+    #[serde(default = "yes")]
+    pub owned: bool,
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Cardinality {
+    pub default: u32,
+    #[serde(default)]
+    pub min: u32,
+    #[serde(default = "max_replicas")]
+    pub max: u32,
+    #[serde(default)]
+    pub odd: bool,
+}
+
+fn max_replicas() -> u32 {
+    1000
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDef {
+    #[serde(default)]
+    pub description: String,
+    pub replicas: Cardinality,
+    /// The role exists only when this expression is true (e.g. journalnodes only with HA).
+    #[serde(default)]
+    pub enabled: Option<String>,
+    /// Roles of the same service that must be up before this one.
+    #[serde(default)]
+    pub after: Vec<String>,
+    #[serde(default)]
+    pub pod_management_policy: Option<String>,
+    #[serde(default)]
+    pub ports: Vec<PortDef>,
+    /// Extra Services beyond the headless one: name suffix → port names.
+    #[serde(default)]
+    pub services: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub storage: BTreeMap<String, StorageDef>,
+    /// Writable scratch directories (emptyDir), since the root filesystem is read-only.
+    #[serde(default)]
+    pub scratch: Vec<String>,
+    /// Files of the service mounted into this role.
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(default)]
+    pub resources: Option<Value>,
+    #[serde(default)]
+    pub pdb: Option<PdbDef>,
+    #[serde(default)]
+    pub termination_grace_period_seconds: Option<i64>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub init_containers: Vec<ContainerDef>,
+    pub containers: Vec<ContainerDef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PortDef {
+    pub name: String,
+    pub port: i32,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// `peer` (only pods of the same cluster may connect) or `client` (any pod).
+    #[serde(default)]
+    pub access: PortAccess,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PortAccess {
+    #[default]
+    Peer,
+    Client,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageDef {
+    pub mount_path: String,
+    pub size: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbDef {
+    #[serde(default)]
+    pub max_unavailable: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerDef {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Rendered only when this expression is true.
+    #[serde(default)]
+    pub when: Option<String>,
+    #[serde(default)]
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Port names this container exposes (default: the first container gets all role ports).
+    #[serde(default)]
+    pub ports: Option<Vec<String>>,
+    #[serde(default)]
+    pub readiness: Option<ProbeDef>,
+    #[serde(default)]
+    pub liveness: Option<ProbeDef>,
+    #[serde(default)]
+    pub startup: Option<ProbeDef>,
+    #[serde(default)]
+    pub resources: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeDef {
+    #[serde(default)]
+    pub exec: Option<Vec<String>>,
+    /// Port name for a TCP probe.
+    #[serde(default)]
+    pub tcp: Option<String>,
+    #[serde(default)]
+    pub http: Option<HttpProbe>,
+    #[serde(default)]
+    pub initial_delay_seconds: Option<i32>,
+    #[serde(default)]
+    pub period_seconds: Option<i32>,
+    #[serde(default)]
+    pub timeout_seconds: Option<i32>,
+    #[serde(default)]
+    pub failure_threshold: Option<i32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpProbe {
+    pub path: String,
+    pub port: String,
+}

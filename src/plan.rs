@@ -1,0 +1,234 @@
+//! Stage 4, plan: start order and the checks that need the whole resolved picture.
+//!
+//! The plan is a petgraph graph whose nodes are roles (`cluster/service/role`) and whose edges
+//! say "must be up before": a dependency's roles before the dependent service's roles
+//! (within a cluster and across Clusters given together), and a role's `after` list within its
+//! service. A cycle is an error that names the cycle. Each role's wave is its depth in the
+//! graph (longest path from a root); ArgoCD waits for a wave to be healthy before the next.
+//!
+//! Checks: replica cardinality (min, max, odd), Kubernetes name limits, and the stack's own
+//! rules (`checks:` expressions, e.g. "no fewer datanodes than dfs.replication").
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::resolve::{DepSource, ResolvedCluster};
+use crate::template::Templates;
+use petgraph::algo::{kosaraju_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A role in the start-order graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RoleId {
+    pub namespace: String,
+    pub cluster: String,
+    pub service: String,
+    pub role: String,
+}
+
+impl std::fmt::Display for RoleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.cluster, self.service, self.role)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub clusters: Vec<ResolvedCluster>,
+    /// Wave of every role.
+    pub waves: BTreeMap<RoleId, u32>,
+    /// "before → after" edges of the start order (for `bdp graph`).
+    pub edges: Vec<(RoleId, RoleId)>,
+}
+
+impl Plan {
+    pub fn wave(&self, c: &ResolvedCluster, service: &str, role: &str) -> u32 {
+        let id = RoleId {
+            namespace: c.namespace.clone(),
+            cluster: c.name.clone(),
+            service: service.into(),
+            role: role.into(),
+        };
+        self.waves.get(&id).copied().unwrap_or(0)
+    }
+
+    /// Wave of service-level objects: the earliest wave of the service's roles.
+    pub fn service_wave(&self, c: &ResolvedCluster, service: &str) -> u32 {
+        c.services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.roles.iter().map(|r| self.wave(c, service, &r.name)).min())
+            .unwrap_or(0)
+    }
+}
+
+/// Kubernetes limits: a StatefulSet name leaves room for the controller-revision-hash label.
+pub const MAX_STATEFULSET_NAME: usize = 52;
+pub const MAX_DNS_LABEL: usize = 63;
+
+pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
+    let tpl = Templates::new();
+    let mut g: DiGraph<RoleId, ()> = DiGraph::new();
+    let mut idx: BTreeMap<RoleId, NodeIndex> = BTreeMap::new();
+    for c in &clusters {
+        for s in &c.services {
+            for r in &s.roles {
+                let id = RoleId { namespace: c.namespace.clone(), cluster: c.name.clone(), service: s.name.clone(), role: r.name.clone() };
+                let n = g.add_node(id.clone());
+                idx.insert(id, n);
+            }
+        }
+    }
+    let roles_of = |ns: &str, cl: &str, svc: &str| -> Vec<NodeIndex> {
+        idx.iter().filter(|(k, _)| k.namespace == ns && k.cluster == cl && k.service == svc).map(|(_, v)| *v).collect()
+    };
+    let mut edges = Vec::new();
+    for c in &clusters {
+        for s in &c.services {
+            let mine = roles_of(&c.namespace, &c.name, &s.name);
+            for d in &s.deps {
+                let providers = match &d.from {
+                    DepSource::Service => roles_of(&c.namespace, &c.name, &d.service),
+                    DepSource::Cluster { cluster, namespace } => roles_of(namespace, cluster, &d.service),
+                    DepSource::ConfigMap { .. } => vec![],
+                };
+                for p in &providers {
+                    for m in &mine {
+                        edges.push((*p, *m));
+                    }
+                }
+            }
+            for r in &s.roles {
+                let me = idx[&RoleId { namespace: c.namespace.clone(), cluster: c.name.clone(), service: s.name.clone(), role: r.name.clone() }];
+                for a in &r.after {
+                    if let Some(p) = idx.get(&RoleId { namespace: c.namespace.clone(), cluster: c.name.clone(), service: s.name.clone(), role: a.clone() }) {
+                        edges.push((*p, me));
+                    }
+                }
+            }
+        }
+    }
+    edges.sort();
+    edges.dedup();
+    for (a, b) in &edges {
+        g.add_edge(*a, *b, ());
+    }
+
+    let mut waves = BTreeMap::new();
+    match toposort(&g, None) {
+        Ok(order) => {
+            let mut depth: BTreeMap<NodeIndex, u32> = BTreeMap::new();
+            for n in order {
+                let d = g.neighbors_directed(n, petgraph::Direction::Incoming).map(|p| depth[&p] + 1).max().unwrap_or(0);
+                depth.insert(n, d);
+                waves.insert(g[n].clone(), d);
+            }
+        }
+        Err(_) => {
+            for scc in kosaraju_scc(&g) {
+                let cyclic = scc.len() > 1 || scc.iter().any(|n| g.contains_edge(*n, *n));
+                if !cyclic {
+                    continue;
+                }
+                let mut names: Vec<String> = scc.iter().map(|n| g[*n].to_string()).collect();
+                names.sort();
+                let first = names[0].clone();
+                names.push(first);
+                let cl = clusters.iter().find(|c| c.name == g[scc[0]].cluster);
+                diags.push(
+                    Diagnostic::error(cl.map(|c| c.doc.span_at(&[])), "spec.services", format!("the start order has a cycle: {}", names.join(" -> ")))
+                        .hint("a service cannot depend, directly or through others, on itself; check `dependencies` and the stack's role `after` lists"),
+                );
+            }
+        }
+    }
+
+    for c in &clusters {
+        check_cluster(c, &tpl, diags);
+    }
+    let edges = edges.iter().map(|(a, b)| (g[*a].clone(), g[*b].clone())).collect();
+    Plan { clusters, waves, edges }
+}
+
+fn check_cluster(c: &ResolvedCluster, tpl: &Templates, diags: &mut Diagnostics) {
+    let name_span = c.doc.span_at(&["metadata".into(), "name".into()]);
+    for s in &c.services {
+        for r in &s.roles {
+            let card = &r.cardinality;
+            let mut p = r.user_path.clone();
+            p.push("replicas".into());
+            let span = Some(c.doc.span_at(&p));
+            let path = p.join(".");
+            if r.replicas < card.min {
+                diags.push(
+                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, fewer than {}", s.name, r.name, r.replicas, card.min))
+                        .expected(format!("{} to {}", card.min, card.max))
+                        .hint(format!("set replicas to at least {}", card.min)),
+                );
+            }
+            if r.replicas > card.max {
+                diags.push(
+                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, more than {}", s.name, r.name, r.replicas, card.max))
+                        .expected(format!("{} to {}", card.min, card.max))
+                        .hint(format!("set replicas to at most {}", card.max)),
+                );
+            }
+            if card.odd && r.replicas % 2 == 0 && r.replicas > 0 {
+                let tolerated = (r.replicas - 1) / 2;
+                diags.push(
+                    Diagnostic::error(span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
+                        .expected("an odd number (a majority quorum)")
+                        .hint(format!(
+                            "{} servers tolerate {tolerated} failure(s), no more than {}; use {} or {}",
+                            r.replicas,
+                            r.replicas - 1,
+                            r.replicas - 1,
+                            r.replicas + 1
+                        )),
+                );
+            }
+            if r.fullname.len() > MAX_STATEFULSET_NAME {
+                diags.push(
+                    Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("StatefulSet name `{}` is {} characters, more than {MAX_STATEFULSET_NAME}", r.fullname, r.fullname.len()))
+                        .hint(format!("Kubernetes adds a controller-revision-hash label of the name; shorten the cluster name by {} characters", r.fullname.len() - MAX_STATEFULSET_NAME)),
+                );
+            }
+            for suffix in r.services.keys() {
+                let n = format!("{}-{suffix}", r.fullname);
+                if n.len() > MAX_DNS_LABEL {
+                    diags.push(
+                        Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))
+                            .hint("shorten the cluster name"),
+                    );
+                }
+            }
+        }
+        let ctx = crate::template::value(&s.check_ctx);
+        for chk in &s.checks {
+            let stack_span = s.stack_doc.as_ref().map(|d| d.span_at(&[]));
+            if let Some(w) = &chk.when {
+                match tpl.truthy(w, &ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        diags.push(Diagnostic::error(stack_span, format!("checks ({})", chk.message), format!("stack check `when` failed: {m}")));
+                        continue;
+                    }
+                }
+            }
+            match tpl.truthy(&chk.assert, &ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let mut p: Vec<String> = vec!["spec".into(), "services".into(), s.name.clone()];
+                    if let Some(extra) = &chk.path {
+                        p.extend(extra.split('.').map(String::from));
+                    }
+                    let msg = tpl.render(&chk.message, &ctx).unwrap_or_else(|_| chk.message.clone());
+                    let hint = chk.hint.as_ref().map(|h| tpl.render(h, &ctx).unwrap_or_else(|_| h.clone()));
+                    diags.push(Diagnostic::error(Some(c.doc.span_at(&p)), p.join("."), msg).hint_opt(hint));
+                }
+                Err(m) => diags.push(Diagnostic::error(stack_span, format!("checks ({})", chk.message), format!("stack check failed to evaluate: {m}"))),
+            }
+        }
+    }
+}

@@ -1,0 +1,1016 @@
+//! Stage 3, resolve: Clusters + their stacks → [`ResolvedCluster`]s.
+//!
+//! Everything a later stage needs is decided here: which services and roles exist, how many
+//! pods each role has and their DNS names, every config file's keys and values (stack defaults
+//! < service overrides < role overrides, templates evaluated), every container's command and
+//! environment, and where each dependency comes from (this cluster, another Cluster among the
+//! inputs, or a ConfigMap read at runtime). Nothing here knows a particular service: all of it
+//! is driven by the stack data.
+
+use crate::diag::{known_hint, Diagnostic, Diagnostics, Span};
+use crate::model::*;
+use crate::source::Doc;
+use crate::stacks::{Registry, Stack};
+use crate::template::Templates;
+use crate::validate::Located;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedCluster {
+    pub name: String,
+    pub namespace: String,
+    pub domain: String,
+    pub stack: String,
+    pub services: Vec<ResolvedService>,
+    #[serde(skip)]
+    pub doc: Doc,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedService {
+    pub name: String,
+    pub version: String,
+    pub image: String,
+    pub image_pinned: bool,
+    pub run_as: RunAs,
+    pub settings: BTreeMap<String, Value>,
+    pub deps: Vec<ResolvedDep>,
+    pub discovery: BTreeMap<String, String>,
+    pub roles: Vec<ResolvedRole>,
+    /// Rules from the stack, with the context to check them in (plan stage).
+    #[serde(skip)]
+    pub checks: Vec<CheckDef>,
+    #[serde(skip)]
+    pub check_ctx: Value,
+    #[serde(skip)]
+    pub stack_doc: Option<Doc>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "source", rename_all = "camelCase")]
+pub enum DepSource {
+    /// The same cluster's service.
+    Service,
+    /// Another Cluster among the inputs.
+    Cluster { cluster: String, namespace: String },
+    /// A ConfigMap in the same namespace, read at runtime.
+    ConfigMap { name: String, key: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedDep {
+    pub name: String,
+    pub service: String,
+    pub from: DepSource,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pod {
+    pub name: String,
+    pub ordinal: u32,
+    pub fqdn: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Storage {
+    pub name: String,
+    pub mount_path: String,
+    pub size: String,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub value: String,
+    pub restart: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigFile {
+    pub name: String,
+    pub format: FileFormat,
+    pub dir: String,
+    pub entries: Vec<Entry>,
+    /// Body of a `text` file.
+    pub text: Option<String>,
+    pub restart: bool,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum EnvValue {
+    Value(String),
+    /// Downward API field (`metadata.name`).
+    Field(String),
+    ConfigMapKey { name: String, key: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub exec: Option<Vec<String>>,
+    pub tcp: Option<i32>,
+    pub http: Option<(String, i32)>,
+    pub initial_delay_seconds: Option<i32>,
+    pub period_seconds: Option<i32>,
+    pub timeout_seconds: Option<i32>,
+    pub failure_threshold: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Container {
+    pub name: String,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, EnvValue>,
+    pub ports: Vec<PortDef>,
+    pub readiness: Option<Probe>,
+    pub liveness: Option<Probe>,
+    pub startup: Option<Probe>,
+    pub resources: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedRole {
+    pub name: String,
+    /// `<cluster>-<service>-<role>`: StatefulSet, headless Service, ConfigMap, PDB names.
+    pub fullname: String,
+    pub replicas: u32,
+    pub cardinality: Cardinality,
+    pub pods: Vec<Pod>,
+    pub after: Vec<String>,
+    pub pod_management_policy: String,
+    pub ports: Vec<PortDef>,
+    pub services: BTreeMap<String, Vec<String>>,
+    pub storage: Vec<Storage>,
+    pub scratch: Vec<String>,
+    pub files: Vec<ConfigFile>,
+    pub init_containers: Vec<Container>,
+    pub containers: Vec<Container>,
+    pub pdb_max_unavailable: Option<i32>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub pod_overrides: Option<Value>,
+    /// Where the user wrote this role (for diagnostics), `spec.services.<s>.roles.<r>`.
+    #[serde(skip)]
+    pub user_path: Vec<String>,
+}
+
+fn segs(p: &[&str]) -> Vec<String> {
+    p.iter().map(|s| s.to_string()).collect()
+}
+
+fn scalar_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn deep_merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                match b.get_mut(k) {
+                    Some(bv) => deep_merge(bv, v),
+                    None => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+const DEFAULT_RESOURCES: &str = r#"{"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}"#;
+
+/// First pass over one service: what other services may see of it (roles, pods, discovery).
+#[derive(Debug, Clone)]
+struct Skeleton {
+    def: ServiceDef,
+    settings: BTreeMap<String, Value>,
+    /// Enabled roles and their replica counts, in stack order.
+    roles: Vec<(String, u32)>,
+    ctx: Value,
+    discovery: BTreeMap<String, String>,
+}
+
+struct Resolver<'a> {
+    tpl: Templates,
+    registry: &'a Registry,
+    diags: &'a mut Diagnostics,
+}
+
+impl Resolver<'_> {
+    fn stack_err(&mut self, stack: &Stack, svc: &str, path: &[String], msg: String) {
+        let doc = stack.service_docs.get(svc);
+        let mut full = segs(&["spec", "services", svc]);
+        full.extend(path.iter().cloned());
+        let span = doc.map(|d| d.span_at(&full));
+        self.diags.push(
+            Diagnostic::error(span, full.join("."), format!("stack `{}`: {msg}", stack.name))
+                .hint("this is a defect in the stack definition"),
+        );
+    }
+
+    fn user_err(&mut self, doc: &Doc, path: &[String], msg: String, hint: String) {
+        self.diags.push(Diagnostic::error(Some(doc.span_at(path)), path.join("."), msg).hint(hint));
+    }
+
+    fn skeleton(&mut self, c: &Cluster, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec) -> Option<Skeleton> {
+        let def = stack.spec.services.get(svc)?.clone();
+        let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let base = segs(&["spec", "services", svc]);
+        // settings
+        let mut settings = BTreeMap::new();
+        for (k, sd) in &def.settings {
+            settings.insert(k.clone(), sd.default.clone());
+        }
+        for (k, v) in &spec.settings {
+            let mut p = base.clone();
+            p.push(k.clone());
+            match def.settings.get(k) {
+                None => {
+                    let known: Vec<&str> = ["roles", "dependencies", "configOverrides", "envOverrides", "podOverrides", "image"]
+                        .into_iter()
+                        .chain(def.settings.keys().map(String::as_str))
+                        .collect();
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(&base, k)), p.join("."), format!("unknown field `{k}` for service `{svc}`"))
+                            .hint(known_hint(k, "fields", known)),
+                    );
+                }
+                Some(sd) => {
+                    let ok = match sd.ty.as_deref() {
+                        Some("string") => v.is_string(),
+                        Some("integer") => v.is_i64() || v.is_u64(),
+                        Some("boolean") => v.is_boolean(),
+                        Some("object") => v.is_object(),
+                        Some("array") => v.is_array(),
+                        _ => true,
+                    };
+                    if !ok {
+                        self.diags.push(
+                            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("setting `{k}` has the wrong type"))
+                                .expected(sd.ty.clone().unwrap_or_default())
+                                .hint(sd.description.clone()),
+                        );
+                    }
+                    settings.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        // roles: replicas first (an `enabled` expression may look at them)
+        let mut replicas: BTreeMap<String, u32> = BTreeMap::new();
+        for (r, rd) in &def.roles {
+            let user = spec.roles.get(r).and_then(|x| x.as_ref()).and_then(|x| x.replicas);
+            replicas.insert(r.clone(), user.unwrap_or(rd.replicas.default));
+        }
+        for r in spec.roles.keys() {
+            if !def.roles.contains_key(r) {
+                let mut p = base.clone();
+                p.push("roles".into());
+                let mut pr = p.clone();
+                pr.push(r.clone());
+                self.diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(&p, r)), pr.join("."), format!("unknown role `{r}` of service `{svc}`"))
+                        .hint(known_hint(r, "roles", def.roles.keys().map(String::as_str))),
+                );
+            }
+        }
+        let pre_ctx = Value::from(json!({
+            "settings": settings,
+            "replicas": replicas,
+            "cluster": {"name": c.metadata.name, "namespace": ns, "domain": c.spec.cluster_domain},
+        }));
+        let pre = crate::template::value(&pre_ctx);
+        let mut roles = Vec::new();
+        for (r, rd) in &def.roles {
+            let enabled = match &rd.enabled {
+                None => true,
+                Some(e) => match self.tpl.truthy(e, &pre) {
+                    Ok(b) => b,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &segs(&["roles", r, "enabled"]), m);
+                        false
+                    }
+                },
+            };
+            let user_role = spec.roles.get(r).and_then(|x| x.as_ref());
+            if !enabled {
+                if user_role.is_some() {
+                    let mut p = base.clone();
+                    p.extend(segs(&["roles", r]));
+                    let cond = rd.enabled.clone().unwrap_or_default();
+                    self.user_err(
+                        doc,
+                        &p,
+                        format!("role `{r}` is not used in this configuration"),
+                        format!("the stack enables `{r}` only when `{cond}`; remove it or change the settings"),
+                    );
+                }
+                continue;
+            }
+            roles.push((r.clone(), replicas[r]));
+        }
+        // role contexts
+        let cluster = &c.metadata.name;
+        let domain = &c.spec.cluster_domain;
+        let mut roles_ctx = Map::new();
+        for (r, n) in &roles {
+            let rd = &def.roles[r];
+            let full = format!("{cluster}-{svc}-{r}");
+            let pods: Vec<Value> = (0..*n)
+                .map(|i| json!({"name": format!("{full}-{i}"), "ordinal": i, "fqdn": format!("{full}-{i}.{full}.{ns}.svc.{domain}")}))
+                .collect();
+            let ports: Map<String, Value> = rd.ports.iter().map(|p| (p.name.clone(), json!(p.port))).collect();
+            let storage: Map<String, Value> =
+                rd.storage.iter().map(|(k, s)| (k.clone(), json!({"mountPath": s.mount_path}))).collect();
+            let services: Map<String, Value> = rd
+                .services
+                .keys()
+                .map(|s| (s.clone(), json!(format!("{full}-{s}.{ns}.svc.{domain}"))))
+                .collect();
+            roles_ctx.insert(
+                r.clone(),
+                json!({
+                    "name": r, "fullname": full, "replicas": n, "pods": pods,
+                    "headless": format!("{full}.{ns}.svc.{domain}"),
+                    "ports": ports, "storage": storage, "services": services,
+                }),
+            );
+        }
+        let ctx = json!({
+            "cluster": {"name": cluster, "namespace": ns, "domain": domain},
+            "service": {"name": svc, "version": def.version},
+            "settings": settings,
+            "roles": roles_ctx,
+        });
+        let mctx = crate::template::value(&ctx);
+        let mut discovery = BTreeMap::new();
+        for (k, t) in &def.discovery {
+            match self.tpl.render(t, &mctx) {
+                Ok(v) => {
+                    discovery.insert(k.clone(), v);
+                }
+                Err(m) => self.stack_err(stack, svc, &segs(&["discovery", k]), m),
+            }
+        }
+        Some(Skeleton { def, settings, roles, ctx, discovery })
+    }
+}
+
+type SkeletonKey = (String, String, String); // namespace, cluster, service
+
+/// Resolves every Cluster. Clusters with errors are left out; errors go to `diags`.
+pub fn resolve(
+    clusters: &[Located<Cluster>],
+    registry: &Registry,
+    diags: &mut Diagnostics,
+) -> Vec<ResolvedCluster> {
+    let mut r = Resolver { tpl: Templates::new(), registry, diags };
+    let mut stacks: BTreeMap<String, Stack> = BTreeMap::new();
+    let mut skeletons: BTreeMap<SkeletonKey, Skeleton> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), Span> = BTreeMap::new();
+
+    // pass 1: stacks, services, roles, discovery
+    for Located { value: c, doc } in clusters {
+        let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let key = (ns.clone(), c.metadata.name.clone());
+        let here = doc.span_at(&segs(&["metadata", "name"]));
+        if let Some(first) = seen.get(&key) {
+            r.diags.push(
+                Diagnostic::error(Some(here), "metadata.name", format!("Cluster `{}` in namespace `{ns}` is given twice (first at {first})", c.metadata.name))
+                    .hint("names are unique per namespace; rename one of them"),
+            );
+            continue;
+        }
+        seen.insert(key, here);
+        if !stacks.contains_key(&c.spec.stack) {
+            match r.registry.resolved(&c.spec.stack) {
+                Ok(s) => {
+                    stacks.insert(c.spec.stack.clone(), s);
+                }
+                Err(m) => {
+                    r.diags.push(
+                        Diagnostic::error(Some(doc.span_at(&segs(&["spec", "stack"]))), "spec.stack", m)
+                            .hint("`bdp stacks` lists the stacks; a StackDefinition may also be given among the inputs or with --stacks DIR"),
+                    );
+                    continue;
+                }
+            }
+        }
+        let stack = stacks[&c.spec.stack].clone();
+        for (svc, spec) in &c.spec.services {
+            let spec = spec.clone().unwrap_or_default();
+            if !stack.spec.services.contains_key(svc) {
+                let p = segs(&["spec", "services"]);
+                r.diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(&p, svc)), format!("spec.services.{svc}"), format!("unknown service `{svc}` in stack `{}`", stack.name))
+                        .hint(known_hint(svc, "services", stack.spec.services.keys().map(String::as_str))),
+                );
+                continue;
+            }
+            if let Some(sk) = r.skeleton(c, doc, &stack, svc, &spec) {
+                skeletons.insert((ns.clone(), c.metadata.name.clone(), svc.clone()), sk);
+            }
+        }
+    }
+
+    // pass 2: dependencies, files, containers
+    let mut out = Vec::new();
+    for Located { value: c, doc } in clusters {
+        let Some(stack) = stacks.get(&c.spec.stack) else { continue };
+        let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let before = r.diags.errors();
+        let mut services = Vec::new();
+        for (svc, spec) in &c.spec.services {
+            let key = (ns.clone(), c.metadata.name.clone(), svc.clone());
+            let Some(sk) = skeletons.get(&key) else { continue };
+            let spec = spec.clone().unwrap_or_default();
+            if let Some(s) = r.service(c, doc, stack, svc, &spec, sk, &skeletons) {
+                services.push(s);
+            }
+        }
+        if r.diags.errors() > before {
+            continue;
+        }
+        out.push(ResolvedCluster {
+            name: c.metadata.name.clone(),
+            namespace: ns,
+            domain: c.spec.cluster_domain.clone(),
+            stack: stack.name.clone(),
+            services,
+            doc: doc.clone(),
+        });
+    }
+    out
+}
+
+impl Resolver<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn service(
+        &mut self,
+        c: &Cluster,
+        doc: &Doc,
+        stack: &Stack,
+        svc: &str,
+        spec: &ServiceSpec,
+        sk: &Skeleton,
+        all: &BTreeMap<SkeletonKey, Skeleton>,
+    ) -> Option<ResolvedService> {
+        let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let base = segs(&["spec", "services", svc]);
+        let def = &sk.def;
+
+        // dependencies
+        let mut deps = Vec::new();
+        let mut deps_ctx = Map::new();
+        let mut dep_env: BTreeMap<String, EnvValue> = BTreeMap::new();
+        for d in spec.dependencies.keys() {
+            if !def.dependencies.contains_key(d) {
+                let mut p = base.clone();
+                p.push("dependencies".into());
+                let mut pd = p.clone();
+                pd.push(d.clone());
+                self.diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(&p, d)), pd.join("."), format!("service `{svc}` has no dependency `{d}`"))
+                        .hint(known_hint(d, "dependencies", def.dependencies.keys().map(String::as_str))),
+                );
+            }
+        }
+        for (d, dd) in &def.dependencies {
+            let mut p = base.clone();
+            p.extend(segs(&["dependencies", d]));
+            let user = spec.dependencies.get(d);
+            let three_ways = format!(
+                "run `{}` in this cluster (add `{}:` under spec.services), name another Cluster among the inputs (`dependencies.{d}.cluster: NAME`), or a ConfigMap in this namespace (`dependencies.{d}.configMap: {{name: NAME, key: KEY}}`)",
+                dd.service, dd.service
+            );
+            let provider: Option<(&Skeleton, DepSource)> = match user {
+                Some(DependencySpec { config_map: Some(cm), cluster: None, .. }) => {
+                    let Some(env_ref) = &dd.env_ref else {
+                        self.user_err(doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
+                        continue;
+                    };
+                    let var = format!("DEP_{}", d.to_uppercase().replace('-', "_"));
+                    let key = cm.key.clone().unwrap_or_else(|| dd.service.to_uppercase());
+                    let ctx = crate::template::value(&json!({"var": var}));
+                    let value = match self.tpl.render(env_ref, &ctx) {
+                        Ok(v) => v,
+                        Err(m) => {
+                            self.stack_err(stack, svc, &segs(&["dependencies", d, "envRef"]), m);
+                            continue;
+                        }
+                    };
+                    dep_env.insert(var.clone(), EnvValue::ConfigMapKey { name: cm.name.clone(), key: key.clone() });
+                    deps_ctx.insert(d.clone(), json!({"source": "configMap", "value": value, "discovery": {}}));
+                    deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from: DepSource::ConfigMap { name: cm.name.clone(), key } });
+                    continue;
+                }
+                Some(DependencySpec { config_map: Some(_), cluster: Some(_), .. }) => {
+                    self.user_err(doc, &p, format!("dependency `{d}` names both a cluster and a configMap"), "choose one of them".into());
+                    continue;
+                }
+                Some(DependencySpec { cluster: Some(other), namespace, .. }) => {
+                    let ons = namespace.clone().unwrap_or_else(|| ns.clone());
+                    match all.get(&(ons.clone(), other.clone(), dd.service.clone())) {
+                        Some(s) => Some((s, DepSource::Cluster { cluster: other.clone(), namespace: ons })),
+                        None => {
+                            let has_cluster = all.keys().any(|(n, cl, _)| n == &ons && cl == other);
+                            let msg = if has_cluster {
+                                format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service)
+                            } else {
+                                format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs")
+                            };
+                            self.user_err(doc, &p, msg, format!("give that Cluster's file to bdp too; or {three_ways}"));
+                            continue;
+                        }
+                    }
+                }
+                _ => match all.get(&(ns.clone(), c.metadata.name.clone(), dd.service.clone())) {
+                    Some(s) => Some((s, DepSource::Service)),
+                    None => None,
+                },
+            };
+            match provider {
+                Some((s, from)) => {
+                    let (dc, dns) = match &from {
+                        DepSource::Cluster { cluster, namespace } => (cluster.clone(), namespace.clone()),
+                        _ => (c.metadata.name.clone(), ns.clone()),
+                    };
+                    let primary = s.discovery.get(&dd.service.to_uppercase()).cloned().or_else(|| s.discovery.values().next().cloned());
+                    deps_ctx.insert(
+                        d.clone(),
+                        json!({"source": if from == DepSource::Service {"service"} else {"cluster"},
+                               "cluster": dc, "namespace": dns, "value": primary,
+                               "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"]}),
+                    );
+                    deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
+                }
+                None if dd.required => {
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_at(&base)), base.join("."), format!("service `{svc}` needs `{}` (dependency `{d}`), and none is given", dd.service))
+                            .hint(three_ways),
+                    );
+                }
+                None => {}
+            }
+        }
+
+        // the service context every template of this service sees
+        let mut ctx = sk.ctx.clone();
+        ctx["deps"] = Value::Object(deps_ctx);
+        let present: Map<String, Value> = all
+            .iter()
+            .filter(|((n, cl, _), _)| n == &ns && cl == &c.metadata.name)
+            .map(|((_, _, s), k)| (s.clone(), json!({"settings": k.settings, "roles": k.ctx["roles"], "discovery": k.discovery})))
+            .collect();
+        ctx["services"] = Value::Object(present);
+
+        // image
+        let img = spec.image.clone().unwrap_or_default();
+        let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
+        let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
+        let digest = img.digest.or_else(|| def.image.digest.clone());
+        let image = match &digest {
+            Some(d) => format!("{repo}:{tag}@{d}"),
+            None => format!("{repo}:{tag}"),
+        };
+
+        // user overrides: validate file names
+        let role_files: BTreeMap<&str, Vec<&str>> = sk
+            .roles
+            .iter()
+            .map(|(r, _)| (r.as_str(), def.roles[r].files.iter().map(String::as_str).collect()))
+            .collect();
+        let mut op = base.clone();
+        op.push("configOverrides".into());
+        self.check_override_files(doc, &op, &spec.config_overrides, def, None);
+
+        let mut roles = Vec::new();
+        let mut roles_files_ctx = Map::new();
+        for (r, n) in &sk.roles {
+            let rd = &def.roles[r];
+            let user = spec.roles.get(r).and_then(|x| x.clone()).unwrap_or_default();
+            let mut rp = base.clone();
+            rp.extend(segs(&["roles", r]));
+            let mut rctx = ctx.clone();
+            rctx["role"] = ctx["roles"][r].clone();
+            let mctx = crate::template::value(&rctx);
+            let fullname = format!("{}-{svc}-{r}", c.metadata.name);
+
+            // files
+            let mut rop = rp.clone();
+            rop.push("configOverrides".into());
+            self.check_override_files(doc, &rop, &user.config_overrides, def, Some((r, &role_files[r.as_str()])));
+            let mut files = Vec::new();
+            let mut files_ctx = Map::new();
+            for fname in &rd.files {
+                let Some(fd) = def.files.get(fname) else {
+                    self.stack_err(stack, svc, &segs(&["roles", r, "files"]), format!("role `{r}` mounts unknown file `{fname}`"));
+                    continue;
+                };
+                if let Some(w) = &fd.when {
+                    match self.tpl.truthy(w, &mctx) {
+                        Ok(false) => continue,
+                        Ok(true) => {}
+                        Err(m) => {
+                            self.stack_err(stack, svc, &segs(&["files", fname, "when"]), m);
+                            continue;
+                        }
+                    }
+                }
+                let f = self.file(doc, stack, svc, fname, fd, &mctx, spec, &user, &op, &rop);
+                let kv: Map<String, Value> = f.entries.iter().map(|e| (e.key.clone(), json!(e.value))).collect();
+                files_ctx.insert(fname.clone(), Value::Object(kv));
+                files.push(f);
+            }
+            roles_files_ctx.insert(r.clone(), Value::Object(files_ctx));
+
+            // containers
+            let mut env: BTreeMap<String, EnvValue> = BTreeMap::new();
+            env.insert("POD_NAME".into(), EnvValue::Field("metadata.name".into()));
+            env.insert("POD_NAMESPACE".into(), EnvValue::Field("metadata.namespace".into()));
+            for (k, t) in &rd.env {
+                match self.tpl.render(t, &mctx) {
+                    Ok(v) => {
+                        env.insert(k.clone(), EnvValue::Value(v));
+                    }
+                    Err(m) => self.stack_err(stack, svc, &segs(&["roles", r, "env", k]), m),
+                }
+            }
+            env.extend(dep_env.clone());
+            for (k, v) in spec.env_overrides.iter().chain(user.env_overrides.iter()) {
+                env.insert(k.clone(), EnvValue::Value(v.clone()));
+            }
+            let mut resources: Value = serde_json::from_str(DEFAULT_RESOURCES).unwrap_or(Value::Null);
+            if let Some(rr) = &rd.resources {
+                deep_merge(&mut resources, rr);
+            }
+            if let Some(ur) = &user.resources {
+                deep_merge(&mut resources, ur);
+            }
+            let mut conts = Vec::new();
+            let mut inits = Vec::new();
+            for (i, cd) in rd.containers.iter().enumerate() {
+                let path = segs(&["roles", r, "containers", &i.to_string()]);
+                if let Some(c) = self.container(stack, svc, &path, cd, &mctx, &env, rd, i == 0, &resources) {
+                    conts.push(c);
+                }
+            }
+            for (i, cd) in rd.init_containers.iter().enumerate() {
+                let path = segs(&["roles", r, "initContainers", &i.to_string()]);
+                if let Some(c) = self.container(stack, svc, &path, cd, &mctx, &env, rd, false, &resources) {
+                    inits.push(c);
+                }
+            }
+
+            // storage
+            for k in user.storage.keys() {
+                if !rd.storage.contains_key(k) {
+                    let mut p = rp.clone();
+                    p.push("storage".into());
+                    let mut pk = p.clone();
+                    pk.push(k.clone());
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(&p, k)), pk.join("."), format!("role `{r}` has no volume `{k}`"))
+                            .hint(known_hint(k, "volumes", rd.storage.keys().map(String::as_str))),
+                    );
+                }
+            }
+            let storage = rd
+                .storage
+                .iter()
+                .map(|(k, s)| {
+                    let u = user.storage.get(k).cloned().unwrap_or_default();
+                    Storage {
+                        name: k.clone(),
+                        mount_path: s.mount_path.clone(),
+                        size: u.size.unwrap_or_else(|| s.size.clone()),
+                        storage_class: u.storage_class,
+                    }
+                })
+                .collect();
+            let pods = (0..*n)
+                .map(|i| Pod {
+                    name: format!("{fullname}-{i}"),
+                    ordinal: i,
+                    fqdn: format!("{fullname}-{i}.{fullname}.{ns}.svc.{}", c.spec.cluster_domain),
+                })
+                .collect();
+            let pod_overrides = match (&spec.pod_overrides, &user.pod_overrides) {
+                (None, None) => None,
+                (a, b) => {
+                    let mut v = a.clone().unwrap_or(json!({}));
+                    if let Some(b) = b {
+                        crate::render::merge_overrides(&mut v, b);
+                    }
+                    Some(v)
+                }
+            };
+            roles.push(ResolvedRole {
+                name: r.clone(),
+                fullname,
+                replicas: *n,
+                cardinality: rd.replicas.clone(),
+                pods,
+                after: rd.after.iter().filter(|a| sk.roles.iter().any(|(x, _)| x == *a)).cloned().collect(),
+                pod_management_policy: rd.pod_management_policy.clone().unwrap_or_else(|| "Parallel".into()),
+                ports: rd.ports.clone(),
+                services: rd.services.clone(),
+                storage,
+                scratch: rd.scratch.clone(),
+                files,
+                init_containers: inits,
+                containers: conts,
+                pdb_max_unavailable: rd.pdb.as_ref().and_then(|p| p.max_unavailable),
+                termination_grace_period_seconds: rd.termination_grace_period_seconds,
+                pod_overrides,
+                user_path: rp,
+            });
+        }
+        for a in def.roles.values().flat_map(|rd| rd.after.iter()) {
+            if !def.roles.contains_key(a) {
+                self.stack_err(stack, svc, &segs(&["roles"]), format!("`after` names unknown role `{a}`"));
+            }
+        }
+        let mut check_ctx = ctx.clone();
+        check_ctx["config"] = Value::Object(roles_files_ctx);
+        Some(ResolvedService {
+            name: svc.to_string(),
+            version: def.version.clone(),
+            image,
+            image_pinned: digest.is_some(),
+            run_as: def.run_as.clone(),
+            settings: sk.settings.clone(),
+            deps,
+            discovery: sk.discovery.clone(),
+            roles,
+            checks: def.checks.clone(),
+            check_ctx,
+            stack_doc: stack.service_docs.get(svc).cloned(),
+        })
+    }
+
+    /// File names in overrides must exist (and be mounted by the role, for role overrides).
+    fn check_override_files(
+        &mut self,
+        doc: &Doc,
+        path: &[String],
+        ov: &ConfigOverrides,
+        def: &ServiceDef,
+        role: Option<(&str, &Vec<&str>)>,
+    ) {
+        for f in ov.keys() {
+            let mut pf = path.to_vec();
+            pf.push(f.clone());
+            if !def.files.contains_key(f) {
+                self.diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("unknown config file `{f}`"))
+                        .hint(known_hint(f, "files", def.files.keys().map(String::as_str))),
+                );
+            } else if let Some((r, mounted)) = role {
+                if !mounted.contains(&f.as_str()) {
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("role `{r}` does not use `{f}`"))
+                            .hint(format!("role `{r}` uses: {}", mounted.join(", "))),
+                    );
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn file(
+        &mut self,
+        doc: &Doc,
+        stack: &Stack,
+        svc: &str,
+        fname: &str,
+        fd: &FileDef,
+        ctx: &minijinja::Value,
+        spec: &ServiceSpec,
+        user: &RoleSpec,
+        svc_path: &[String],
+        role_path: &[String],
+    ) -> ConfigFile {
+        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut owned: BTreeMap<String, String> = BTreeMap::new();
+        let mut text = None;
+        if fd.format == FileFormat::Text {
+            match fd.template.as_deref().map(|t| self.tpl.render(t, ctx)) {
+                Some(Ok(t)) => text = Some(t),
+                Some(Err(m)) => self.stack_err(stack, svc, &segs(&["files", fname, "template"]), m),
+                None => self.stack_err(stack, svc, &segs(&["files", fname]), "a `text` file needs a `template`".into()),
+            }
+        }
+        for (k, kd) in &fd.keys {
+            if let Some(w) = &kd.when {
+                match self.tpl.truthy(w, ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "when"]), m);
+                        continue;
+                    }
+                }
+            }
+            match self.tpl.render(&kd.value, ctx) {
+                Ok(v) => {
+                    entries.insert(k.clone(), Entry { key: k.clone(), value: v, restart: kd.restart.unwrap_or(fd.restart) });
+                    if kd.owned {
+                        owned.insert(k.clone(), kd.doc.clone());
+                    }
+                }
+                Err(m) => self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "value"]), m),
+            }
+        }
+        for (gi, g) in fd.generate.iter().enumerate() {
+            let gp = segs(&["files", fname, "generate", &gi.to_string()]);
+            if let Some(w) = &g.when {
+                match self.tpl.truthy(w, ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                }
+            }
+            let items = match self.tpl.eval(&g.foreach, ctx) {
+                Ok(v) => v,
+                Err(m) => {
+                    self.stack_err(stack, svc, &gp, m);
+                    continue;
+                }
+            };
+            let Ok(iter) = items.try_iter() else {
+                self.stack_err(stack, svc, &gp, format!("`foreach: {}` is not a list", g.foreach));
+                continue;
+            };
+            for item in iter {
+                let local = minijinja::value::merge_maps([minijinja::Value::from(BTreeMap::from([(g.var.clone(), item)])), ctx.clone()]);
+                let (key, value) = match (self.tpl.render(&g.key, &local), self.tpl.render(&g.value, &local)) {
+                    (Ok(k), Ok(v)) => (k, v),
+                    (Err(m), _) | (_, Err(m)) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                };
+                if g.owned {
+                    owned.insert(key.clone(), g.doc.clone());
+                }
+                entries.insert(key.clone(), Entry { key, value, restart: fd.restart });
+            }
+        }
+        // overrides: service level, then role level
+        for (ov, path) in [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)] {
+            let Some(keys) = ov.get(fname) else { continue };
+            let mut fp = path.to_vec();
+            fp.push(fname.to_string());
+            for (k, v) in keys {
+                let mut kp = fp.clone();
+                kp.push(k.clone());
+                if fd.format == FileFormat::Text {
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{fname}` is a template file without keys"))
+                            .hint("it cannot be overridden key by key"),
+                    );
+                    continue;
+                }
+                if let Some(why) = owned.get(k) {
+                    let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
+                            .hint("bdp derives this key from the cluster layout; change the roles, replicas or dependencies instead"),
+                    );
+                    continue;
+                }
+                if !entries.contains_key(k) && !fd.keys.contains_key(k) {
+                    let known: Vec<&str> = fd.keys.keys().map(String::as_str).collect();
+                    let mut d = Diagnostic::warning(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
+                    d = d.hint_opt(crate::diag::did_you_mean(k, known).or_else(|| Some("it is passed through as written; check its spelling against the service's documentation".into())));
+                    self.diags.push(d);
+                }
+                let restart = fd.keys.get(k).and_then(|kd| kd.restart).unwrap_or(fd.restart);
+                entries.insert(k.clone(), Entry { key: k.clone(), value: scalar_string(v), restart });
+            }
+        }
+        let mut entries: Vec<Entry> = entries.into_values().collect();
+        entries.sort_by(|a, b| crate::render::formats::natural_cmp(&a.key, &b.key));
+        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn container(
+        &mut self,
+        stack: &Stack,
+        svc: &str,
+        path: &[String],
+        cd: &ContainerDef,
+        ctx: &minijinja::Value,
+        env: &BTreeMap<String, EnvValue>,
+        rd: &RoleDef,
+        first: bool,
+        resources: &Value,
+    ) -> Option<Container> {
+        if let Some(w) = &cd.when {
+            match self.tpl.truthy(w, ctx) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(m) => {
+                    self.stack_err(stack, svc, path, m);
+                    return None;
+                }
+            }
+        }
+        let mut ok = true;
+        let mut render_all = |this: &mut Self, items: &[String], what: &str| -> Vec<String> {
+            items
+                .iter()
+                .filter_map(|t| match this.tpl.render(t, ctx) {
+                    Ok(v) => Some(v),
+                    Err(m) => {
+                        let mut p = path.to_vec();
+                        p.push(what.into());
+                        this.stack_err(stack, svc, &p, m);
+                        ok = false;
+                        None
+                    }
+                })
+                .collect()
+        };
+        let command = render_all(self, &cd.command, "command");
+        let args = render_all(self, &cd.args, "args");
+        let mut cenv = env.clone();
+        for (k, t) in &cd.env {
+            match self.tpl.render(t, ctx) {
+                Ok(v) => {
+                    // container-specific values do not override the user's overrides
+                    cenv.entry(k.clone()).or_insert(EnvValue::Value(v));
+                }
+                Err(m) => {
+                    let mut p = path.to_vec();
+                    p.extend(segs(&["env", k]));
+                    self.stack_err(stack, svc, &p, m);
+                }
+            }
+        }
+        let ports: Vec<PortDef> = match &cd.ports {
+            Some(names) => rd.ports.iter().filter(|p| names.contains(&p.name)).cloned().collect(),
+            None if first => rd.ports.clone(),
+            None => vec![],
+        };
+        let mut probe = |this: &mut Self, p: &Option<ProbeDef>, what: &str| -> Option<Probe> {
+            let p = p.as_ref()?;
+            let port_of = |name: &str| rd.ports.iter().find(|x| x.name == name).map(|x| x.port);
+            let mut pp = path.to_vec();
+            pp.push(what.into());
+            let tcp = match &p.tcp {
+                Some(n) => match port_of(n) {
+                    Some(x) => Some(x),
+                    None => {
+                        this.stack_err(stack, svc, &pp, format!("probe names unknown port `{n}`"));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let http = match &p.http {
+                Some(h) => match port_of(&h.port) {
+                    Some(x) => Some((h.path.clone(), x)),
+                    None => {
+                        this.stack_err(stack, svc, &pp, format!("probe names unknown port `{}`", h.port));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let exec = p.exec.as_ref().map(|e| render_all(this, e, what));
+            Some(Probe {
+                exec,
+                tcp,
+                http,
+                initial_delay_seconds: p.initial_delay_seconds,
+                period_seconds: p.period_seconds,
+                timeout_seconds: p.timeout_seconds,
+                failure_threshold: p.failure_threshold,
+            })
+        };
+        let readiness = probe(self, &cd.readiness, "readiness");
+        let liveness = probe(self, &cd.liveness, "liveness");
+        let startup = probe(self, &cd.startup, "startup");
+        let mut res = resources.clone();
+        if let Some(cr) = &cd.resources {
+            deep_merge(&mut res, cr);
+        }
+        if !ok {
+            return None;
+        }
+        Some(Container { name: cd.name.clone(), command, args, env: cenv, ports, readiness, liveness, startup, resources: res })
+    }
+}

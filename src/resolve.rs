@@ -39,6 +39,8 @@ pub struct ResolvedService {
     pub deps: Vec<ResolvedDep>,
     pub discovery: BTreeMap<String, String>,
     pub roles: Vec<ResolvedRole>,
+    /// Extra objects from the stack's service `manifests` templates.
+    pub manifests: Vec<Value>,
     /// Rules from the stack, with the context to check them in (plan stage).
     #[serde(skip)]
     pub checks: Vec<CheckDef>,
@@ -106,6 +108,17 @@ pub enum EnvValue {
     /// Downward API field (`metadata.name`).
     Field(String),
     ConfigMapKey { name: String, key: String },
+    SecretKey { name: String, key: String, optional: bool },
+}
+
+/// A pod volume from a Secret or ConfigMap that bdp references but does not render.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExternalVolume {
+    pub name: String,
+    pub secret: Option<String>,
+    pub config_map: Option<String>,
+    pub mount_path: String,
+    pub optional: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,6 +143,8 @@ pub struct Container {
     pub liveness: Option<Probe>,
     pub startup: Option<Probe>,
     pub resources: Value,
+    /// Image when not the service's.
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -152,6 +167,9 @@ pub struct ResolvedRole {
     pub pdb_max_unavailable: Option<i32>,
     pub termination_grace_period_seconds: Option<i64>,
     pub pod_overrides: Option<Value>,
+    pub volumes: Vec<ExternalVolume>,
+    /// Extra objects from the stack's role `manifests` templates.
+    pub manifests: Vec<Value>,
     /// Where the user wrote this role (for diagnostics), `spec.services.<s>.roles.<r>`.
     #[serde(skip)]
     pub user_path: Vec<String>,
@@ -191,6 +209,8 @@ const DEFAULT_RESOURCES: &str = r#"{"requests": {"cpu": "100m", "memory": "256Mi
 #[derive(Debug, Clone)]
 struct Skeleton {
     def: ServiceDef,
+    /// Full image reference and whether it is pinned by digest.
+    image: (String, bool),
     settings: BTreeMap<String, Value>,
     /// Enabled roles and their replica counts, in stack order.
     roles: Vec<(String, u32)>,
@@ -343,9 +363,17 @@ impl Resolver<'_> {
                 }),
             );
         }
+        let img = spec.image.clone().unwrap_or_default();
+        let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
+        let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
+        let digest = img.digest.or_else(|| def.image.digest.clone());
+        let image = match &digest {
+            Some(d) => (format!("{repo}:{tag}@{d}"), true),
+            None => (format!("{repo}:{tag}"), false),
+        };
         let ctx = json!({
             "cluster": {"name": cluster, "namespace": ns, "domain": domain},
-            "service": {"name": svc, "version": def.version},
+            "service": {"name": svc, "version": def.version, "image": image.0},
             "settings": settings,
             "roles": roles_ctx,
         });
@@ -359,7 +387,7 @@ impl Resolver<'_> {
                 Err(m) => self.stack_err(stack, svc, &segs(&["discovery", k]), m),
             }
         }
-        Some(Skeleton { def, settings, roles, ctx, discovery })
+        Some(Skeleton { def, image, settings, roles, ctx, discovery })
     }
 }
 
@@ -547,7 +575,8 @@ impl Resolver<'_> {
                         d.clone(),
                         json!({"source": if from == DepSource::Service {"service"} else {"cluster"},
                                "cluster": dc, "namespace": dns, "value": primary,
-                               "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"]}),
+                               "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"],
+                               "image": s.image.0}),
                     );
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
@@ -571,15 +600,7 @@ impl Resolver<'_> {
             .collect();
         ctx["services"] = Value::Object(present);
 
-        // image
-        let img = spec.image.clone().unwrap_or_default();
-        let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
-        let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
-        let digest = img.digest.or_else(|| def.image.digest.clone());
-        let image = match &digest {
-            Some(d) => format!("{repo}:{tag}@{d}"),
-            None => format!("{repo}:{tag}"),
-        };
+        let (image, image_pinned) = sk.image.clone();
 
         // user overrides: validate file names
         let role_files: BTreeMap<&str, Vec<&str>> = sk
@@ -695,6 +716,38 @@ impl Resolver<'_> {
                     }
                 })
                 .collect();
+            let mut volumes = Vec::new();
+            for (vn, vd) in &rd.volumes {
+                let vp = segs(&["roles", r, "volumes", vn]);
+                if let Some(w) = &vd.when {
+                    match self.tpl.truthy(w, &mctx) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(m) => {
+                            self.stack_err(stack, svc, &vp, m);
+                            continue;
+                        }
+                    }
+                }
+                let name_of = |this: &mut Self, t: &Option<String>| -> Option<String> {
+                    let t = t.as_ref()?;
+                    match this.tpl.render(t, &mctx) {
+                        Ok(v) => Some(v),
+                        Err(m) => {
+                            this.stack_err(stack, svc, &vp, m);
+                            None
+                        }
+                    }
+                };
+                let secret = name_of(self, &vd.secret);
+                let config_map = name_of(self, &vd.config_map);
+                if secret.is_none() == config_map.is_none() {
+                    self.stack_err(stack, svc, &vp, "a volume names exactly one of `secret` or `configMap`".into());
+                    continue;
+                }
+                volumes.push(ExternalVolume { name: vn.clone(), secret, config_map, mount_path: vd.mount_path.clone(), optional: vd.optional });
+            }
+            let manifests = self.manifests(stack, svc, &segs(&["roles", r, "manifests"]), &rd.manifests, &mctx);
             let pods = (0..*n)
                 .map(|i| Pod {
                     name: format!("{fullname}-{i}"),
@@ -730,6 +783,8 @@ impl Resolver<'_> {
                 pdb_max_unavailable: rd.pdb.as_ref().and_then(|p| p.max_unavailable),
                 termination_grace_period_seconds: rd.termination_grace_period_seconds,
                 pod_overrides,
+                volumes,
+                manifests,
                 user_path: rp,
             });
         }
@@ -738,22 +793,77 @@ impl Resolver<'_> {
                 self.stack_err(stack, svc, &segs(&["roles"]), format!("`after` names unknown role `{a}`"));
             }
         }
+        let mut discovery = sk.discovery.clone();
+        for (key, df) in &def.discovery_files {
+            match roles.iter().find(|x| x.name == df.role).and_then(|x| x.files.iter().find(|f| f.name == df.file)) {
+                Some(f) => {
+                    discovery.insert(key.clone(), crate::render::formats::write(f));
+                }
+                None if sk.roles.iter().any(|(x, _)| x == &df.role) || !def.roles.contains_key(&df.role) => self.stack_err(
+                    stack,
+                    svc,
+                    &segs(&["discoveryFiles", key]),
+                    format!("role `{}` has no file `{}`", df.role, df.file),
+                ),
+                None => {} // the role is not enabled in this configuration
+            }
+        }
+        let smctx = crate::template::value(&ctx);
+        let manifests = self.manifests(stack, svc, &segs(&["manifests"]), &def.manifests, &smctx);
         let mut check_ctx = ctx.clone();
         check_ctx["config"] = Value::Object(roles_files_ctx);
         Some(ResolvedService {
             name: svc.to_string(),
             version: def.version.clone(),
             image,
-            image_pinned: digest.is_some(),
+            image_pinned,
             run_as: def.run_as.clone(),
             settings: sk.settings.clone(),
             deps,
-            discovery: sk.discovery.clone(),
+            discovery,
             roles,
+            manifests,
             checks: def.checks.clone(),
             check_ctx,
             stack_doc: stack.service_docs.get(svc).cloned(),
         })
+    }
+
+    /// Renders manifest templates into objects (apiVersion, kind and metadata.name required).
+    fn manifests(&mut self, stack: &Stack, svc: &str, path: &[String], templates: &[String], ctx: &minijinja::Value) -> Vec<Value> {
+        let mut out = Vec::new();
+        for (i, t) in templates.iter().enumerate() {
+            let mut p = path.to_vec();
+            p.push(i.to_string());
+            let text = match self.tpl.render(t, ctx) {
+                Ok(x) => x,
+                Err(m) => {
+                    self.stack_err(stack, svc, &p, m);
+                    continue;
+                }
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            match crate::source::parse_documents(std::path::Path::new("<manifest>"), &text) {
+                Ok(docs) => {
+                    for d in docs {
+                        let v = d.root.to_json();
+                        let ok = v["apiVersion"].is_string() && v["kind"].is_string() && v["metadata"]["name"].is_string();
+                        if ok {
+                            out.push(v);
+                        } else {
+                            self.stack_err(stack, svc, &p, "a manifest needs apiVersion, kind and metadata.name".into());
+                        }
+                    }
+                }
+                Err(e) => {
+                    let m = e.into_iter().map(|d| d.message).collect::<Vec<_>>().join("; ");
+                    self.stack_err(stack, svc, &p, format!("manifest is not valid YAML: {m}"));
+                }
+            }
+        }
+        out
     }
 
     /// File names in overrides must exist (and be mounted by the role, for role overrides).
@@ -944,6 +1054,7 @@ impl Resolver<'_> {
                 })
                 .collect()
         };
+        let image = cd.image.as_ref().map(|t| render_all(self, std::slice::from_ref(t), "image").pop().unwrap_or_default());
         let command = render_all(self, &cd.command, "command");
         let args = render_all(self, &cd.args, "args");
         let mut cenv = env.clone();
@@ -956,6 +1067,18 @@ impl Resolver<'_> {
                 Err(m) => {
                     let mut p = path.to_vec();
                     p.extend(segs(&["env", k]));
+                    self.stack_err(stack, svc, &p, m);
+                }
+            }
+        }
+        for (k, sd) in &cd.secret_env {
+            match self.tpl.render(&sd.secret, ctx) {
+                Ok(name) => {
+                    cenv.insert(k.clone(), EnvValue::SecretKey { name, key: sd.key.clone(), optional: sd.optional });
+                }
+                Err(m) => {
+                    let mut p = path.to_vec();
+                    p.extend(segs(&["secretEnv", k]));
                     self.stack_err(stack, svc, &p, m);
                 }
             }
@@ -1011,6 +1134,6 @@ impl Resolver<'_> {
         if !ok {
             return None;
         }
-        Some(Container { name: cd.name.clone(), command, args, env: cenv, ports, readiness, liveness, startup, resources: res })
+        Some(Container { name: cd.name.clone(), command, args, env: cenv, ports, readiness, liveness, startup, resources: res, image })
     }
 }

@@ -182,6 +182,14 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
                     ..Default::default()
                 }),
             },
+            EnvValue::SecretKey { name, key, optional } => core::EnvVar {
+                name: k.clone(),
+                value: None,
+                value_from: Some(core::EnvVarSource {
+                    secret_key_ref: Some(core::SecretKeySelector { name: name.clone(), key: key.clone(), optional: optional.then_some(true) }),
+                    ..Default::default()
+                }),
+            },
             EnvValue::ConfigMapKey { name, key } => core::EnvVar {
                 name: k.clone(),
                 value: None,
@@ -202,6 +210,9 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
     for s in &r.storage {
         mounts.push(core::VolumeMount { name: s.name.clone(), mount_path: s.mount_path.clone(), ..Default::default() });
     }
+    for v in &r.volumes {
+        mounts.push(core::VolumeMount { name: v.name.clone(), mount_path: v.mount_path.clone(), read_only: Some(true), ..Default::default() });
+    }
     for (i, d) in r.scratch.iter().enumerate() {
         mounts.push(core::VolumeMount { name: scratch_volume(i), mount_path: d.clone(), ..Default::default() });
     }
@@ -218,7 +229,7 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
     let _ = ctx;
     core::Container {
         name: c.name.clone(),
-        image: Some(ctx.s.image.clone()),
+        image: Some(c.image.clone().unwrap_or_else(|| ctx.s.image.clone())),
         image_pull_policy: Some("Always".into()),
         command: (!c.command.is_empty()).then(|| c.command.clone()),
         args: (!c.args.is_empty()).then(|| c.args.clone()),
@@ -322,6 +333,22 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             config_map: Some(core::ConfigMapVolumeSource {
                 name: name.clone(),
                 items: Some(files.iter().map(|f| core::KeyToPath { key: f.to_string(), path: f.to_string(), mode: None }).collect()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+    }
+    for v in &r.volumes {
+        volumes.push(core::Volume {
+            name: v.name.clone(),
+            secret: v.secret.as_ref().map(|n| core::SecretVolumeSource {
+                secret_name: Some(n.clone()),
+                optional: v.optional.then_some(true),
+                ..Default::default()
+            }),
+            config_map: v.config_map.as_ref().map(|n| core::ConfigMapVolumeSource {
+                name: n.clone(),
+                optional: v.optional.then_some(true),
                 ..Default::default()
             }),
             ..Default::default()
@@ -457,6 +484,36 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
     out.push(to_object(cl, wave, &np));
 }
 
+/// An object from a stack `manifests` template, with bdp's namespace, labels and wave.
+fn manifest_object(ctx: &Ctx, role: Option<&str>, wave: u32, mut body: Value) -> Object {
+    let meta = &mut body["metadata"];
+    if meta.get("namespace").is_none() {
+        meta["namespace"] = json!(ctx.c.namespace);
+    }
+    let mut labels = ctx.labels(role);
+    if let Some(Value::Object(m)) = meta.get("labels") {
+        for (k, v) in m {
+            labels.insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+        }
+    }
+    meta["labels"] = json!(labels);
+    let mut ann = serde_json::Map::new();
+    if let Some(Value::Object(m)) = meta.get("annotations") {
+        ann = m.clone();
+    }
+    ann.insert(WAVE_ANNOTATION.into(), json!(wave.to_string()));
+    meta["annotations"] = Value::Object(ann);
+    Object {
+        api_version: body["apiVersion"].as_str().unwrap_or_default().to_string(),
+        kind: body["kind"].as_str().unwrap_or_default().to_string(),
+        namespace: body["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
+        name: body["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+        cluster: ctx.c.name.clone(),
+        wave,
+        body,
+    }
+}
+
 fn btree_q<I: IntoIterator<Item = (String, String)>>(i: I) -> BTreeMap<String, Quantity> {
     i.into_iter().map(|(k, v)| (k, Quantity(v))).collect()
 }
@@ -482,12 +539,18 @@ pub fn render(plan: &Plan) -> Vec<Object> {
                 };
                 out.push(to_object(&c.name, swave, &cm));
             }
+            for m in &s.manifests {
+                out.push(manifest_object(&ctx, None, swave, m.clone()));
+            }
             for r in &s.roles {
-                role_objects(&ctx, r, plan.wave(c, &s.name, &r.name), &mut out);
+                let wave = plan.wave(c, &s.name, &r.name);
+                role_objects(&ctx, r, wave, &mut out);
+                for m in &r.manifests {
+                    out.push(manifest_object(&ctx, Some(&r.name), wave, m.clone()));
+                }
             }
         }
     }
-    let _ = json!(null);
     out
 }
 

@@ -2,6 +2,8 @@
 """zk_ensemble.py -- a real ZooKeeper ensemble, bootstrapped the way bdp's rendered manifests say.
 
 What it proves, for each StatefulSet `<cluster>-zookeeper-server` in a rendered manifest stream:
+  * the `zookeeper` container reads the rendered zoo.cfg (its *.cfg argument, else
+    $ZOOCFGDIR/zoo.cfg, is key zoo.cfg of the ConfigMap, through its volumeMounts);
   * the rendered init container `myid` (its own command, run locally as the pod's user, with
     POD_NAME=<sts>-<i> and ZOO_DATA_DIR from the manifest mapped to a temp volume) writes into
     dataDir a myid whose `server.<myid>` line names that very pod (<pod>.<service>.<namespace>...),
@@ -210,8 +212,24 @@ def ensemble(docs, sts, work, timeout):
     ps = ((spec.get("template") or {}).get("spec")) or {}
     init = named(ps.get("initContainers"), "myid", f"StatefulSet {name} initContainers")
     zk = named(ps.get("containers"), "zookeeper", f"StatefulSet {name} containers")
-    if not any((v.get("configMap") or {}).get("name") == name for v in ps.get("volumes") or []):
-        raise Fail(f"StatefulSet {name} mounts no volume from ConfigMap {name}")
+    # the server must read the rendered zoo.cfg: the path it is given (a *.cfg argument, else
+    # $ZOOCFGDIR/zoo.cfg as zkServer.sh reads it) must be key zoo.cfg of ConfigMap <sts>, mounted
+    zargs = [str(x) for x in (zk.get("command") or []) + (zk.get("args") or [])]
+    cfg_path = next((x for x in zargs if x.endswith(".cfg")), None)
+    zenv = container_env(zk, f"{name}-0")
+    if cfg_path is None and zenv.get("ZOOCFGDIR"):
+        cfg_path = zenv["ZOOCFGDIR"].rstrip("/") + "/zoo.cfg"
+    if cfg_path is None:
+        raise Fail(f"container zookeeper names no config file: no *.cfg argument in {zargs} and no ZOOCFGDIR env")
+    where = resolve_path(zk, cfg_path)
+    vol = next((v for v in ps.get("volumes") or [] if where and v.get("name") == where[0]), None)
+    cmv = (vol or {}).get("configMap") or {}
+    items = {it.get("path"): it.get("key") for it in cmv.get("items") or []} if cmv.get("items") else None
+    key = (items or {}).get(where[1]) if items is not None else (where[1] if where else None)
+    if cmv.get("name") != name or key != "zoo.cfg":
+        raise Fail(f"container zookeeper reads {cfg_path}, which is not key zoo.cfg of ConfigMap {name} "
+                   f"(it lands on {where}: {vol})")
+    log(f"  ok   container zookeeper reads {cfg_path} = ConfigMap {name} key zoo.cfg")
 
     # init container contract: command runs a script; POD_NAME from the downward API; ZOO_DATA_DIR literal
     icmd = [str(x) for x in (init.get("command") or [])] + [str(x) for x in (init.get("args") or [])]

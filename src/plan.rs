@@ -36,9 +36,15 @@ impl std::fmt::Display for RoleId {
 pub struct Plan {
     pub clusters: Vec<ResolvedCluster>,
     /// Wave of every role.
+    #[serde(serialize_with = "waves_by_name")]
     pub waves: BTreeMap<RoleId, u32>,
     /// "before → after" edges of the start order (for `bdp graph`).
     pub edges: Vec<(RoleId, RoleId)>,
+}
+
+fn waves_by_name<S: serde::Serializer>(w: &BTreeMap<RoleId, u32>, s: S) -> Result<S::Ok, S::Error> {
+    let m: BTreeMap<String, u32> = w.iter().map(|(k, v)| (format!("{}/{k}", k.namespace), *v)).collect();
+    serde::Serialize::serialize(&m, s)
 }
 
 impl Plan {

@@ -88,10 +88,13 @@ fn resolve_schema_location(schema: &Value, evaluation_path: &str) -> String {
     cur
 }
 
-fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &mut Diagnostics) -> bool {
-    let mut ok = true;
+/// Reports schema errors. Returns the value with unknown fields removed when unknown fields
+/// were the only problem (so later stages can still report their own findings in this run),
+/// or None when the document cannot be typed.
+fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &mut Diagnostics) -> Option<Value> {
+    let mut cleaned = value.clone();
+    let mut typable = true;
     for err in schema.validator.iter_errors(value) {
-        ok = false;
         let path = path_of(err.instance_path().as_str());
         let field = dotted(&path);
         match err.kind() {
@@ -108,6 +111,11 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                     });
                     let mut p = path.clone();
                     p.push(u.clone());
+                    let parent = format!("/{}", path.iter().map(|s| s.replace('~', "~0").replace('/', "~1")).collect::<Vec<_>>().join("/"));
+                    let parent = if path.is_empty() { "" } else { parent.as_str() };
+                    if let Some(Value::Object(m)) = cleaned.pointer_mut(parent) {
+                        m.remove(u);
+                    }
                     diags.push(
                         Diagnostic::error(Some(doc.span_of_key(&path, u)), dotted(&p), format!("unknown field `{u}` in {kind}"))
                             .hint(hint),
@@ -115,6 +123,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                 }
             }
             ValidationErrorKind::Required { property } => {
+                typable = false;
                 let name = property.as_str().unwrap_or_default().to_string();
                 diags.push(
                     Diagnostic::error(Some(doc.span_at(&path)), field, format!("missing required field `{name}`"))
@@ -122,6 +131,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                 );
             }
             ValidationErrorKind::Constant { expected_value } => {
+                typable = false;
                 let hint = if path.first().map(String::as_str) == Some("apiVersion") {
                     format!("bdp reads apiVersion {API_VERSION}")
                 } else {
@@ -134,11 +144,12 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                 );
             }
             _ => {
+                typable = false;
                 diags.push(Diagnostic::error(Some(doc.span_at(&path)), field, err.to_string()));
             }
         }
     }
-    ok
+    typable.then_some(cleaned)
 }
 
 /// Checks every document and returns the typed inputs; errors go to `diags`.
@@ -182,9 +193,9 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
         if api != API_VERSION {
             continue;
         }
-        if !schema_errors(&doc, &value, schema, &kind, diags) {
+        let Some(value) = schema_errors(&doc, &value, schema, &kind, diags) else {
             continue;
-        }
+        };
         match kind.as_str() {
             "Cluster" => match serde_json::from_value::<Cluster>(value) {
                 Ok(c) => out.clusters.push(Located { value: c, doc }),

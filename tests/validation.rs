@@ -1,0 +1,215 @@
+//! Validation before rendering: every problem is found, located (file:line:column and field
+//! path) and explained with a hint, all in one run.
+
+use bdp::diag::{Diagnostics, Severity};
+use bdp::{compile, Options};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+fn write(text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bdp-validation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("c{}.yaml", N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn errors(text: &str) -> Vec<String> {
+    errors_with(text, &Options::default())
+}
+
+fn errors_with(text: &str, opts: &Options) -> Vec<String> {
+    match compile(&[write(text)], opts) {
+        Ok(c) => panic!("expected errors, got {} objects", c.objects.len()),
+        Err(d) => d.sorted().iter().filter(|x| x.severity == Severity::Error).map(|x| x.to_string()).collect(),
+    }
+}
+
+fn ok(text: &str) -> Diagnostics {
+    match compile(&[write(text)], &Options::default()) {
+        Ok(c) => c.diags,
+        Err(d) => panic!("unexpected errors: {:#?}", d.items),
+    }
+}
+
+const HEAD: &str = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name: t\n  namespace: ns\nspec:\n  stack: hadoop-3.3\n";
+
+fn cluster(services: &str) -> String {
+    format!("{HEAD}  services:\n{services}")
+}
+
+fn has(errs: &[String], needles: &[&str]) -> bool {
+    errs.iter().any(|e| needles.iter().all(|n| e.contains(n)))
+}
+
+#[test]
+fn even_zookeeper_is_refused_with_a_hint() {
+    let e = errors(&cluster("    zookeeper:\n      roles:\n        server: {replicas: 4}\n"));
+    assert!(has(&e, &[":11:28:", "spec.services.zookeeper.roles.server.replicas", "odd number", "use 3 or 5"]), "{e:#?}");
+}
+
+#[test]
+fn cardinality_bounds() {
+    let e = errors(&cluster("    zookeeper:\n      roles:\n        server: {replicas: 0}\n"));
+    assert!(has(&e, &["fewer than 1", "at least 1"]), "{e:#?}");
+    let e = errors(&cluster("    zookeeper:\n      roles:\n        server: {replicas: 257}\n"));
+    assert!(has(&e, &["more than 255"]), "{e:#?}");
+}
+
+#[test]
+fn unknown_stack_lists_known_ones() {
+    let e = errors(&format!("{}  services:\n    zookeeper:\n", HEAD.replace("hadoop-3.3", "hadoop-3.2")));
+    assert!(has(&e, &["spec.stack", "unknown stack `hadoop-3.2`", "did you mean `hadoop-3.3`", "known stacks: hadoop-3.3"]), "{e:#?}");
+}
+
+#[test]
+fn unknown_service_role_and_field_suggest_names() {
+    let e = errors(&cluster(
+        "    zookeepr:\n    zookeeper:\n      rolez: {}\n      roles:\n        servr: {replicas: 3}\n        server: {replicaz: 3}\n",
+    ));
+    assert!(has(&e, &[":9:5:", "unknown service `zookeepr`", "did you mean `zookeeper`"]), "{e:#?}");
+    assert!(has(&e, &["unknown field `rolez`", "did you mean `roles`"]), "{e:#?}");
+    assert!(has(&e, &["unknown role `servr`", "did you mean `server`"]), "{e:#?}");
+    assert!(has(&e, &["server.replicaz", "did you mean `replicas`"]), "{e:#?}");
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let e = errors(&cluster(
+        "    zookeeper:\n      configOverrides:\n        zoo.cfgg: {a: 1}\n      roles:\n        server: {replicas: 2, storage: {dat: {size: 1Gi}}}\n",
+    ));
+    assert!(has(&e, &["unknown config file `zoo.cfgg`", "did you mean `zoo.cfg`"]), "{e:#?}");
+    assert!(has(&e, &["no volume `dat`", "did you mean `data`"]), "{e:#?}");
+    assert!(has(&e, &["odd number"]), "{e:#?}");
+}
+
+#[test]
+fn unknown_config_key_warns_and_strict_refuses() {
+    let text = cluster("    zookeeper:\n      configOverrides:\n        zoo.cfg: {tickTme: '3000'}\n");
+    let d = ok(&text);
+    let w: Vec<String> = d.items.iter().map(|x| x.to_string()).collect();
+    assert!(has(&w, &["warning", "`tickTme` is not a key bdp knows", "did you mean `tickTime`"]), "{w:#?}");
+    let e = errors_with(&text, &Options { strict: true, ..Default::default() });
+    assert!(has(&e, &["error", "tickTme"]), "{e:#?}");
+}
+
+#[test]
+fn owned_keys_cannot_be_overridden() {
+    let e = errors(&cluster("    zookeeper:\n      configOverrides:\n        zoo.cfg: {server.1: 'x:1:2', dataDir: /elsewhere}\n"));
+    assert!(has(&e, &["`server.1` in `zoo.cfg` is set by bdp"]), "{e:#?}");
+    assert!(has(&e, &["`dataDir` in `zoo.cfg` is set by bdp", "hint:"]), "{e:#?}");
+}
+
+#[test]
+fn stack_checks_protect_probe_commands() {
+    let e = errors(&cluster("    zookeeper:\n      configOverrides:\n        zoo.cfg: {4lw.commands.whitelist: 'srvr, mntr'}\n"));
+    assert!(has(&e, &["must allow srvr and ruok", "spec.services.zookeeper.configOverrides"]), "{e:#?}");
+}
+
+#[test]
+fn names_over_kubernetes_limits() {
+    let long = "a".repeat(40);
+    let e = errors(&format!(
+        "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {{name: {long}}}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n"
+    ));
+    assert!(has(&e, &["metadata.name", "more than 52", "shorten the cluster name"]), "{e:#?}");
+    let e = errors(&format!(
+        "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {{name: {}}}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n",
+        "a".repeat(64)
+    ));
+    assert!(has(&e, &["metadata.name"]), "{e:#?}");
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let e = errors(&format!("{HEAD}  services:\n    zookeeper:\n  services:\n    zookeeper:\n"));
+    assert!(has(&e, &[":10:3:", "duplicate key `services` (first at line 8)"]), "{e:#?}");
+}
+
+#[test]
+fn wrong_api_version_and_kind() {
+    let e = errors(&cluster("    zookeeper:\n").replace("manager.kubebdp.github.io/v1", "manager.kubebdp.github.io/v2"));
+    assert!(has(&e, &["apiVersion", "unknown apiVersion", "manager.kubebdp.github.io/v1"]), "{e:#?}");
+    let e = errors(&cluster("    zookeeper:\n").replace("kind: Cluster", "kind: Clustre"));
+    assert!(has(&e, &["kind", "did you mean `Cluster`"]), "{e:#?}");
+}
+
+#[test]
+fn alias_bomb_fails_fast() {
+    let mut t = String::from(HEAD);
+    t.push_str("  services:\n    zookeeper:\nx0: &x0 [a, a, a, a, a, a, a, a, a, a]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        t.push_str(&format!("x{i}: &x{i} [*x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}, *x{p}]\n"));
+    }
+    let start = std::time::Instant::now();
+    let e = errors(&t);
+    assert!(has(&e, &["alias"]), "{e:#?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn malformed_yaml_has_a_position() {
+    let e = errors(&format!("{HEAD}  services:\n    zookeeper: [\n"));
+    assert!(has(&e, &["malformed YAML", ".yaml:"]), "{e:#?}");
+}
+
+#[test]
+fn no_cluster_is_an_error() {
+    let e = errors("apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: x}\nspec: {}\n");
+    assert!(has(&e, &["no Cluster among the inputs"]), "{e:#?}");
+}
+
+#[test]
+fn duplicate_cluster_names_in_one_namespace() {
+    let one = cluster("    zookeeper:\n");
+    let e = errors(&format!("{one}---\n{one}"));
+    assert!(has(&e, &["given twice"]), "{e:#?}");
+}
+
+#[test]
+fn stack_template_defects_point_at_the_stack() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: broken}\nspec:\n  services:\n    svc:\n      files:\n        a.cfg:\n          format: properties\n          dir: /conf\n          keys:\n            k: {value: '{{ role.nope }}'}\n      roles:\n        r:\n          replicas: {default: 1}\n          files: [a.cfg]\n          containers: [{name: c}]\n";
+    let c = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: broken\n  services:\n    svc:\n";
+    let e = errors(&format!("{stack}{c}"));
+    assert!(has(&e, &[":12:24:", "spec.services.svc.files.a.cfg.keys.k.value", "stack `broken`", "defect in the stack"]), "{e:#?}");
+}
+
+#[test]
+fn dependency_cycles_are_named() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: loop}\nspec:\n  services:\n    a:\n      dependencies: {b: {service: b, required: true}}\n      roles: {r: {replicas: {default: 1}, containers: [{name: c}]}}\n    b:\n      dependencies: {a: {service: a, required: true}}\n      roles: {r: {replicas: {default: 1}, containers: [{name: c}]}}\n";
+    let c = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: loop\n  services: {a: , b: }\n";
+    let e = errors(&format!("{stack}{c}"));
+    assert!(has(&e, &["start order has a cycle: t/a/r -> t/b/r -> t/a/r"]), "{e:#?}");
+}
+
+#[test]
+fn role_start_order_gives_waves() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: order}\nspec:\n  services:\n    base:\n      roles: {r: {replicas: {default: 1}, containers: [{name: c}]}}\n    app:\n      dependencies: {base: {service: base, required: true}}\n      roles:\n        first: {replicas: {default: 1}, containers: [{name: c}]}\n        second: {replicas: {default: 1}, after: [first], containers: [{name: c}]}\n";
+    let c = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: order\n  services: {app: , base: }\n";
+    let compiled = compile(&[write(&format!("{stack}{c}"))], &Options::default()).unwrap();
+    let waves: Vec<(String, u32)> = compiled.plan.waves.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    assert_eq!(waves, [("t/app/first".to_string(), 1), ("t/app/second".to_string(), 2), ("t/base/r".to_string(), 0)]);
+    for o in &compiled.objects {
+        let w = o.body["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().unwrap();
+        assert_eq!(w, o.wave.to_string());
+        if o.kind == "StatefulSet" {
+            assert!(o.body["spec"]["template"]["metadata"]["annotations"].get("argocd.argoproj.io/sync-wave").is_none());
+        }
+    }
+}
+
+#[test]
+fn missing_required_dependency_names_the_ways_to_satisfy_it() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: deps}\nspec:\n  services:\n    base:\n      discovery: {BASE: x}\n      roles: {r: {replicas: {default: 1}, containers: [{name: c}]}}\n    app:\n      dependencies: {base: {service: base, required: true, envRef: '${env.{{ var }}}'}}\n      roles: {r: {replicas: {default: 1}, containers: [{name: c}]}}\n";
+    let c = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: deps\n  services: {app: }\n";
+    let e = errors(&format!("{stack}{c}"));
+    assert!(has(&e, &["needs `base`", "dependencies.base.cluster: NAME", "dependencies.base.configMap"]), "{e:#?}");
+    let c2 = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: deps\n  services:\n    app:\n      dependencies: {base: {configMap: {name: shared, key: BASE}}}\n";
+    let compiled = compile(&[write(&format!("{stack}{c2}"))], &Options::default()).unwrap();
+    let sts = compiled.objects.iter().find(|o| o.kind == "StatefulSet").unwrap();
+    let env = &sts.body["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(env.as_array().unwrap().iter().any(|e| e["name"] == "DEP_BASE" && e["valueFrom"]["configMapKeyRef"]["name"] == "shared"), "{env}");
+}

@@ -1,4 +1,4 @@
-//! The command line (clap): `render`, `validate`, `stacks`, `explain`, `completions`.
+//! The command line (clap): `render`, `diff`, `graph`, `validate`, `stacks`, `explain`, `completions`.
 //!
 //! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
 //! 2 usage or internal error.
@@ -34,6 +34,20 @@ pub struct CommonArgs {
     pub strict: bool,
 }
 
+/// Flux delivery options of `render -o DIR` (see src/flux.rs for the layout).
+#[derive(clap::Args, Debug, Clone)]
+pub struct FluxArgs {
+    /// Also write one Flux Kustomization per wave into DIR/_flux (needs -o).
+    #[arg(long, requires = "output")]
+    pub flux: bool,
+    /// The Flux source of the Kustomizations, KIND/NAME [default: GitRepository/flux-system].
+    #[arg(long, value_name = "KIND/NAME", requires = "flux")]
+    pub flux_source: Option<String>,
+    /// Path of DIR inside the repository [default: DIR as given, e.g. ./deploy/prod].
+    #[arg(long, value_name = "PATH", requires = "flux")]
+    pub flux_path: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render Clusters into Kubernetes objects (a YAML stream, or files with -o).
@@ -47,6 +61,38 @@ pub enum Command {
         /// Print an intermediate stage instead of the objects.
         #[arg(long, value_enum)]
         stage: Option<Stage>,
+        #[command(flatten)]
+        flux: FluxArgs,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Semantic diff for review: what changes, what restarts, what is refused or risky.
+    /// Exit 0 no change, 1 changes, 2 invalid input or error.
+    Diff {
+        /// Before: a Cluster file or directory, or REV:PATH read from Git (e.g. main:prod.yaml).
+        #[arg(value_name = "OLD")]
+        old: String,
+        /// After: same forms as OLD.
+        #[arg(value_name = "NEW")]
+        new: String,
+        /// OLD and NEW are rendered output (a YAML stream or an `-o` directory), not inputs.
+        #[arg(long)]
+        rendered: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::diff::DiffFormat,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// The start order as a graph (clusters, services, roles with their waves) for a PR.
+    Graph {
+        /// Cluster files or directories (walked for *.yaml / *.yml).
+        #[arg(required = true, value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: crate::graph::GraphFormat,
+        /// Draw every start-order edge, also those implied by longer paths.
+        #[arg(long)]
+        all_edges: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -115,7 +161,17 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
-        Command::Render { inputs, output, stage, common } => {
+        Command::Render { inputs, output, stage, flux, common } => {
+            let flux_opts = match (&output, flux.flux) {
+                (Some(dir), true) => match crate::flux::FluxOptions::new(flux.flux_source.as_deref(), flux.flux_path.as_deref(), dir) {
+                    Ok(o) => Some(o),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
+                },
+                _ => None,
+            };
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
             let compiled = match crate::compile(&inputs, &opts) {
                 Ok(c) => c,
@@ -140,7 +196,13 @@ pub fn run(cli: Cli) -> i32 {
             }
             match output {
                 None => out(&emit::stream(&compiled.objects)),
-                Some(dir) => match emit::write_dir(&dir, &emit::layout(&compiled.objects)) {
+                Some(dir) => match emit::write_dir(&dir, &{
+                    let mut files = emit::layout(&compiled.objects);
+                    if let Some(f) = &flux_opts {
+                        files.extend(crate::flux::files(&compiled.objects, f));
+                    }
+                    files
+                }) {
                     Ok(()) => {
                         eprintln!("bdp: wrote {} objects to {}", compiled.objects.len(), dir.display());
                         0
@@ -154,6 +216,23 @@ pub fn run(cli: Cli) -> i32 {
                         2
                     }
                 },
+            }
+        }
+        Command::Diff { old, new, rendered, format, common } => {
+            let opts = crate::diff::DiffOptions { rendered, compile: Options { stacks_dir: common.stacks, strict: common.strict } };
+            crate::diff::cli(&old, &new, &opts, format)
+        }
+        Command::Graph { inputs, format, all_edges, common } => {
+            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
+            match crate::compile(&inputs, &opts) {
+                Ok(c) => {
+                    print_diags(&c.diags);
+                    out(&crate::graph::render(&c.plan, format, all_edges))
+                }
+                Err(d) => {
+                    print_diags(&d);
+                    1
+                }
             }
         }
         Command::Validate { inputs, common } => {
@@ -292,7 +371,8 @@ pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, Stri
             s.push_str(&format!("  {k} = {}{owned}\n      {}\n", kd.value, first_line(&kd.doc)));
         }
         for g in &fd.generate {
-            s.push_str(&format!("  {} = {}  [one per item of {}; set by bdp]\n      {}\n", g.key, g.value, g.foreach, first_line(&g.doc)));
+            let key = g.keys.as_ref().map(|k| format!("<each of {k}>")).unwrap_or_else(|| g.key.clone());
+            s.push_str(&format!("  {key} = {}  [one per item of {}; set by bdp]\n      {}\n", g.value, g.foreach, first_line(&g.doc)));
         }
         return Ok(s);
     };

@@ -34,10 +34,10 @@ pub fn edges(plan: &Plan, all: bool) -> Vec<(RoleId, RoleId)> {
             if n == b {
                 return true;
             }
-            if seen.insert(n) {
-                if let Some(next) = succ.get(n) {
-                    stack.extend(next.iter().copied());
-                }
+            if seen.insert(n)
+                && let Some(next) = succ.get(n)
+            {
+                stack.extend(next.iter().copied());
             }
         }
         false
@@ -46,14 +46,18 @@ pub fn edges(plan: &Plan, all: bool) -> Vec<(RoleId, RoleId)> {
     set.into_iter().collect()
 }
 
+/// A role's node: its id, node name and wave.
+type Node<'a> = (&'a RoleId, String, u32);
+/// (namespace, cluster) → service → role nodes
+type Groups<'a> = BTreeMap<(&'a str, &'a str), BTreeMap<&'a str, Vec<Node<'a>>>>;
+
 struct Layout<'a> {
-    /// (namespace, cluster) → service → roles (with node ids)
-    groups: BTreeMap<(&'a str, &'a str), BTreeMap<&'a str, Vec<(&'a RoleId, String, u32)>>>,
+    groups: Groups<'a>,
     ids: BTreeMap<&'a RoleId, String>,
 }
 
 fn layout(plan: &Plan) -> Layout<'_> {
-    let mut groups: BTreeMap<(&str, &str), BTreeMap<&str, Vec<(&RoleId, String, u32)>>> = BTreeMap::new();
+    let mut groups: Groups = BTreeMap::new();
     let mut ids = BTreeMap::new();
     for (i, (id, wave)) in plan.waves.iter().enumerate() {
         let nid = format!("n{i}");

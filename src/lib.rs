@@ -12,7 +12,10 @@
 
 pub mod cli;
 pub mod diag;
+pub mod diff;
 pub mod emit;
+pub mod flux;
+pub mod graph;
 pub mod load;
 pub mod model;
 pub mod plan;

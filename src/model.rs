@@ -184,12 +184,20 @@ pub struct ServiceDef {
     /// Certificate). A template that renders to nothing but whitespace is skipped.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// Free-form stack data (not templated) that the service's templates read as `vars`, and
+    /// dependents as `deps.<d>.vars` (e.g. a table of identities, a shared script).
+    #[serde(default)]
+    pub vars: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscoveryFileDef {
-    pub role: String,
+    /// The role whose rendering of the file is published. Without a role, the file is
+    /// rendered in the service context (no `role`, no `deps`), before dependents resolve, so
+    /// they can read it as `deps.<d>.discovery.<key>`.
+    #[serde(default)]
+    pub role: Option<String>,
     pub file: String,
 }
 
@@ -209,6 +217,13 @@ pub struct VolumeDef {
     pub optional: bool,
     #[serde(default)]
     pub when: Option<String>,
+    /// Only these keys, each as a file of the same name (default: every key).
+    #[serde(default)]
+    pub items: Option<Vec<String>>,
+    /// Mounted only in these containers (default: every container of the role), e.g. a
+    /// credential that one init container needs and the daemons must not see.
+    #[serde(default)]
+    pub containers: Option<Vec<String>>,
 }
 
 /// An environment variable read from a Secret key at runtime (never rendered).
@@ -238,11 +253,15 @@ pub struct ImageDef {
 pub struct RunAs {
     pub user: i64,
     pub group: i64,
+    /// Why the pods run as a uid below 10000 (e.g. the image's user must be in its
+    /// /etc/passwd); it becomes the reason of the security scanners' skip (checkov CKV_K8S_40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Default for RunAs {
     fn default() -> Self {
-        RunAs { user: 10000, group: 10000 }
+        RunAs { user: 10000, group: 10000, reason: None }
     }
 }
 
@@ -300,6 +319,8 @@ pub struct FileDef {
     /// Does a change of this file need a restart? Keys may say otherwise.
     #[serde(default = "yes")]
     pub restart: bool,
+    /// Keys and their definitions; a key name may itself be a template (e.g. the krb5
+    /// `realms/{{ realm }}/kdc`), rendered in the same context as the value.
     #[serde(default)]
     pub keys: BTreeMap<String, KeyDef>,
     #[serde(default)]
@@ -356,7 +377,13 @@ pub struct GenerateDef {
     pub foreach: String,
     #[serde(rename = "as")]
     pub var: String,
+    /// Key template (one key per item); or use `keys`.
+    #[serde(default)]
     pub key: String,
+    /// Expression yielding a list of keys that all receive the item's value (several keys
+    /// per item), instead of `key`.
+    #[serde(default)]
+    pub keys: Option<String>,
     pub value: String,
     #[serde(default)]
     pub doc: String,
@@ -426,6 +453,10 @@ pub struct RoleDef {
     /// Extra Kubernetes objects of the role, as YAML templates.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// Merged onto the generated pod template before the user's `podOverrides` (e.g. a
+    /// namespaced sysctl the role needs).
+    #[serde(default)]
+    pub pod_overrides: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

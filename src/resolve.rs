@@ -119,6 +119,10 @@ pub struct ExternalVolume {
     pub config_map: Option<String>,
     pub mount_path: String,
     pub optional: bool,
+    /// Only these keys (each as a file of the same name).
+    pub items: Option<Vec<String>>,
+    /// Only mounted in these containers (None: all).
+    pub containers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -376,6 +380,7 @@ impl Resolver<'_> {
             "service": {"name": svc, "version": def.version, "image": image.0},
             "settings": settings,
             "roles": roles_ctx,
+            "vars": def.vars,
         });
         let mctx = crate::template::value(&ctx);
         let mut discovery = BTreeMap::new();
@@ -386,6 +391,20 @@ impl Resolver<'_> {
                 }
                 Err(m) => self.stack_err(stack, svc, &segs(&["discovery", k]), m),
             }
+        }
+        // discovery files without a role: rendered in the service context, so that dependents
+        // (resolved in pass 2) can read them
+        let base_ov = segs(&["spec", "services", svc, "configOverrides"]);
+        for (key, df) in &def.discovery_files {
+            if df.role.is_some() {
+                continue;
+            }
+            let Some(fd) = def.files.get(&df.file) else {
+                self.stack_err(stack, svc, &segs(&["discoveryFiles", key]), format!("no file `{}`", df.file));
+                continue;
+            };
+            let f = self.file(doc, stack, svc, &df.file, fd, &mctx, spec, &RoleSpec::default(), &base_ov, &base_ov);
+            discovery.insert(key.clone(), crate::render::formats::write(&f));
         }
         Some(Skeleton { def, image, settings, roles, ctx, discovery })
     }
@@ -576,7 +595,7 @@ impl Resolver<'_> {
                         json!({"source": if from == DepSource::Service {"service"} else {"cluster"},
                                "cluster": dc, "namespace": dns, "value": primary,
                                "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"],
-                               "image": s.image.0}),
+                               "image": s.image.0, "vars": s.def.vars}),
                     );
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
@@ -596,7 +615,7 @@ impl Resolver<'_> {
         let present: Map<String, Value> = all
             .iter()
             .filter(|((n, cl, _), _)| n == &ns && cl == &c.metadata.name)
-            .map(|((_, _, s), k)| (s.clone(), json!({"settings": k.settings, "roles": k.ctx["roles"], "discovery": k.discovery})))
+            .map(|((_, _, s), k)| (s.clone(), json!({"settings": k.settings, "roles": k.ctx["roles"], "discovery": k.discovery, "vars": k.def.vars})))
             .collect();
         ctx["services"] = Value::Object(present);
 
@@ -745,7 +764,21 @@ impl Resolver<'_> {
                     self.stack_err(stack, svc, &vp, "a volume names exactly one of `secret` or `configMap`".into());
                     continue;
                 }
-                volumes.push(ExternalVolume { name: vn.clone(), secret, config_map, mount_path: vd.mount_path.clone(), optional: vd.optional });
+                if let Some(cs) = &vd.containers {
+                    let known: Vec<&str> = rd.init_containers.iter().chain(rd.containers.iter()).map(|c| c.name.as_str()).collect();
+                    for c in cs.iter().filter(|c| !known.contains(&c.as_str())) {
+                        self.stack_err(stack, svc, &vp, format!("volume `{vn}` names unknown container `{c}`"));
+                    }
+                }
+                volumes.push(ExternalVolume {
+                    name: vn.clone(),
+                    secret,
+                    config_map,
+                    mount_path: vd.mount_path.clone(),
+                    optional: vd.optional,
+                    items: vd.items.clone(),
+                    containers: vd.containers.clone(),
+                });
             }
             let manifests = self.manifests(stack, svc, &segs(&["roles", r, "manifests"]), &rd.manifests, &mctx);
             let pods = (0..*n)
@@ -755,12 +788,12 @@ impl Resolver<'_> {
                     fqdn: format!("{fullname}-{i}.{fullname}.{ns}.svc.{}", c.spec.cluster_domain),
                 })
                 .collect();
-            let pod_overrides = match (&spec.pod_overrides, &user.pod_overrides) {
-                (None, None) => None,
-                (a, b) => {
-                    let mut v = a.clone().unwrap_or(json!({}));
-                    if let Some(b) = b {
-                        crate::render::merge_overrides(&mut v, b);
+            let pod_overrides = match (&rd.pod_overrides, &spec.pod_overrides, &user.pod_overrides) {
+                (None, None, None) => None,
+                (st, a, b) => {
+                    let mut v = st.clone().unwrap_or(json!({}));
+                    for o in [a, b].into_iter().flatten() {
+                        crate::render::merge_overrides(&mut v, o);
                     }
                     Some(v)
                 }
@@ -795,15 +828,16 @@ impl Resolver<'_> {
         }
         let mut discovery = sk.discovery.clone();
         for (key, df) in &def.discovery_files {
-            match roles.iter().find(|x| x.name == df.role).and_then(|x| x.files.iter().find(|f| f.name == df.file)) {
+            let Some(df_role) = &df.role else { continue }; // rendered in the skeleton
+            match roles.iter().find(|x| &x.name == df_role).and_then(|x| x.files.iter().find(|f| f.name == df.file)) {
                 Some(f) => {
                     discovery.insert(key.clone(), crate::render::formats::write(f));
                 }
-                None if sk.roles.iter().any(|(x, _)| x == &df.role) || !def.roles.contains_key(&df.role) => self.stack_err(
+                None if sk.roles.iter().any(|(x, _)| x == df_role) || !def.roles.contains_key(df_role) => self.stack_err(
                     stack,
                     svc,
                     &segs(&["discoveryFiles", key]),
-                    format!("role `{}` has no file `{}`", df.role, df.file),
+                    format!("role `{df_role}` has no file `{}`", df.file),
                 ),
                 None => {} // the role is not enabled in this configuration
             }
@@ -918,6 +952,8 @@ impl Resolver<'_> {
                 None => self.stack_err(stack, svc, &segs(&["files", fname]), "a `text` file needs a `template`".into()),
             }
         }
+        // rendered key name → its definition (for overrides of templated key names)
+        let mut key_defs: BTreeMap<String, &KeyDef> = BTreeMap::new();
         for (k, kd) in &fd.keys {
             if let Some(w) = &kd.when {
                 match self.tpl.truthy(w, ctx) {
@@ -929,18 +965,31 @@ impl Resolver<'_> {
                     }
                 }
             }
+            // a key name may itself be a template (e.g. a krb5 `realms/<realm>/kdc`)
+            let name = match self.tpl.render(k, ctx) {
+                Ok(n) => n,
+                Err(m) => {
+                    self.stack_err(stack, svc, &segs(&["files", fname, "keys", k]), m);
+                    continue;
+                }
+            };
             match self.tpl.render(&kd.value, ctx) {
                 Ok(v) => {
-                    entries.insert(k.clone(), Entry { key: k.clone(), value: v, restart: kd.restart.unwrap_or(fd.restart) });
+                    entries.insert(name.clone(), Entry { key: name.clone(), value: v, restart: kd.restart.unwrap_or(fd.restart) });
                     if kd.owned {
-                        owned.insert(k.clone(), kd.doc.clone());
+                        owned.insert(name.clone(), kd.doc.clone());
                     }
+                    key_defs.insert(name, kd);
                 }
                 Err(m) => self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "value"]), m),
             }
         }
         for (gi, g) in fd.generate.iter().enumerate() {
             let gp = segs(&["files", fname, "generate", &gi.to_string()]);
+            if g.key.is_empty() == g.keys.is_none() {
+                self.stack_err(stack, svc, &gp, "a `generate` entry names exactly one of `key` or `keys`".into());
+                continue;
+            }
             if let Some(w) = &g.when {
                 match self.tpl.truthy(w, ctx) {
                     Ok(true) => {}
@@ -964,17 +1013,34 @@ impl Resolver<'_> {
             };
             for item in iter {
                 let local = minijinja::value::merge_maps([minijinja::Value::from(BTreeMap::from([(g.var.clone(), item)])), ctx.clone()]);
-                let (key, value) = match (self.tpl.render(&g.key, &local), self.tpl.render(&g.value, &local)) {
-                    (Ok(k), Ok(v)) => (k, v),
-                    (Err(m), _) | (_, Err(m)) => {
+                let value = match self.tpl.render(&g.value, &local) {
+                    Ok(v) => v,
+                    Err(m) => {
                         self.stack_err(stack, svc, &gp, m);
                         continue;
                     }
                 };
-                if g.owned {
-                    owned.insert(key.clone(), g.doc.clone());
+                // one key (`key`), or every key of the list `keys` yields
+                let keys: Result<Vec<String>, String> = match &g.keys {
+                    None => self.tpl.render(&g.key, &local).map(|k| vec![k]),
+                    Some(e) => self.tpl.eval(e, &local).and_then(|v| match v.try_iter() {
+                        Ok(it) => Ok(it.map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect()),
+                        Err(_) => Err(format!("`keys: {e}` is not a list")),
+                    }),
+                };
+                let keys = match keys {
+                    Ok(k) => k,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                };
+                for key in keys {
+                    if g.owned {
+                        owned.insert(key.clone(), g.doc.clone());
+                    }
+                    entries.insert(key.clone(), Entry { key, value: value.clone(), restart: fd.restart });
                 }
-                entries.insert(key.clone(), Entry { key, value, restart: fd.restart });
             }
         }
         // overrides: service level, then role level
@@ -1006,7 +1072,7 @@ impl Resolver<'_> {
                     d = d.hint_opt(crate::diag::did_you_mean(k, known).or_else(|| Some("it is passed through as written; check its spelling against the service's documentation".into())));
                     self.diags.push(d);
                 }
-                let restart = fd.keys.get(k).and_then(|kd| kd.restart).unwrap_or(fd.restart);
+                let restart = key_defs.get(k).copied().or_else(|| fd.keys.get(k)).and_then(|kd| kd.restart).unwrap_or(fd.restart);
                 entries.insert(k.clone(), Entry { key: k.clone(), value: scalar_string(v), restart });
             }
         }

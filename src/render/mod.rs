@@ -210,7 +210,7 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
     for s in &r.storage {
         mounts.push(core::VolumeMount { name: s.name.clone(), mount_path: s.mount_path.clone(), ..Default::default() });
     }
-    for v in &r.volumes {
+    for v in r.volumes.iter().filter(|v| v.containers.as_ref().is_none_or(|cs| cs.contains(&c.name))) {
         mounts.push(core::VolumeMount { name: v.name.clone(), mount_path: v.mount_path.clone(), read_only: Some(true), ..Default::default() });
     }
     for (i, d) in r.scratch.iter().enumerate() {
@@ -339,16 +339,23 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
         });
     }
     for v in &r.volumes {
+        // a volume for containers that are not rendered (their `when` is false) is left out
+        if v.containers.as_ref().is_some_and(|cs| !r.init_containers.iter().chain(r.containers.iter()).any(|c| cs.contains(&c.name))) {
+            continue;
+        }
+        let items = v.items.as_ref().map(|ks| ks.iter().map(|k| core::KeyToPath { key: k.clone(), path: k.clone(), mode: None }).collect());
         volumes.push(core::Volume {
             name: v.name.clone(),
             secret: v.secret.as_ref().map(|n| core::SecretVolumeSource {
                 secret_name: Some(n.clone()),
                 optional: v.optional.then_some(true),
+                items: items.clone(),
                 ..Default::default()
             }),
             config_map: v.config_map.as_ref().map(|n| core::ConfigMapVolumeSource {
                 name: n.clone(),
                 optional: v.optional.then_some(true),
+                items,
                 ..Default::default()
             }),
             ..Default::default()
@@ -413,6 +420,9 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             "checkov.io/skip1".into(),
             format!("CKV_K8S_43=image {} is pinned by tag from stack {}; set the service's image.digest in the Cluster to pin by digest", ctx.s.image, ctx.c.stack),
         );
+    }
+    if let (true, Some(why)) = (run_as < 10000, &ctx.s.run_as.reason) {
+        ann.insert("checkov.io/skip2".into(), format!("CKV_K8S_40=runs as uid {run_as}: {why}"));
     }
     let sts = StatefulSet {
         metadata: meta,

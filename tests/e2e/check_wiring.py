@@ -17,7 +17,7 @@ models what the API server, cluster DNS, Service selectors and the kubelet would
     (Secrets made elsewhere are declared with --external-secret NAME); a non-default
     serviceAccountName is a rendered ServiceAccount;
   * every host name `X.svc.<domain>` (optionally `:PORT`) in ConfigMap data and container
-    commands, args and env resolves: `<svc>.<ns>.svc.<domain>` to a rendered Service (PORT one of
+    commands, args and env uses one cluster domain per namespace (--domain: that one) and resolves: `<svc>.<ns>.svc.<domain>` to a rendered Service (PORT one of
     its ports); `<pod>.<svc>.<ns>.svc.<domain>` to an existing ordinal of a StatefulSet governed by
     that Service (PORT one of its containerPorts).
 Usage: check_wiring.py [--domain D] [--external-secret NAME]... [--external-host SUFFIX]... FILE|DIR|-...
@@ -27,7 +27,7 @@ import argparse, glob, os, re, sys
 import yaml
 
 ap = argparse.ArgumentParser(description="model-based wiring check of rendered Kubernetes objects")
-ap.add_argument("--domain", help="cluster domain (default: taken from the host names found, else cluster.local)")
+ap.add_argument("--domain", help="the cluster domain every host name must use (default: any, one per namespace)")
 ap.add_argument("--external-secret", action="append", default=[], metavar="NAME")
 ap.add_argument("--external-host", action="append", default=[], metavar="SUFFIX", help="host names served elsewhere")
 ap.add_argument("paths", nargs="+")
@@ -216,20 +216,23 @@ for w in workloads:
         parts = [str(x) for x in (c.get("command") or []) + (c.get("args") or [])]
         parts += [str(e.get("value", "")) for e in c.get("env") or []]
         texts.append((f"{w['kind']} {ns_of(w)}/{name_of(w)} container {c.get('name')}", " ".join(parts)))
-domain = a.domain
-if not domain:
-    m = re.search(r"\.svc\.([a-z0-9-]+(?:\.[a-z0-9-]+)*)", " ".join(t for _, t in texts))
-    domain = m.group(1) if m else "cluster.local"
-host_re = re.compile(r"(?<![-a-z0-9.])([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)\.svc\." + re.escape(domain) + r"\.?(?![-a-z0-9])(?::(\d+))?")
-seen = 0
+# A host name is <labels>.svc.<domain>[:port]; every domain found is checked (a fleet may span
+# clusters with different domains), but one namespace must use one domain, and --domain is enforced.
+LBL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+host_re = re.compile(r"(?<![-a-z0-9.])((?:" + LBL + r"\.)+?)svc\.(" + LBL + r"(?:\." + LBL + r")*)\.?(?![-a-z0-9])(?::(\d+))?")
+seen, domains, ns_domains = 0, set(), {}
 for where, t in texts:
     for m in host_re.finditer(t):
         seen += 1
-        head, port = m.group(1), m.group(2)
+        head, domain, port = m.group(1).rstrip("."), m.group(2), m.group(3)
         full = f"{head}.svc.{domain}"
         if any(full.endswith(s) for s in a.external_host):
             continue
+        domains.add(domain)
+        if a.domain and domain != a.domain:
+            bad(f"{where}: {full}: cluster domain {domain}, expected {a.domain}"); continue
         parts = head.split(".")
+        ns_domains.setdefault(parts[-1], {}).setdefault(domain, where)
         if len(parts) == 2:  # <service>.<namespace>
             s = services.get((parts[1], parts[0]))
             if not s:
@@ -249,8 +252,11 @@ for where, t in texts:
                 bad(f"{where}: {full}:{port}: port {port} is not a containerPort of {name_of(st)}")
         else:
             bad(f"{where}: {full}: neither <service>.<namespace> nor <pod>.<service>.<namespace>")
+for ns, ds in sorted(ns_domains.items()):
+    if len(ds) > 1:
+        bad(f"namespace {ns}: host names use several cluster domains: " + "; ".join(f"{d} (e.g. {w})" for d, w in sorted(ds.items())))
 for p in problems:
     print("  " + p)
 print(f"{'PASS' if not problems else 'FAIL'}: {len(docs)} objects, {len(workloads)} workloads, {seen} host references "
-      f"(domain {domain}), {len(problems)} problem(s)")
+      f"(cluster domains: {', '.join(sorted(domains)) or 'none'}), {len(problems)} problem(s)")
 sys.exit(1 if problems else 0)

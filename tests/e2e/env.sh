@@ -16,3 +16,5 @@ e2e_kubectl() {
 }
 # The Python that creates the venvs: Debian's, so a fresh machine needs only python3-venv.
 e2e_base_python() { if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi; }
+# Any Python 3 for small helpers: the suite's venv, else the machine's.
+e2e_any_python() { if [ -x "$E2E_PY" ]; then echo "$E2E_PY"; else e2e_base_python; fi; }

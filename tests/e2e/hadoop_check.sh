@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# hadoop_check.sh CONF_DIR [key ...] -- Hadoop's own Configuration parses the rendered core-site.xml
-# and hdfs-site.xml in CONF_DIR, and its client code resolves each HA nameservice to every
-# namenode's RPC address (see hadoop/Check.java for exactly what is proved). PASS/FAIL, exit 0/1.
+# hadoop_check.sh [--key KEY]... CONF_DIR... -- Hadoop's own Configuration parses the rendered
+# core-site.xml and hdfs-site.xml of each CONF_DIR (one JVM for all), and its client code resolves
+# each HA nameservice to every namenode's RPC address (hadoop/Check.java says exactly what is
+# proved). One "ok   DIR" / "FAIL DIR: reason" line per directory, then PASS/FAIL; exit 0/1.
 # Needs: tests/e2e/install.sh --only hadoop (client jars under $BDP_E2E_HOME/hadoop-jars, Java 17).
 set -u
 . "$(dirname "$0")/env.sh"

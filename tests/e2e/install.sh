@@ -71,8 +71,8 @@ apt_need() { # apt_need PKG... : install the ones not installed yet; never start
 venv_need() { # venv_need DIR STAMP PKG... : (re)create DIR with exactly these pins unless already so
   local dir=$1 stamp=$2; shift 2
   if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.bdp-e2e-pins" 2>/dev/null)" = "$stamp" ]; then return 0; fi
-  local py; py=$(e2e_base_python) || die "no python3"
-  if ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_need python3 python3-venv; py=/usr/bin/python3; fi
+  local py; py=$(e2e_base_python 2>/dev/null || true)
+  if [ -z "$py" ] || ! "$py" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_need python3 python3-venv; py=/usr/bin/python3; fi
   rm -rf "$dir"
   run "$py" -m venv "$dir" || die "python3 -m venv $dir"
   run "$dir/bin/pip" install --no-cache-dir --disable-pip-version-check "$@" || die "pip install $* into $dir"

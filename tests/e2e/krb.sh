@@ -17,6 +17,7 @@
 # keeps the work dir.
 # Needs: tests/e2e/install.sh --only krb
 set -u
+. "$(dirname "$0")/env.sh"
 T0=$(date +%s%N)
 REALM=""; RENDERED=""; KTOUT=""; XCMD=""
 while getopts "r:c:k:x:" o; do
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() { echo "FAIL: $*"; [ -f "$W/kdc.log" ] && tail -3 "$W/kdc.log" | sed 's/^/  kdc.log: /'; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$("$(e2e_any_python)" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 cat >"$W/kdc.conf" <<EOF
 [kdcdefaults]

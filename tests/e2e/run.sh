@@ -14,8 +14,9 @@
 #                 run over all inputs' directories, as that is several times faster than one each)
 #   hadoop/krb5   when the output has core-site.xml+hdfs-site.xml or krb5.conf in a ConfigMap: Hadoop's
 #                 Configuration loads them / an MIT KDC works through that krb5.conf
-# and, for examples/zookeeper.yaml (3 servers) and examples/zookeeper-5.yaml (5 servers), boots a
-# real ZooKeeper ensemble from the rendered manifests (zk_ensemble.py).
+# and boots a real ZooKeeper ensemble from the rendered manifests (zk_ensemble.py) for every input
+# whose output has a <cluster>-zookeeper-server StatefulSet; examples/zookeeper.yaml (3 servers)
+# and examples/zookeeper-5.yaml (5 servers) must exist and be among them.
 # Each check prints `ok   NAME` or `NOT OK NAME` with the tail of its output; the last line is
 # `N passed, M failed`; exit 1 if anything failed. A missing tool fails when CI=true, else SKIPs
 # with the install hint. BDP=/path/to/bdp skips the cargo build. Needs: tests/e2e/install.sh.
@@ -97,14 +98,16 @@ unit_of() { local u=${1#examples/}; u=${u%.yaml}; u=${u%.yml}; echo "${u//\//__}
 mkdir -p "$W/stream" "$W/out"
 
 same_bytes() { "$BDP" render "$1" >"$W/again.yaml" && cmp "$2" "$W/again.yaml"; }
-extract_cm_files() { # extract_cm_files STREAM DEST KEY... : data files of the one ConfigMap holding all KEYs
+extract_cm_files() { # extract_cm_files STREAM DEST KEY... : for each ConfigMap holding all KEYs, write
+  # them as files into DEST/<namespace>.<name>/ and print that directory
   "$E2E_PY" - "$@" <<'PY'
 import os, sys, yaml
 stream, dest, keys = sys.argv[1], sys.argv[2], sys.argv[3:]
 hits = [d for d in yaml.safe_load_all(open(stream)) if isinstance(d, dict) and d.get("kind") == "ConfigMap"
         and all(k in (d.get("data") or {}) for k in keys)]
-for i, cm in enumerate(hits):
-    out = os.path.join(dest, cm["metadata"]["name"]); os.makedirs(out, exist_ok=True)
+for cm in hits:
+    md = cm["metadata"]
+    out = os.path.join(dest, f"{md.get('namespace') or 'default'}.{md['name']}"); os.makedirs(out, exist_ok=True)
     for k in keys:
         open(os.path.join(out, k), "w").write(cm["data"][k])
     print(out)
@@ -127,9 +130,10 @@ for in in "${inputs[@]}"; do
     check "kustomize $u (-o DIR builds the stream's objects)" py kubectl -- "$E2E_PY" "$E2E/check_kustomize.py" --kubectl "$(e2e_kubectl)" --stream "$s" "$d"
   fi
   if have py; then
-    while IFS= read -r conf; do
-      check "hadoop conf $u ($(basename "$conf"))" hadoop -- "$E2E/hadoop_check.sh" "$conf"
-    done < <(extract_cm_files "$s" "$W/hadoop-$u" core-site.xml hdfs-site.xml)
+    mapfile -t confs < <(extract_cm_files "$s" "$W/hadoop-$u" core-site.xml hdfs-site.xml)
+    if [ ${#confs[@]} -gt 0 ]; then
+      TAIL=12 check "hadoop conf $u (${#confs[@]} ConfigMaps with core-site.xml + hdfs-site.xml)" hadoop -- "$E2E/hadoop_check.sh" "${confs[@]}"
+    fi
     while IFS= read -r conf; do
       check "krb5.conf $u ($(basename "$conf")): a real KDC through it" krb -- "$E2E/krb.sh" -c "$conf/krb5.conf" bdp-e2e/probe
     done < <(extract_cm_files "$s" "$W/krb-$u" krb5.conf)
@@ -141,14 +145,14 @@ if [ -n "$(ls -A "$W/out" 2>/dev/null)" ]; then
   if have checkov; then
     t0=$SECONDS
     "$E2E_HOME/venv-checkov/bin/python" "$E2E/check_checkov.py" --each "$W/out" >"$W/checkov.log" 2>&1
-    dt=$((SECONDS-t0))
+    echo "# checkov: one run over all $(ls "$W/out" | wc -l) output directories took $((SECONDS-t0))s"
     for d in "$W"/out/*/; do
       u=$(basename "$d")
       line=$(grep -E "^(ok  |FAIL) $u(:|\$)" "$W/checkov.log" | head -1)
       grep -E "^  $u: " "$W/checkov.log" | sed "s/^  $u: //" >"$W/checkov.$u.log"
       [ -n "$line" ] || echo "checkov reported nothing for $u: $(tail -3 "$W/checkov.log")" >>"$W/checkov.$u.log"
       case $line in "ok  "*) rc=0;; *) rc=1;; esac
-      TAIL=12 report $rc "checkov $u (0 failed, every skip with a reason)" "$W/checkov.$u.log" "$dt"
+      TAIL=12 report $rc "checkov $u (0 failed, every skip with a reason)" "$W/checkov.$u.log" 0
     done
   else
     for d in "$W"/out/*/; do missing "checkov $(basename "$d")" checkov checkov; done
@@ -156,16 +160,24 @@ if [ -n "$(ls -A "$W/out" 2>/dev/null)" ]; then
 fi
 
 # ---------------------------------------------------------------- real ZooKeeper ensembles
+# every input whose output has a <cluster>-zookeeper-server StatefulSet; these two must exist
 for in in "${ZK_EXAMPLES[@]}"; do
-  u=$(unit_of "$in")
-  if [ ! -f "$in" ]; then
-    fail=$((fail+1)); echo "NOT OK zookeeper ensemble $u: $in does not exist"; continue
+  [ -f "$in" ] || { fail=$((fail+1)); echo "NOT OK zookeeper ensemble $(unit_of "$in"): $in does not exist"; }
+done
+has_zk() { "$E2E_PY" -c 'import sys, yaml
+sys.exit(0 if any(isinstance(d, dict) and d.get("kind") == "StatefulSet" and str((d.get("metadata") or {}).get("name", "")).endswith("-zookeeper-server")
+                  for d in yaml.safe_load_all(open(sys.argv[1]))) else 1)' "$1" 2>/dev/null; }
+for in in "${inputs[@]}"; do
+  u=$(unit_of "$in"); s="$W/stream/$u.yaml"
+  if [ ! -s "$s" ]; then
+    case " ${ZK_EXAMPLES[*]} " in *" $in "*) fail=$((fail+1)); echo "NOT OK zookeeper ensemble $u: $in did not render";; esac
+    continue
   fi
-  if [ ! -s "$W/stream/$u.yaml" ]; then
-    fail=$((fail+1)); echo "NOT OK zookeeper ensemble $u: $in did not render"; continue
+  if have py && ! has_zk "$s"; then
+    case " ${ZK_EXAMPLES[*]} " in *" $in "*) fail=$((fail+1)); echo "NOT OK zookeeper ensemble $u: no *-zookeeper-server StatefulSet rendered";; esac
+    continue
   fi
-  TAIL=14 check "zookeeper ensemble $u (real ZooKeeper from the rendered manifests)" py zk -- \
-    "$E2E_PY" "$E2E/zk_ensemble.py" "$W/stream/$u.yaml"
+  TAIL=14 check "zookeeper ensemble $u (real ZooKeeper from the rendered manifests)" py zk -- "$E2E_PY" "$E2E/zk_ensemble.py" "$s"
 done
 
 [ $skip -gt 0 ] && echo "($skip skipped: tools not installed)"

@@ -45,6 +45,11 @@ t 0 "wiring: good"                                                    -- $PY che
 t 0 "wiring: zk fixture"                                              -- $PY check_wiring.py $F/zk/good.yaml
 t 1 "wiring: bad hosts/ports/keys" --has "ordinal 3, but" --has "has no port 2182" --has "targetPort election" --has "has no key 'ZK_HOSTS'" \
                                                                       -- $PY check_wiring.py $F/wiring/bad.yaml
+sed 's/p-zookeeper.data.svc.cluster.local:2181/p-zookeeper.data.svc.k8s.example.internal:2181/' $F/wiring/good.yaml >"$W/wiring-mixed.yaml"
+sed 's/svc.cluster.local/svc.k8s.example.internal/g' $F/wiring/bad.yaml >"$W/wiring-custom.yaml"
+t 1 "wiring: one namespace, two cluster domains" --has "several cluster domains" -- $PY check_wiring.py "$W/wiring-mixed.yaml"
+t 1 "wiring: a custom cluster domain is checked too" --has "ordinal 3, but" --has "has no port 2182" -- $PY check_wiring.py "$W/wiring-custom.yaml"
+t 1 "wiring: --domain enforced" --has "expected k8s.example.internal" -- $PY check_wiring.py --domain k8s.example.internal $F/wiring/good.yaml
 t 1 "wiring: bad pod needs" --has "not an IANA service name" --has "selects no workload" --has "volumeMount 'conf'" --has "serviceAccountName 'hdfs-namenode'" \
                                                                       -- $PY check_wiring.py $F/wiring/bad-pod.yaml
 
@@ -91,6 +96,8 @@ extra = "".join(line.replace("server.3", f"server.{n}").replace("server-2.", f"s
 open(sys.argv[2], "w").write(s.replace(line, line + extra))
 PYEOF
 t 0 "zk: 5-server ensemble" --has "1 leader, 4 followers" -- $PY zk_ensemble.py "$W/zk-five.yaml"
+t 0 "zk: one server runs standalone" --has "modes ['standalone']" -- $PY zk_ensemble.py "$(zk one 's/replicas: 3/replicas: 1/; /server\.[23]=/d')"
+t 1 "zk: membership differs from replicas" --has "lists 3 server.N lines but the StatefulSet has 5" -- $PY zk_ensemble.py "$(zk five-no-lines 's/replicas: 3/replicas: 5/')"
 t 1 "zk: server does not read the rendered zoo.cfg" --has "which is not key zoo.cfg" -- $PY zk_ensemble.py "$(zk conf 's#{name: config, mountPath: /conf}#{name: config, mountPath: /etc/zk}#')"
 t 1 "zk: myid off by one"  --has "myid 0 has no server.0"    -- $PY zk_ensemble.py "$(zk myid 's/ordinal + 1/ordinal/')"
 t 1 "zk: myid/host mismatch" --has "server.3 host is demo-zookeeper-server-3" -- $PY zk_ensemble.py "$(zk host 's/server.3=demo-zookeeper-server-2/server.3=demo-zookeeper-server-3/')"
@@ -114,6 +121,7 @@ t 1 "hadoop: namenode without rpc-address" --has "rpc-address" -- ./hadoop_check
 t 1 "hadoop: proxy provider typo" --has "ClassNotFoundException" -- ./hadoop_check.sh $F/hadoop/bad3
 t 1 "hadoop: defaultFS not a nameservice" --has "names no configured nameservice" -- ./hadoop_check.sh $F/hadoop/bad4
 t 1 "hadoop: hdfs-site.xml missing" --has "does not exist"     -- ./hadoop_check.sh $F/kz/bad2
+t 1 "hadoop: one bad dir among good ones" --has "1 of 2 config dir(s)" --has "names no configured nameservice" -- ./hadoop_check.sh $F/hadoop/good $F/hadoop/bad4
 t 0 "krb + hadoop: UGI keytab login" --has "UGI login nn/host-0" -- \
   ./krb.sh -x "$PWD/hadoop_krblogin.sh $PWD/$F/hadoop/good conf:dfs.namenode.kerberos.principal host-0.hdfs.ns.svc.cluster.local" nn/host-0.hdfs.ns.svc.cluster.local
 t 1 "krb + hadoop: realm mismatch" --has "UGI login" -- \

@@ -17,13 +17,14 @@ What it proves, for each StatefulSet `<cluster>-zookeeper-server` in a rendered 
   * with its peers gone, a lone server's readiness probe fails (readiness means "in quorum"), its
     liveness probe still passes, and so the StatefulSet must use podManagementPolicy: Parallel.
 Only what one host needs is adapted in zoo.cfg: dataDir/dataLogDir -> temp dirs, the host of
-`server.N` -> 127.0.0.(N+1) (all of 127/8 is loopback on Linux; ports kept), clientPortAddress ->
+`server.N` -> 127.0.0.(N+1) (all of 127/8 is loopback on Linux; ports kept; 127.0.X.(N+1) for the
+first X whose ports are free if another run holds them), clientPortAddress ->
 the node's address, admin server off, quorumListenOnAllIPs off, metricsProvider.* dropped (the
 Prometheus provider is not in Debian's package). Servers bind loopback only and are stopped by PID.
 Usage: zk_ensemble.py [--sts NAME]... [--timeout S] [--keep] STREAM.yaml
 Exit 0 and a last line PASS, or exit 1 and FAIL: <reason>.
 """
-import argparse, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, os, random, re, shutil, signal, socket, subprocess, sys, tempfile, time
 import yaml
 
 ZK_CP = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"  # manifest Class-Path pulls the rest
@@ -32,6 +33,10 @@ MAIN = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
 class Fail(Exception):
     pass
+
+
+class PortRace(Exception):
+    """a server could not bind a port that was free a moment before (another run on this machine)"""
 
 
 def log(msg):
@@ -271,8 +276,10 @@ def ensemble(docs, sts, work, timeout):
             if not m:
                 raise Fail(f"zoo.cfg: cannot parse {k}={v}")
             servers[int(k.split(".")[1])] = m
-    if len(servers) != replicas:
+    if len(servers) != replicas and not (replicas == 1 and not servers):
         raise Fail(f"zoo.cfg lists {len(servers)} server.N lines but the StatefulSet has {replicas} replicas")
+    # one server runs standalone unless standaloneEnabled=false (then it is a quorum of one: leader)
+    standalone = replicas == 1 and (cfg_get(cfg, "standaloneEnabled") or "true").lower() != "false"
     client_port = cfg_get(cfg, "clientPort")
     cports = {m.group(6) for m in servers.values() if m.group(6)}
     if len(cports) > 1 or (client_port and cports and cports != {client_port}):
@@ -325,86 +332,115 @@ def ensemble(docs, sts, work, timeout):
         if not re.fullmatch(r"\s*\d+\s*", myid_txt):
             raise Fail(f"{pod}: {zdd}/myid is {myid_txt!r}, not a number")
         myid = int(myid_txt)
-        if myid not in servers:
+        if not servers:
+            pass  # standalone without server lines: myid is not used
+        elif myid not in servers:
             raise Fail(f"{pod}: myid {myid} has no server.{myid} line (servers {sorted(servers)})")
-        host = servers[myid].group(1)
-        labels = host.split(".")
-        if labels[0] != pod or (len(labels) > 1 and labels[1] != svc) or (len(labels) > 2 and labels[2] != ns):
-            raise Fail(f"{pod}: myid {myid} but server.{myid} host is {host}, not {pod}.{svc}.{ns}.svc...")
-        nodes.append({"pod": pod, "myid": myid, "ip": f"127.0.0.{myid + 1}", "dir": pdir, "vols": vols,
+        else:
+            host = servers[myid].group(1)
+            labels = host.split(".")
+            if labels[0] != pod or (len(labels) > 1 and labels[1] != svc) or (len(labels) > 2 and labels[2] != ns):
+                raise Fail(f"{pod}: myid {myid} but server.{myid} host is {host}, not {pod}.{svc}.{ns}.svc...")
+        if not 1 <= myid <= 254:
+            raise Fail(f"{pod}: myid {myid} is outside 1..254")
+        nodes.append({"pod": pod, "myid": myid, "dir": pdir, "vols": vols,
                       "data": local_zdd, "log": os.path.join(pdir, "zookeeper.log")})
     if len({n["myid"] for n in nodes}) != replicas:
         raise Fail(f"myids are not unique: {[n['myid'] for n in nodes]}")
     log(f"  ok   rendered init step wrote myids {[n['myid'] for n in nodes]} for pods 0..{replicas - 1}, each matching its server.N host")
 
-    # adapt zoo.cfg for one host
-    notes = set()
-    for node in nodes:
-        out, seen_cpa = [], False
-        for k, v in cfg:
-            if k is None:
-                out.append(v); continue
-            if k == "dataDir":
-                v = node["data"]
-            elif k == "dataLogDir":
-                v = os.path.join(node["dir"], "datalog"); os.makedirs(v, exist_ok=True)
-                if os.geteuid() == 0 and zuid is not None:
-                    os.chown(v, int(zuid), int(zgid))
-            elif re.fullmatch(r"server\.\d+", k):
-                m = SERVER_RE.match(v); ip = f"127.0.0.{int(k.split('.')[1]) + 1}"
-                v = f"{ip}:{m.group(2)}:{m.group(3)}" + (f":{m.group(4)}" if m.group(4) else "") \
-                    + (f";{ip}:{m.group(6)}" if m.group(6) else "")
-            elif k == "clientPortAddress":
-                v, seen_cpa = node["ip"], True
-            elif k in ("admin.enableServer", "admin.serverPort", "admin.serverAddress"):
-                notes.add("admin server off"); continue
-            elif k == "quorumListenOnAllIPs":
-                notes.add("quorumListenOnAllIPs=false"); v = "false"
-            elif k.startswith("metricsProvider."):
-                notes.add("metricsProvider.* dropped (Prometheus provider not in Debian's zookeeper)"); continue
-            elif k in ("secureClientPort", "secureClientPortAddress"):
-                notes.add(f"{k} dropped (no TLS material here)"); continue
-            out.append(f"{k}={v}")
-        out.append("admin.enableServer=false")
-        if not seen_cpa:
-            out.append(f"clientPortAddress={node['ip']}")
-        node["cfg"] = os.path.join(node["dir"], "zoo.cfg")
-        with open(node["cfg"], "w") as fh:
-            fh.write("\n".join(out) + "\n")
-    log(f"  ..   zoo.cfg adapted for one host: dataDir/dataLogDir -> temp, server.N -> 127.0.0.(N+1), "
-        f"clientPortAddress per node{''.join(', ' + n for n in sorted(notes))}")
+    # loopback addresses: 127.0.0.(myid+1), or 127.0.X.(myid+1) for the first X whose ports are all
+    # free (so two runs on one machine, e.g. a developer's and CI's, do not collide)
+    def ports_of(node):
+        m = servers.get(node["myid"])
+        return ((int(m.group(2)), int(m.group(3))) if m else ()) + (cport,)
+    lost = set()  # loopback nets where another process took a port between our check and the bind
+    for attempt in range(3):
+        try:
+            # first 127.0.0.x; after a lost race a random other net, so that racing runs part ways
+            order = [0] + random.sample(range(1, 255), 254) if not lost else random.sample(range(1, 255), 254)
+            net = next((f"127.0.{x}." for x in order if f"127.0.{x}." not in lost
+                        and all(port_free(f"127.0.{x}.{n['myid'] + 1}", p) for n in nodes for p in ports_of(n))), None)
+            if net is None:
+                raise Fail("the ZooKeeper ports are in use on every 127.0.X net (other ensembles still running?)")
+            for node in nodes:
+                node["ip"] = f"{net}{node['myid'] + 1}"
 
-    for node in nodes:
-        m = servers[node["myid"]]
-        for p in (int(m.group(2)), int(m.group(3)), cport):
-            if not port_free(node["ip"], p):
-                raise Fail(f"{node['ip']}:{p} is already in use on this machine (another ZooKeeper still running?)")
+            # adapt zoo.cfg for one host
+            notes = set()
+            for node in nodes:
+                out, seen_cpa = [], False
+                for k, v in cfg:
+                    if k is None:
+                        out.append(v); continue
+                    if k == "dataDir":
+                        v = node["data"]
+                    elif k == "dataLogDir":
+                        v = os.path.join(node["dir"], "datalog"); os.makedirs(v, exist_ok=True)
+                        if os.geteuid() == 0 and zuid is not None:
+                            os.chown(v, int(zuid), int(zgid))
+                    elif re.fullmatch(r"server\.\d+", k):
+                        m = SERVER_RE.match(v); ip = f"{net}{int(k.split('.')[1]) + 1}"
+                        v = f"{ip}:{m.group(2)}:{m.group(3)}" + (f":{m.group(4)}" if m.group(4) else "") \
+                            + (f";{ip}:{m.group(6)}" if m.group(6) else "")
+                    elif k == "clientPortAddress":
+                        v, seen_cpa = node["ip"], True
+                    elif k in ("admin.enableServer", "admin.serverPort", "admin.serverAddress"):
+                        notes.add("admin server off"); continue
+                    elif k == "quorumListenOnAllIPs":
+                        notes.add("quorumListenOnAllIPs=false"); v = "false"
+                    elif k.startswith("metricsProvider."):
+                        notes.add("metricsProvider.* dropped (Prometheus provider not in Debian's zookeeper)"); continue
+                    elif k in ("secureClientPort", "secureClientPortAddress"):
+                        notes.add(f"{k} dropped (no TLS material here)"); continue
+                    out.append(f"{k}={v}")
+                out.append("admin.enableServer=false")
+                if not seen_cpa:
+                    out.append(f"clientPortAddress={node['ip']}")
+                node["cfg"] = os.path.join(node["dir"], "zoo.cfg")
+                with open(node["cfg"], "w") as fh:
+                    fh.write("\n".join(out) + "\n")
+            log(f"  ..   zoo.cfg adapted for one host: dataDir/dataLogDir -> temp, server.N -> {net}(N+1), "
+                f"clientPortAddress per node{''.join(', ' + n for n in sorted(notes))}")
 
-    # start the servers
-    for node in nodes:
-        cmd = as_user(zuid if zuid is not None else uid, zgid if zuid is not None else gid) + [
-            "java", "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.jmx.log4j.disable=true",
-            "-Djava.io.tmpdir=" + node["dir"], "-cp", ZK_CP, MAIN, node["cfg"]]
-        with open(node["log"], "w") as lf:
-            if os.geteuid() == 0:
-                os.chown(node["dir"], int(zuid if zuid is not None else uid), int(zgid if zuid is not None else gid))
-            p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=node["dir"])
-        PROCS.append((p.pid, p)); node["proc"] = p
-    log(f"  ..   started {replicas} ZooKeeper servers, PIDs {[n['proc'].pid for n in nodes]}, "
-        f"client endpoints {[n['ip'] + ':' + str(cport) for n in nodes]}")
+            # start the servers
+            for node in nodes:
+                cmd = as_user(zuid if zuid is not None else uid, zgid if zuid is not None else gid) + [
+                    "java", "-Xmx160m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dzookeeper.jmx.log4j.disable=true",
+                    "-Djava.io.tmpdir=" + node["dir"], "-cp", ZK_CP, MAIN, node["cfg"]]
+                with open(node["log"], "w") as lf:
+                    if os.geteuid() == 0:
+                        os.chown(node["dir"], int(zuid if zuid is not None else uid), int(zgid if zuid is not None else gid))
+                    p = subprocess.Popen(cmd, stdout=lf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=node["dir"])
+                PROCS.append((p.pid, p)); node["proc"] = p
+            log(f"  ..   started {replicas} ZooKeeper servers, PIDs {[n['proc'].pid for n in nodes]}, "
+                f"client endpoints {[n['ip'] + ':' + str(cport) for n in nodes]}")
 
-    t0 = time.time(); modes = []
-    while True:
-        for node in nodes:
-            if node["proc"].poll() is not None:
-                raise Fail(f"{node['pod']} (myid {node['myid']}) exited with {node['proc'].returncode}:\n{log_tail(node)}")
-        modes = [mode_of(n["ip"], cport) for n in nodes]
-        if modes.count("leader") == 1 and modes.count("follower") == replicas - 1:
+            t0 = time.time(); modes = []; settled = False
+            while True:
+                for node in nodes:
+                    if node["proc"].poll() is not None:
+                        if "Address already in use" in open(node["log"], errors="replace").read():
+                            raise PortRace(f"{node['pod']}: a port on {node['ip']} was taken meanwhile by another process")
+                        raise Fail(f"{node['pod']} (myid {node['myid']}) exited with {node['proc'].returncode}:\n{log_tail(node)}")
+                modes = [mode_of(n["ip"], cport) for n in nodes]
+                if modes == ["standalone"] if standalone else (modes.count("leader") == 1 and modes.count("follower") == replicas - 1):
+                    if settled:
+                        break
+                    settled = True  # look again in a second: a server that lost a port race is gone by then
+                else:
+                    settled = False
+                if time.time() - t0 > timeout:
+                    raise Fail(f"no {'standalone server' if standalone else 'quorum'} after {timeout}s; srvr modes {modes}\n" + "\n".join(log_tail(n, 3) for n in nodes))
+                time.sleep(1.0 if settled else 0.5)
             break
-        if time.time() - t0 > timeout:
-            raise Fail(f"no quorum after {timeout}s; srvr modes {modes}\n" + "\n".join(log_tail(n, 3) for n in nodes))
-        time.sleep(0.5)
-    log(f"  ok   quorum in {time.time() - t0:.1f}s: modes {modes} (1 leader, {replicas - 1} followers)")
+        except PortRace as e:
+            stop_all(); PROCS.clear(); lost.add(net)
+            log(f"  ..   {e}; starting again on another loopback net")
+    else:
+        raise Fail(f"ZooKeeper lost the race for its ports 3 times ({sorted(lost)})")
+    log(f"  ok   serving in {time.time() - t0:.1f}s: modes {modes} "
+        f"({'standalone, as one server with standaloneEnabled' if standalone else f'1 leader, {replicas - 1} followers'})")
     for node in nodes:
         r = four(node["ip"], cport, "ruok")
         if r != "imok":

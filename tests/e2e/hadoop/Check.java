@@ -8,10 +8,11 @@
 //     port (DFSUtilClient.getHaNnRpcAddresses), and a failover proxy provider class that loads;
 //   * an hdfs:// fs.defaultFS names a configured nameservice (a logical HA URI);
 //   * dfs.namenode.shared.edits.dir, if set, is a qjournal:// URI.
+// Several directories are checked in one JVM (a JVM start plus the in-memory compile costs ~2 s).
 // Run (Java 17+ single-file source launch, no javac step):
 //   java -cp "$JARS/hadoop-client-api-*.jar:$JARS/hadoop-client-runtime-*.jar:$JARS/slf4j-api-*.jar" \
-//        Check.java CONF_DIR [key ...]        (extra keys are printed as Hadoop resolves them)
-// Exit 0 and PASS, or 1 and FAIL.
+//        Check.java [--key KEY]... CONF_DIR...   (--key: also print KEY as Hadoop resolves it)
+// Prints "ok   DIR" or "FAIL DIR: reason" per directory; exit 0 and PASS if all pass, else 1 and FAIL.
 import java.io.File;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -39,29 +40,47 @@ public class Check {
   }
 
   public static void main(String[] args) {
-    if (args.length < 1) {
-      System.err.println("usage: Check CONF_DIR [key...]");
+    List<String> dirs = new ArrayList<>();
+    List<String> extraKeys = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--key") && i + 1 < args.length) extraKeys.add(args[++i]);
+      else dirs.add(args[i]);
+    }
+    if (dirs.isEmpty()) {
+      System.err.println("usage: Check [--key KEY]... CONF_DIR...");
       System.exit(2);
     }
+    List<String> failed = new ArrayList<>();
+    for (String dir : dirs) {
+      System.out.println("== " + dir);
+      problems.clear();
+      String fatal = check(dir, extraKeys);
+      String why = fatal != null ? fatal : problems.isEmpty() ? null : problems.size() + " problem(s): " + problems.get(0);
+      System.out.println(why == null ? "ok   " + dir : "FAIL " + dir + ": " + why);
+      if (why != null) failed.add(dir + ": " + why);
+    }
+    if (failed.isEmpty()) System.out.println("PASS: " + dirs.size() + " config dir(s)");
+    else System.out.println("FAIL: " + failed.size() + " of " + dirs.size() + " config dir(s):\n  " + String.join("\n  ", failed));
+    System.exit(failed.isEmpty() ? 0 : 1);
+  }
+
+  /** Checks one directory; returns a reason it could not be checked at all, else null (problems collects the rest). */
+  private static String check(String dir, List<String> extraKeys) {
     Configuration conf = new Configuration(true); // with core-default.xml from the jar
     for (String name : new String[] {"core-site.xml", "hdfs-site.xml"}) {
-      File f = new File(args[0], name);
-      if (!f.isFile()) {
-        System.out.println("FAIL: " + f + " does not exist");
-        System.exit(1);
-      }
+      File f = new File(dir, name);
+      if (!f.isFile()) return f + " does not exist";
       conf.addResource(new Path(f.getAbsolutePath()));
     }
     try {
       conf.size(); // forces the lazy parse; malformed XML throws here
     } catch (RuntimeException e) {
-      System.out.println("FAIL: Hadoop cannot parse the XML: " + e.getMessage() + " / " + root(e));
-      System.exit(1);
+      return "Hadoop cannot parse the XML: " + e.getMessage() + " / " + root(e);
     }
     List<String> keys = new ArrayList<>(List.of("fs.defaultFS", "dfs.nameservices", "ha.zookeeper.quorum",
         "hadoop.security.authentication", "dfs.replication", "dfs.namenode.shared.edits.dir",
         "dfs.ha.automatic-failover.enabled"));
-    keys.addAll(Arrays.asList(args).subList(1, args.length));
+    keys.addAll(extraKeys);
     for (String k : keys) System.out.printf("  %s = %s%n", k, conf.get(k));
 
     Collection<String> nameservices = DFSUtilClient.getNameServiceIds(conf);
@@ -99,11 +118,6 @@ public class Check {
     }
     String edits = conf.get("dfs.namenode.shared.edits.dir");
     if (edits != null && !edits.startsWith("qjournal://")) problem("dfs.namenode.shared.edits.dir is not qjournal://: " + edits);
-    if (problems.isEmpty()) {
-      System.out.println("PASS");
-      System.exit(0);
-    }
-    System.out.println("FAIL: " + problems.size() + " problem(s)");
-    System.exit(1);
+    return null;
   }
 }

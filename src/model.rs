@@ -469,6 +469,9 @@ pub struct PortDef {
     /// `peer` (only pods of the same cluster may connect) or `client` (any pod).
     #[serde(default)]
     pub access: PortAccess,
+    /// The port exists only when this expression is true (sees `settings`, `replicas`, `cluster`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
     #[serde(default)]
     pub description: String,
 }

@@ -245,7 +245,7 @@ impl Resolver<'_> {
     }
 
     fn skeleton(&mut self, c: &Cluster, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec) -> Option<Skeleton> {
-        let def = stack.spec.services.get(svc)?.clone();
+        let mut def = stack.spec.services.get(svc)?.clone();
         let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
         let base = segs(&["spec", "services", svc]);
         // settings
@@ -311,6 +311,20 @@ impl Resolver<'_> {
             "cluster": {"name": c.metadata.name, "namespace": ns, "domain": c.spec.cluster_domain},
         }));
         let pre = crate::template::value(&pre_ctx);
+        // ports that exist only in some configurations
+        let mut port_errors = Vec::new();
+        for (r, rd) in def.roles.iter_mut() {
+            rd.ports.retain(|p| match &p.when {
+                None => true,
+                Some(w) => self.tpl.truthy(w, &pre).unwrap_or_else(|m| {
+                    port_errors.push((r.clone(), p.name.clone(), m));
+                    false
+                }),
+            });
+        }
+        for (r, port, m) in port_errors {
+            self.stack_err(stack, svc, &segs(&["roles", &r, "ports"]), format!("port `{port}`: {m}"));
+        }
         let mut roles = Vec::new();
         for (r, rd) in &def.roles {
             let enabled = match &rd.enabled {

@@ -173,18 +173,18 @@ pub fn run(cli: Cli) -> i32 {
                 _ => None,
             };
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            let compiled = match crate::compile(&inputs, &opts) {
-                Ok(c) => c,
+            let (plan, diags) = match crate::plan_inputs(&inputs, &opts) {
+                Ok(p) => p,
                 Err(d) => {
                     print_diags(&d);
                     return 1;
                 }
             };
-            print_diags(&compiled.diags);
+            print_diags(&diags);
             if let Some(st) = stage {
                 let v = match st {
-                    Stage::Resolve => serde_json::to_value(&compiled.plan.clusters),
-                    Stage::Plan => serde_json::to_value(&compiled.plan),
+                    Stage::Resolve => serde_json::to_value(&plan.clusters),
+                    Stage::Plan => serde_json::to_value(&plan),
                 };
                 return match v {
                     Ok(v) => out(&crate::yamlout::to_yaml(&v)),
@@ -194,28 +194,43 @@ pub fn run(cli: Cli) -> i32 {
                     }
                 };
             }
-            match output {
-                None => out(&emit::stream(&compiled.objects)),
-                Some(dir) => match emit::write_dir(&dir, &{
-                    let mut files = emit::layout(&compiled.objects);
-                    if let Some(f) = &flux_opts {
-                        files.extend(crate::flux::files(&compiled.objects, f));
+            // one cluster at a time, in canonical order: memory stays flat for large fleets
+            let mut order: Vec<&crate::resolve::ResolvedCluster> = plan.clusters.iter().collect();
+            order.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+            let mut files = Vec::new();
+            let mut stubs = Vec::new();
+            for c in order {
+                let mut objects = crate::render::render_cluster(&plan, c);
+                emit::sort(&mut objects);
+                match &output {
+                    None => {
+                        let code = out(&emit::stream(&objects));
+                        if code != 0 {
+                            return code;
+                        }
                     }
-                    files
-                }) {
-                    Ok(()) => {
-                        eprintln!("bdp: wrote {} objects to {}", compiled.objects.len(), dir.display());
-                        0
+                    Some(_) => {
+                        files.extend(emit::object_files(&objects));
+                        // Flux needs only where each object lives, not its body
+                        stubs.extend(objects.into_iter().map(|o| crate::render::Object { body: serde_json::Value::Null, ..o }));
                     }
-                    Err(e @ emit::WriteError::NotOwned(_)) => {
-                        eprintln!("error: {e}");
-                        2
-                    }
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        2
-                    }
-                },
+                }
+            }
+            let Some(dir) = output else { return 0 };
+            let k = emit::kustomization(&files);
+            files.push(k);
+            if let Some(f) = &flux_opts {
+                files.extend(crate::flux::files(&stubs, f));
+            }
+            match emit::write_dir(&dir, &files) {
+                Ok(()) => {
+                    eprintln!("bdp: wrote {} objects to {}", stubs.len(), dir.display());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    2
+                }
             }
         }
         Command::Diff { old, new, rendered, format, common } => {

@@ -65,7 +65,18 @@ pub fn object_path(o: &Object) -> PathBuf {
 
 /// Files of the directory layout: (relative path, content), kustomization.yaml included.
 pub fn layout(objects: &[Object]) -> Vec<(PathBuf, String)> {
-    let mut files: Vec<(PathBuf, String)> = objects.iter().map(|o| (object_path(o), to_yaml(&o.body))).collect();
+    let mut files = object_files(objects);
+    files.push(kustomization(&files));
+    files
+}
+
+/// One file per object.
+pub fn object_files(objects: &[Object]) -> Vec<(PathBuf, String)> {
+    objects.iter().map(|o| (object_path(o), to_yaml(&o.body))).collect()
+}
+
+/// The `kustomization.yaml` listing the given object files, in their order.
+pub fn kustomization(files: &[(PathBuf, String)]) -> (PathBuf, String) {
     let resources: Vec<serde_json::Value> =
         files.iter().map(|(p, _)| serde_json::Value::String(p.to_string_lossy().replace('\\', "/"))).collect();
     let k = serde_json::json!({
@@ -73,8 +84,7 @@ pub fn layout(objects: &[Object]) -> Vec<(PathBuf, String)> {
         "kind": "Kustomization",
         "resources": resources,
     });
-    files.push((PathBuf::from("kustomization.yaml"), to_yaml(&k)));
-    files
+    (PathBuf::from("kustomization.yaml"), to_yaml(&k))
 }
 
 #[derive(Debug)]
@@ -134,13 +144,20 @@ pub fn write_dir(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), WriteErr
             }
         }
     }
+    let previous_set: std::collections::BTreeSet<&PathBuf> = previous.iter().collect();
+    let mut made: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
     for (rel, content) in files {
         let p = dir.join(rel);
         if let Some(parent) = p.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
+            if !made.contains(parent) {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+                made.insert(parent.to_path_buf());
+            }
         }
-        // unchanged files are not rewritten (keeps mtimes stable for tools that watch them)
-        if std::fs::read_to_string(&p).ok().as_deref() != Some(content.as_str()) {
+        // unchanged files are not rewritten (keeps mtimes stable for tools that watch them);
+        // only files an earlier render wrote can exist
+        let unchanged = previous_set.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());
+        if !unchanged {
             std::fs::write(&p, content).map_err(io(&p))?;
         }
     }

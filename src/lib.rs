@@ -59,6 +59,20 @@ pub fn registry_for(inputs: &validate::Inputs, opts: &Options, diags: &mut Diagn
 
 /// load → validate → resolve → plan → render. Errors (and warnings) come back all at once.
 pub fn compile(inputs: &[PathBuf], opts: &Options) -> Result<Compiled, Diagnostics> {
+    let (plan, diags) = plan_inputs(inputs, opts)?;
+    Ok(render_plan(plan, diags))
+}
+
+/// Renders every cluster of a plan, in canonical order.
+pub fn render_plan(plan: plan::Plan, diags: Diagnostics) -> Compiled {
+    let mut objects = render::render(&plan);
+    emit::sort(&mut objects);
+    Compiled { plan, objects, diags }
+}
+
+/// load → validate → resolve → plan, without rendering (the CLI renders one cluster at a
+/// time, so memory stays flat for large fleets).
+pub fn plan_inputs(inputs: &[PathBuf], opts: &Options) -> Result<(plan::Plan, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::default();
     let docs = load::load(inputs, &mut diags);
     let typed = validate::validate(docs, &mut diags);
@@ -70,7 +84,7 @@ pub fn compile(inputs: &[PathBuf], opts: &Options) -> Result<Compiled, Diagnosti
                 .hint("bdp renders documents of `kind: Cluster`; see examples/"),
         );
     }
-    compile_typed(&typed, &reg, opts, diags)
+    plan_typed(&typed, &reg, opts, diags)
 }
 
 /// The stages after validation, for callers that already hold typed inputs (diff, tests).
@@ -78,8 +92,19 @@ pub fn compile_typed(
     typed: &validate::Inputs,
     reg: &stacks::Registry,
     opts: &Options,
-    mut diags: Diagnostics,
+    diags: Diagnostics,
 ) -> Result<Compiled, Diagnostics> {
+    let (plan, diags) = plan_typed(typed, reg, opts, diags)?;
+    Ok(render_plan(plan, diags))
+}
+
+/// resolve → plan for typed inputs.
+pub fn plan_typed(
+    typed: &validate::Inputs,
+    reg: &stacks::Registry,
+    opts: &Options,
+    mut diags: Diagnostics,
+) -> Result<(plan::Plan, Diagnostics), Diagnostics> {
     let resolved = resolve::resolve(&typed.clusters, reg, &mut diags);
     let plan = plan::plan(resolved, &mut diags);
     if opts.strict {
@@ -88,9 +113,7 @@ pub fn compile_typed(
     if diags.has_errors() {
         return Err(diags);
     }
-    let mut objects = render::render(&plan);
-    emit::sort(&mut objects);
-    Ok(Compiled { plan, objects, diags })
+    Ok((plan, diags))
 }
 
 /// Convenience for tests and benchmarks: compile and return the YAML stream.

@@ -430,7 +430,9 @@ pub struct RoleDef {
     pub services: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub storage: BTreeMap<String, StorageDef>,
-    /// Writable scratch directories (emptyDir), since the root filesystem is read-only.
+    /// Writable scratch directories (emptyDir), since the root filesystem is read-only. Each
+    /// entry is a template; one that renders empty is left out (a directory only some
+    /// configurations need).
     #[serde(default)]
     pub scratch: Vec<String>,
     /// Files of the service mounted into this role.

@@ -149,8 +149,13 @@ pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
         }
     }
 
-    for c in &clusters {
+    let mut clusters = clusters;
+    for c in &mut clusters {
         check_cluster(c, &tpl, diags);
+        // the checks' context is large (every role's config) and not needed after this
+        for s in &mut c.services {
+            s.check_ctx = serde_json::Value::Null;
+        }
     }
     let edges = edges.iter().map(|(a, b)| (g[*a].clone(), g[*b].clone())).collect();
     Plan { clusters, waves, edges }

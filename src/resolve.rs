@@ -47,7 +47,7 @@ pub struct ResolvedService {
     #[serde(skip)]
     pub check_ctx: Value,
     #[serde(skip)]
-    pub stack_doc: Option<Doc>,
+    pub stack_doc: Option<std::sync::Arc<Doc>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -464,7 +464,7 @@ pub fn resolve(
                 }
             }
         }
-        let stack = stacks[&c.spec.stack].clone();
+        let stack = &stacks[&c.spec.stack];
         for (svc, spec) in &c.spec.services {
             let spec = spec.clone().unwrap_or_default();
             if !stack.spec.services.contains_key(svc) {
@@ -475,7 +475,7 @@ pub fn resolve(
                 );
                 continue;
             }
-            if let Some(sk) = r.skeleton(c, doc, &stack, svc, &spec) {
+            if let Some(sk) = r.skeleton(c, doc, stack, svc, &spec) {
                 skeletons.insert((ns.clone(), c.metadata.name.clone(), svc.clone()), sk);
             }
         }
@@ -823,7 +823,18 @@ impl Resolver<'_> {
                 ports: rd.ports.clone(),
                 services: rd.services.clone(),
                 storage,
-                scratch: rd.scratch.clone(),
+                scratch: rd
+                    .scratch
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, t)| match self.tpl.render(t, &mctx) {
+                        Ok(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+                        Err(m) => {
+                            self.stack_err(stack, svc, &segs(&["roles", r, "scratch", &i.to_string()]), m);
+                            None
+                        }
+                    })
+                    .collect(),
                 files,
                 init_containers: inits,
                 containers: conts,

@@ -22,7 +22,7 @@ pub struct Stack {
     pub name: String,
     pub spec: StackSpec,
     /// Document each service came from.
-    pub service_docs: BTreeMap<String, Doc>,
+    pub service_docs: BTreeMap<String, std::sync::Arc<Doc>>,
     pub origin: String,
 }
 
@@ -104,7 +104,7 @@ impl Registry {
                     );
                     continue;
                 }
-                entry.service_docs.insert(svc.clone(), doc.clone());
+                entry.service_docs.insert(svc.clone(), std::sync::Arc::new(doc.clone()));
                 entry.spec.services.insert(svc, def);
             }
         }

@@ -3,8 +3,10 @@
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
+/// Templates are compiled once per distinct text and cached (a fleet renders the same stack
+/// templates for every cluster).
 pub struct Templates {
-    env: Environment<'static>,
+    env: std::cell::RefCell<Environment<'static>>,
 }
 
 impl Default for Templates {
@@ -31,7 +33,7 @@ impl Templates {
             env.set_syntax(syntax);
         }
         env.add_filter("upper_snake", upper_snake);
-        Templates { env }
+        Templates { env: std::cell::RefCell::new(env) }
     }
 
     /// Renders a template string. Errors carry minijinja's explanation (with line when useful).
@@ -39,17 +41,44 @@ impl Templates {
         if !template.contains("{{") && !template.contains("{%") {
             return Ok(template.to_string());
         }
-        self.env.render_str(template, ctx).map_err(|e| describe(&e))
+        self.cached(template)?.render(ctx)
+    }
+
+    /// A compiled template for `source`, compiled on first use.
+    fn cached<'a>(&'a self, source: &'a str) -> Result<Cached<'a>, String> {
+        if self.env.borrow().get_template(source).is_err() {
+            self.env.borrow_mut().add_template_owned(source.to_string(), source.to_string()).map_err(|e| describe(&e))?;
+        }
+        Ok(Cached { env: self.env.borrow(), name: source })
     }
 
     /// Evaluates an expression (e.g. `roles.namenode.replicas > 1`).
     pub fn eval(&self, expr: &str, ctx: &Value) -> Result<Value, String> {
-        let e = self.env.compile_expression(expr).map_err(|e| describe(&e))?;
+        let env = self.env.borrow();
+        let e = env.compile_expression(expr).map_err(|e| describe(&e))?;
         e.eval(ctx).map_err(|e| describe(&e))
     }
 
+    /// Whether an expression is true; compiled once, as a cached template.
     pub fn truthy(&self, expr: &str, ctx: &Value) -> Result<bool, String> {
-        self.eval(expr, ctx).map(|v| v.is_true())
+        // a syntax check first, so errors read as expression errors
+        let source = format!("{{% if {expr} %}}1{{% endif %}}");
+        if self.env.borrow().get_template(&source).is_err() {
+            self.env.borrow().compile_expression(expr).map_err(|e| describe(&e))?;
+        }
+        self.cached(&source)?.render(ctx).map(|s| s == "1")
+    }
+}
+
+struct Cached<'a> {
+    env: std::cell::Ref<'a, Environment<'static>>,
+    name: &'a str,
+}
+
+impl Cached<'_> {
+    fn render(&self, ctx: &Value) -> Result<String, String> {
+        let t = self.env.get_template(self.name).map_err(|e| describe(&e))?;
+        t.render(ctx).map_err(|e| describe(&e))
     }
 }
 

@@ -530,8 +530,13 @@ fn btree_q<I: IntoIterator<Item = (String, String)>>(i: I) -> BTreeMap<String, Q
 
 /// Renders every object of every cluster in the plan (unordered; emit orders them).
 pub fn render(plan: &Plan) -> Vec<Object> {
+    plan.clusters.iter().flat_map(|c| render_cluster(plan, c)).collect()
+}
+
+/// Renders the objects of one cluster of the plan (unordered).
+pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Vec<Object> {
     let mut out = Vec::new();
-    for c in &plan.clusters {
+    {
         for s in &c.services {
             let ctx = Ctx { c, s };
             let swave = plan.service_wave(c, &s.name);

@@ -29,7 +29,8 @@ CI=${CI:-false}
 K8S_VERSIONS=(1.30 1.33)
 ZK_EXAMPLES=(examples/zookeeper.yaml examples/zookeeper-5.yaml)
 # CRD instances bdp may render: there is no official schema for them to check against.
-ALLOW_KINDS=(monitoring.coreos.com/v1/PrometheusRule monitoring.coreos.com/v1/ServiceMonitor monitoring.coreos.com/v1/PodMonitor)
+ALLOW_KINDS=(monitoring.coreos.com/v1/PrometheusRule monitoring.coreos.com/v1/ServiceMonitor monitoring.coreos.com/v1/PodMonitor
+             cert-manager.io/v1/Certificate)
 
 W=$(mktemp -d /tmp/bdp-e2e-run.XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -125,7 +126,10 @@ for in in "${inputs[@]}"; do
     check "schema $u (k8s $v, strict)" py -- "$E2E_PY" "$E2E/check_k8s_schema.py" -q -k "$v" "${allow[@]}" "$s"
   done
   check "yamllint $u" py -- "$E2E_VENV/bin/yamllint" -s -c "$E2E/yamllint.yaml" "$s"
-  check "wiring $u" py -- "$E2E_PY" "$E2E/check_wiring.py" "$s"
+  # Secrets made outside bdp (by the user, or by cert-manager for a rendered Certificate), as the
+  # example declares them in `# external-secret: NAME` lines
+  ext=(); if [ -f "$in" ]; then while IFS= read -r n; do ext+=(--external-secret "$n"); done < <(sed -nE 's/^# external-secret: *([^ ]+) *$/\1/p' "$in"); fi
+  check "wiring $u" py -- "$E2E_PY" "$E2E/check_wiring.py" "${ext[@]}" "$s"
   if [ -d "$d" ]; then
     check "kustomize $u (-o DIR builds the stream's objects)" py kubectl -- "$E2E_PY" "$E2E/check_kustomize.py" --kubectl "$(e2e_kubectl)" --stream "$s" "$d"
   fi

@@ -1,0 +1,289 @@
+//! The `kerberos` service of stack hadoop-3.3 and secure HDFS, compiled through the library:
+//! the seed cluster (`kerberos:`, `zookeeper:`, `hdfs:` with nothing after them) renders a secure
+//! cluster, an external realm renders no KDC, no Secret is ever rendered, the KDC starts in an
+//! earlier sync wave than HDFS, and the settings bdp refuses. The rendered pieces are run for real
+//! by tests/e2e/kerberos/run.sh.
+
+use bdp::diag::{Diagnostic, Severity};
+use bdp::render::Object;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn compile(path: &Path) -> Result<Vec<Object>, Vec<Diagnostic>> {
+    bdp::compile(&[path.to_path_buf()], &bdp::Options::default()).map(|c| c.objects).map_err(|d| d.items)
+}
+
+fn example(name: &str) -> Vec<Object> {
+    let p = root().join("examples").join(name);
+    compile(&p).unwrap_or_else(|d| panic!("{} does not compile:\n{}", p.display(), d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n")))
+}
+
+/// Writes a Cluster document to a file of its own (tests run in parallel) and compiles it.
+fn compile_text(test: &str, yaml: &str) -> Result<Vec<Object>, Vec<Diagnostic>> {
+    let dir = std::env::temp_dir().join(format!("bdp-kerberos-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("{test}.yaml"));
+    std::fs::write(&p, yaml).unwrap();
+    compile(&p)
+}
+
+fn errors(test: &str, yaml: &str) -> Vec<Diagnostic> {
+    match compile_text(test, yaml) {
+        Ok(_) => panic!("{test}: expected errors, but the cluster compiled"),
+        Err(d) => d.into_iter().filter(|x| x.severity == Severity::Error).collect(),
+    }
+}
+
+fn cluster(name: &str, services: &str) -> String {
+    format!("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name: {name}\n  namespace: t\nspec:\n  stack: hadoop-3.3\n  services:\n{services}")
+}
+
+fn find<'a>(objs: &'a [Object], kind: &str, name: &str) -> &'a Object {
+    objs.iter()
+        .find(|o| o.kind == kind && o.name == name)
+        .unwrap_or_else(|| panic!("no {kind} {name} among {:?}", objs.iter().map(|o| format!("{}/{}", o.kind, o.name)).collect::<Vec<_>>()))
+}
+
+fn data<'a>(cm: &'a Object, key: &str) -> &'a str {
+    cm.body["data"][key].as_str().unwrap_or_else(|| panic!("ConfigMap {} has no key {key}", cm.name))
+}
+
+/// The value of `key` in a rendered Hadoop XML file, if the key is there.
+fn xml(text: &str, key: &str) -> Option<String> {
+    let at = text.find(&format!("<name>{key}</name>"))?;
+    let rest = &text[at..];
+    let v = &rest[rest.find("<value>")? + 7..rest.find("</value>")?];
+    Some(v.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"))
+}
+
+fn service_of(o: &Object) -> &str {
+    o.body["metadata"]["labels"]["kubebdp.github.io/service"].as_str().unwrap_or_default()
+}
+
+fn statefulsets<'a>(objs: &'a [Object], service: &str) -> Vec<&'a Object> {
+    objs.iter().filter(|o| o.kind == "StatefulSet" && service_of(o) == service).collect()
+}
+
+fn init_containers(sts: &Object) -> &Vec<Value> {
+    sts.body["spec"]["template"]["spec"]["initContainers"].as_array().unwrap_or_else(|| panic!("{} has no init containers", sts.name))
+}
+
+fn env(c: &Value, name: &str) -> Option<String> {
+    c["env"].as_array()?.iter().find(|e| e["name"] == name).and_then(|e| e["value"].as_str()).map(str::to_string)
+}
+
+fn wave(o: &Object) -> u32 {
+    o.body["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"].as_str().and_then(|w| w.parse().ok()).unwrap_or_else(|| panic!("{} has no sync wave", o.name))
+}
+
+#[test]
+fn seed_renders_a_secure_cluster() {
+    let o = example("seed.yaml");
+    // the KDC
+    let kdc = find(&o, "StatefulSet", "seed-kerberos-kdc");
+    let pod = &kdc.body["spec"]["template"]["spec"];
+    let names: Vec<&str> = pod["containers"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["kdc", "kadmind"]);
+    assert_eq!(pod["initContainers"][0]["name"], "bootstrap");
+    assert_eq!(pod["securityContext"]["sysctls"][0]["name"], "net.ipv4.ip_unprivileged_port_start", "ports 88/464/749 as non-root");
+    let kdc_cm = find(&o, "ConfigMap", "seed-kerberos-kdc");
+    let kdc_conf = data(kdc_cm, "kdc.conf");
+    assert!(kdc_conf.contains("database_name = /var/lib/krb5kdc/principal"), "{kdc_conf}");
+    assert!(kdc_conf.contains("max_renewable_life = 7d"), "{kdc_conf}");
+    assert!(data(kdc_cm, "kadm5.acl").contains("bdp/provisioner@CLUSTER.LOCAL  aie  */*@CLUSTER.LOCAL"));
+    // krb5.conf, published for the services
+    let krb5 = data(find(&o, "ConfigMap", "seed-kerberos-discovery"), "krb5.conf");
+    for line in [
+        "default_realm = CLUSTER.LOCAL",
+        "rdns = false",
+        "dns_canonicalize_hostname = false",
+        "renew_lifetime = 7d",
+        "allow_weak_crypto = false",
+        "kdc = seed-kerberos-kdc-client.bigdata.svc.cluster.local:88",
+        "admin_server = seed-kerberos-kdc-client.bigdata.svc.cluster.local:749",
+        ".bigdata.svc.cluster.local = CLUSTER.LOCAL",
+    ] {
+        assert!(krb5.contains(line), "krb5.conf lacks `{line}`:\n{krb5}");
+    }
+    // secure HDFS: keys
+    let nn = find(&o, "ConfigMap", "seed-hdfs-namenode");
+    let core = data(nn, "core-site.xml");
+    let site = data(nn, "hdfs-site.xml");
+    assert_eq!(xml(core, "hadoop.security.authentication").as_deref(), Some("kerberos"));
+    assert_eq!(xml(core, "hadoop.security.authorization").as_deref(), Some("true"));
+    let a2l = xml(core, "hadoop.security.auth_to_local").unwrap();
+    assert!(a2l.contains(r"(nn/seed-hdfs-namenode\.bigdata\.svc\.cluster\.local@CLUSTER\.LOCAL)s/.*/hdfs/"), "{a2l}");
+    assert!(a2l.contains(r"(dn/seed-hdfs-datanode\.bigdata\.svc\.cluster\.local@CLUSTER\.LOCAL)s/.*/hdfs/"), "{a2l}");
+    assert!(a2l.trim_end().ends_with("DEFAULT"), "{a2l}");
+    assert_eq!(xml(site, "dfs.namenode.kerberos.principal").as_deref(), Some("nn/seed-hdfs-namenode.bigdata.svc.cluster.local@CLUSTER.LOCAL"));
+    assert_eq!(xml(site, "dfs.datanode.kerberos.principal").as_deref(), Some("dn/seed-hdfs-datanode.bigdata.svc.cluster.local@CLUSTER.LOCAL"));
+    assert_eq!(xml(site, "dfs.namenode.keytab.file").as_deref(), Some("/etc/security/keytabs/hdfs.keytab"));
+    assert_eq!(xml(site, "dfs.web.authentication.kerberos.principal").as_deref(), Some("*"));
+    assert_eq!(xml(site, "dfs.block.access.token.enable").as_deref(), Some("true"));
+    assert_eq!(xml(site, "dfs.http.policy").as_deref(), Some("HTTPS_ONLY"));
+    assert!(xml(site, "dfs.data.transfer.protection").is_some());
+    assert!(xml(site, "dfs.namenode.https-address").is_some_and(|a| a.ends_with(":9870")), "HTTPS on the web port");
+    assert!(xml(data(nn, "ssl-server.xml"), "ssl.server.keystore.location").is_some_and(|l| l.starts_with("/etc/hadoop/tls/")));
+    assert_eq!(data(nn, "krb5.conf"), krb5, "HDFS pods get the realm's krb5.conf");
+    // the HDFS discovery carries what clients need
+    let disc = data(find(&o, "ConfigMap", "seed-hdfs-discovery"), "hdfs-site.xml");
+    assert!(xml(disc, "dfs.namenode.kerberos.principal").is_some());
+    // every HDFS pod: keytab init container first, from the kerberos image; a Certificate per role
+    let hdfs = statefulsets(&o, "hdfs");
+    assert!(hdfs.len() >= 2);
+    let kdc_image = pod["containers"][0]["image"].as_str().unwrap();
+    for sts in &hdfs {
+        let kt = &init_containers(sts)[0];
+        assert_eq!(kt["name"], "keytab", "{}", sts.name);
+        assert_eq!(kt["image"].as_str(), Some(kdc_image), "{}", sts.name);
+        let principals = env(kt, "KRB_PRINCIPALS").unwrap();
+        let role = sts.name.trim_start_matches("seed-hdfs-");
+        assert!(principals.contains(&format!("/{}.bigdata.svc.cluster.local", sts.name)), "{principals}");
+        assert!(principals.contains("HTTP/_HOST"), "{principals}");
+        let cert = find(&o, "Certificate", &format!("{}-tls", sts.name));
+        assert_eq!(cert.body["spec"]["secretName"], format!("{}-tls", sts.name));
+        assert_eq!(cert.body["spec"]["issuerRef"]["name"], "bdp-ca");
+        assert_eq!(cert.body["spec"]["dnsNames"][0], format!("{}-0.{}.bigdata.svc.cluster.local", sts.name, sts.name), "{role}");
+        let vols = sts.body["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
+        assert!(vols.iter().any(|v| v["secret"]["secretName"] == format!("{}-tls", sts.name)), "{} mounts its TLS Secret", sts.name);
+    }
+    assert_eq!(env(&init_containers(find(&o, "StatefulSet", "seed-hdfs-namenode"))[0], "KRB_PRINCIPALS").as_deref(),
+        Some("nn/seed-hdfs-namenode.bigdata.svc.cluster.local HTTP/_HOST"));
+}
+
+#[test]
+fn the_admin_secret_reaches_only_the_init_containers_that_need_it() {
+    let o = example("seed.yaml");
+    for sts in o.iter().filter(|o| o.kind == "StatefulSet") {
+        let pod = &sts.body["spec"]["template"]["spec"];
+        let vols = pod["volumes"].as_array().cloned().unwrap_or_default();
+        let admin: Vec<&Value> = vols.iter().filter(|v| v["secret"]["secretName"] == "seed-kerberos-admin").collect();
+        let all = pod["initContainers"].as_array().cloned().unwrap_or_default().into_iter().chain(pod["containers"].as_array().cloned().unwrap_or_default());
+        for c in all {
+            let mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
+            let reads = admin.iter().any(|v| mounts.iter().any(|m| m["name"] == v["name"]));
+            let should = matches!(c["name"].as_str(), Some("keytab" | "bootstrap"));
+            assert_eq!(reads, should, "{}: container {} mounts the admin Secret: {reads}", sts.name, c["name"]);
+            assert!(c["env"].as_array().into_iter().flatten().all(|e| e["valueFrom"]["secretKeyRef"].is_null()), "no Secret value in env of {}", c["name"]);
+        }
+        for v in admin {
+            let keys: Vec<&str> = v["secret"]["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+            let want: &[&str] = if service_of(sts) == "kerberos" { &["master-password", "admin-password"] } else { &["admin-password"] };
+            assert_eq!(keys, want, "{}", sts.name);
+        }
+    }
+}
+
+#[test]
+fn external_kdc_renders_no_kdc_statefulset() {
+    let o = example("kerberos-external.yaml");
+    assert!(statefulsets(&o, "kerberos").is_empty(), "an external realm needs no KDC");
+    assert!(!o.iter().any(|x| service_of(x) == "kerberos" && matches!(x.kind.as_str(), "Service" | "PersistentVolumeClaim")));
+    let disc = o.iter().find(|x| x.kind == "ConfigMap" && service_of(x) == "kerberos" && x.name.ends_with("-discovery")).expect("kerberos discovery");
+    let krb5 = data(disc, "krb5.conf");
+    assert!(krb5.contains("default_realm = CORP.EXAMPLE.COM"), "{krb5}");
+    assert!(krb5.contains("kdc = kdc1.corp.example.com\n") && krb5.contains("kdc = kdc2.corp.example.com:88\n"), "{krb5}");
+    assert!(krb5.contains("admin_server = kdc1.corp.example.com:749"), "{krb5}");
+    // HDFS is secure against that realm
+    let hdfs = statefulsets(&o, "hdfs");
+    assert!(!hdfs.is_empty());
+    for sts in hdfs {
+        let kt = &init_containers(sts)[0];
+        assert_eq!(kt["name"], "keytab");
+        assert_eq!(env(kt, "KRB_REALM").as_deref(), Some("CORP.EXAMPLE.COM"));
+        assert!(env(kt, "KRB_ADMIN_PRINCIPAL").unwrap().ends_with("@CORP.EXAMPLE.COM"));
+    }
+}
+
+#[test]
+fn no_secret_is_rendered() {
+    for ex in ["seed.yaml", "secure-hdfs.yaml", "kerberos-external.yaml"] {
+        let o = example(ex);
+        let secrets: Vec<&str> = o.iter().filter(|x| x.kind == "Secret").map(|x| x.name.as_str()).collect();
+        assert!(secrets.is_empty(), "{ex} renders Secrets {secrets:?}");
+        // and no credential in a ConfigMap either: the only password-like value is the keystore's,
+        // which protects nothing (docs/kerberos.md)
+        for cm in o.iter().filter(|x| x.kind == "ConfigMap") {
+            let text = cm.body["data"].to_string();
+            assert!(!text.contains("master-password\":") && !text.contains("admin-password\":"), "{ex}: {}", cm.name);
+        }
+    }
+}
+
+#[test]
+fn kerberos_waves_before_hdfs() {
+    for ex in ["seed.yaml", "secure-hdfs.yaml"] {
+        let o = example(ex);
+        let kdc = statefulsets(&o, "kerberos");
+        assert_eq!(kdc.len(), 1, "{ex}");
+        let hdfs = statefulsets(&o, "hdfs");
+        assert!(!hdfs.is_empty());
+        for sts in &hdfs {
+            assert!(wave(kdc[0]) < wave(sts), "{ex}: KDC wave {} is not before {} (wave {})", wave(kdc[0]), sts.name, wave(sts));
+            let cert = find(&o, "Certificate", &format!("{}-tls", sts.name));
+            assert_eq!(wave(cert), wave(sts), "{ex}: a role's Certificate comes with the role");
+        }
+    }
+}
+
+#[test]
+fn without_kerberos_hdfs_is_plain() {
+    let o = compile_text("plain", &cluster("plain", "    zookeeper:\n    hdfs:\n")).unwrap();
+    let nn = find(&o, "ConfigMap", "plain-hdfs-namenode");
+    assert!(xml(data(nn, "core-site.xml"), "hadoop.security.authentication").is_none());
+    assert!(xml(data(nn, "hdfs-site.xml"), "dfs.namenode.kerberos.principal").is_none());
+    assert!(nn.body["data"]["krb5.conf"].is_null() && nn.body["data"]["ssl-server.xml"].is_null());
+    assert!(!o.iter().any(|x| x.kind == "Certificate"));
+    for sts in statefulsets(&o, "hdfs") {
+        let inits = sts.body["spec"]["template"]["spec"]["initContainers"].as_array().cloned().unwrap_or_default();
+        assert!(inits.iter().all(|c| c["name"] != "keytab"), "{}", sts.name);
+        let vols = sts.body["spec"]["template"]["spec"]["volumes"].as_array().cloned().unwrap_or_default();
+        assert!(vols.iter().all(|v| v["secret"].is_null()), "{} mounts a Secret without Kerberos", sts.name);
+    }
+}
+
+#[test]
+fn a_kerberos_of_another_cluster_secures_hdfs() {
+    let text = format!(
+        "{}---\n{}",
+        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n"),
+        cluster("data", "    zookeeper:\n    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n")
+    );
+    let o = compile_text("other", &text).unwrap();
+    let nn = find(&o, "ConfigMap", "data-hdfs-namenode");
+    assert_eq!(xml(data(nn, "hdfs-site.xml"), "dfs.namenode.kerberos.principal").as_deref(), Some("nn/data-hdfs-namenode.t.svc.cluster.local@SHARED.EXAMPLE"));
+    assert!(data(nn, "krb5.conf").contains("kdc = realm-kerberos-kdc-client.t.svc.cluster.local:88"));
+    let kt = &init_containers(find(&o, "StatefulSet", "data-hdfs-namenode"))[0];
+    assert_eq!(kt["name"], "keytab");
+    let kdc = find(&o, "StatefulSet", "realm-kerberos-kdc");
+    assert!(wave(kdc) < wave(find(&o, "StatefulSet", "data-hdfs-namenode")), "the other Cluster's KDC starts first");
+}
+
+#[test]
+fn refused_kerberos_settings() {
+    let e = errors("lower", &cluster("l", "    kerberos:\n      realm: example.com\n"));
+    assert!(e.iter().any(|d| d.message.contains("upper case") && d.path.ends_with("realm")), "{e:?}");
+    let e = errors("noadmin", &cluster("n", "    kerberos:\n      externalKdcs: [kdc.example.com]\n"));
+    assert!(e.iter().any(|d| d.message.contains("externalAdminServer")), "{e:?}");
+    let e = errors("adminonly", &cluster("a", "    kerberos:\n      externalAdminServer: kdc.example.com:749\n"));
+    assert!(e.iter().any(|d| d.message.contains("only used with `externalKdcs`")), "{e:?}");
+    let e = errors("typo", &cluster("t", "    kerberos:\n      relam: EXAMPLE.COM\n"));
+    assert!(e.iter().any(|d| d.message.contains("unknown field `relam`") && d.hint.as_deref().is_some_and(|h| h.contains("realm"))), "{e:?}");
+    let e = errors("issuerkind", &cluster("i", "    kerberos:\n    hdfs:\n      tlsIssuerKind: ClusterIsuer\n"));
+    assert!(e.iter().any(|d| d.message.contains("tlsIssuerKind must be") && d.path.ends_with("tlsIssuerKind")), "{e:?}");
+    let e = errors("kdctype", &cluster("k", "    kerberos:\n      externalKdcs: kdc.example.com\n"));
+    assert!(e.iter().any(|d| d.message.contains("wrong type")), "{e:?}");
+}
+
+#[test]
+fn the_realm_defaults_to_the_cluster_domain() {
+    let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: d, namespace: ns1}\nspec:\n  stack: hadoop-3.3\n  clusterDomain: k8s.example.org\n  services:\n    kerberos:\n";
+    let o = compile_text("domain", text).unwrap();
+    let disc = find(&o, "ConfigMap", "d-kerberos-discovery");
+    assert_eq!(data(disc, "REALM"), "K8S.EXAMPLE.ORG");
+    assert!(data(disc, "krb5.conf").contains(".ns1.svc.k8s.example.org = K8S.EXAMPLE.ORG"));
+}

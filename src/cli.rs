@@ -3,7 +3,7 @@
 //! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
 //! 2 usage or internal error.
 
-use crate::diag::{known_hint, Diagnostics, Severity};
+use crate::diag::{known_hint, Diagnostics};
 use crate::{emit, Options};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -123,15 +123,7 @@ pub enum Command {
 }
 
 fn print_diags(d: &Diagnostics) {
-    let mut err = std::io::stderr().lock();
-    for x in d.sorted() {
-        let _ = writeln!(err, "{x}");
-    }
-    let n = d.errors();
-    let w = d.items.iter().filter(|x| x.severity == Severity::Warning).count();
-    if n > 0 {
-        let _ = writeln!(err, "bdp: {n} error(s), {w} warning(s)");
-    }
+    d.print();
 }
 
 fn out(s: &str) -> i32 {

@@ -128,6 +128,20 @@ impl Diagnostics {
             d.severity = Severity::Error;
         }
     }
+    /// Prints every diagnostic to stderr, sorted, then a count line when there are errors.
+    pub fn print(&self) {
+        use std::io::Write;
+        let mut err = std::io::stderr().lock();
+        for x in self.sorted() {
+            let _ = writeln!(err, "{x}");
+        }
+        let n = self.errors();
+        let w = self.items.iter().filter(|x| x.severity == Severity::Warning).count();
+        if n > 0 {
+            let _ = writeln!(err, "bdp: {n} error(s), {w} warning(s)");
+        }
+    }
+
     /// Sorted by file, line, column, so output does not depend on stage order.
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();

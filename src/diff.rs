@@ -16,7 +16,7 @@
 //!
 //! Exit codes: 0 no change, 1 changes, 2 invalid input or error.
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::FileFormat;
 use crate::render::formats::natural_cmp;
 use crate::render::{CHECKSUM_ANNOTATION, LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION};
@@ -1961,16 +1961,7 @@ pub fn format_report(r: &Report, format: DiffFormat, color: bool) -> String {
 }
 
 fn print_diags(d: &Diagnostics) {
-    use std::io::Write;
-    let mut err = std::io::stderr().lock();
-    for x in d.sorted() {
-        let _ = writeln!(err, "{x}");
-    }
-    let n = d.errors();
-    let w = d.items.iter().filter(|x| x.severity == Severity::Warning).count();
-    if n > 0 {
-        let _ = writeln!(err, "bdp: {n} error(s), {w} warning(s)");
-    }
+    d.print();
 }
 
 /// Reads both sides and compares them; diagnostics of both sides on error.

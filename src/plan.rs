@@ -190,7 +190,7 @@ fn check_cluster(c: &ResolvedCluster, tpl: &Templates, diags: &mut Diagnostics) 
                     Diagnostic::error(span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
                         .expected("an odd number (a majority quorum)")
                         .hint(format!(
-                            "{} servers tolerate {tolerated} failure(s), no more than {}; use {} or {}",
+                            "{} servers tolerate {tolerated} failure(s), the same as {}; use {} or {}",
                             r.replicas,
                             r.replicas - 1,
                             r.replicas - 1,

@@ -486,7 +486,6 @@ pub fn resolve(
     for Located { value: c, doc } in clusters {
         let Some(stack) = stacks.get(&c.spec.stack) else { continue };
         let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-        let before = ();
         let mut services = Vec::new();
         for (svc, spec) in &c.spec.services {
             let key = (ns.clone(), c.metadata.name.clone(), svc.clone());
@@ -498,7 +497,6 @@ pub fn resolve(
         }
         // A cluster with errors still goes on to the plan, so its checks are reported in the
         // same run; rendering never starts while there are errors.
-        let _ = before;
         out.push(ResolvedCluster {
             name: c.metadata.name.clone(),
             namespace: ns,

@@ -226,7 +226,6 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
             ..Default::default()
         })
         .collect();
-    let _ = ctx;
     core::Container {
         name: c.name.clone(),
         image: Some(c.image.clone().unwrap_or_else(|| ctx.s.image.clone())),

@@ -189,32 +189,45 @@ pub fn run(cli: Cli) -> i32 {
             // one cluster at a time, in canonical order: memory stays flat for large fleets
             let mut order: Vec<&crate::resolve::ResolvedCluster> = plan.clusters.iter().collect();
             order.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-            let mut files = Vec::new();
+            let mut writer = match &output {
+                None => None,
+                Some(dir) => match emit::DirWriter::open(dir) {
+                    Ok(w) => Some(w),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
+                },
+            };
+            let mut paths: Vec<(std::path::PathBuf, String)> = Vec::new();
             let mut stubs = Vec::new();
             for c in order {
                 let mut objects = crate::render::render_cluster(&plan, c);
                 emit::sort(&mut objects);
-                match &output {
-                    None => {
-                        let code = out(&emit::stream(&objects));
-                        if code != 0 {
-                            return code;
-                        }
+                let Some(w) = writer.as_mut() else {
+                    let code = out(&emit::stream(&objects));
+                    if code != 0 {
+                        return code;
                     }
-                    Some(_) => {
-                        files.extend(emit::object_files(&objects));
-                        // Flux needs only where each object lives, not its body
-                        stubs.extend(objects.into_iter().map(|o| crate::render::Object { body: serde_json::Value::Null, ..o }));
+                    continue;
+                };
+                for (rel, content) in emit::object_files(&objects) {
+                    if let Err(e) = w.write(&rel, &content) {
+                        eprintln!("error: {e}");
+                        return 2;
                     }
+                    paths.push((rel, String::new()));
                 }
+                // Flux needs only where each object lives, not its body
+                stubs.extend(objects.into_iter().map(|o| crate::render::Object { body: serde_json::Value::Null, ..o }));
             }
-            let Some(dir) = output else { return 0 };
-            let k = emit::kustomization(&files);
-            files.push(k);
+            let (Some(mut w), Some(dir)) = (writer, output) else { return 0 };
+            let mut rest = vec![emit::kustomization(&paths)];
             if let Some(f) = &flux_opts {
-                files.extend(crate::flux::files(&stubs, f));
+                rest.extend(crate::flux::files(&stubs, f));
             }
-            match emit::write_dir(&dir, &files) {
+            let result = rest.iter().try_for_each(|(rel, content)| w.write(rel, content)).and_then(|()| w.finish());
+            match result {
                 Ok(()) => {
                     eprintln!("bdp: wrote {} objects to {}", stubs.len(), dir.display());
                     0

@@ -108,66 +108,91 @@ impl std::fmt::Display for WriteError {
 
 /// Writes the layout into `dir`, removing files an earlier render wrote and this one does not.
 pub fn write_dir(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), WriteError> {
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |e| WriteError::Io(p, e)
-    };
-    let marker = dir.join(MARKER);
-    let previous: Vec<PathBuf> = if dir.exists() {
-        let non_empty = std::fs::read_dir(dir).map_err(io(dir))?.next().is_some();
-        match std::fs::read_to_string(&marker) {
-            Ok(t) => t.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(PathBuf::from).collect(),
-            Err(_) if non_empty => return Err(WriteError::NotOwned(dir.to_path_buf())),
-            Err(_) => vec![],
-        }
-    } else {
-        vec![]
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let wanted: std::collections::BTreeSet<&PathBuf> = files.iter().map(|(p, _)| p).collect();
-    for old in &previous {
-        // only paths bdp itself could have written: relative, no `..`
-        if old.is_absolute() || old.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-            continue;
-        }
-        if !wanted.contains(old) {
-            let p = dir.join(old);
-            if p.is_file() {
-                std::fs::remove_file(&p).map_err(io(&p))?;
-            }
-            let mut parent = p.parent();
-            while let Some(d) = parent {
-                if d == dir || std::fs::remove_dir(d).is_err() {
-                    break;
-                }
-                parent = d.parent();
-            }
-        }
-    }
-    let previous_set: std::collections::BTreeSet<&PathBuf> = previous.iter().collect();
-    let mut made: std::collections::BTreeSet<PathBuf> = std::collections::BTreeSet::new();
+    let mut w = DirWriter::open(dir)?;
     for (rel, content) in files {
-        let p = dir.join(rel);
+        w.write(rel, content)?;
+    }
+    w.finish()
+}
+
+fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> WriteError {
+    let p = p.to_path_buf();
+    move |e| WriteError::Io(p, e)
+}
+
+/// Writes an output directory file by file (so a large fleet need not be held in memory),
+/// then removes what an earlier render wrote and this one did not, and records the new list.
+pub struct DirWriter {
+    dir: PathBuf,
+    previous: std::collections::BTreeSet<PathBuf>,
+    written: Vec<PathBuf>,
+    made: std::collections::BTreeSet<PathBuf>,
+}
+
+impl DirWriter {
+    /// Checks that bdp owns `dir` (absent, empty, or holding a `.bdp-output` record).
+    pub fn open(dir: &Path) -> Result<DirWriter, WriteError> {
+        let previous = if dir.exists() {
+            let non_empty = std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some();
+            match std::fs::read_to_string(dir.join(MARKER)) {
+                Ok(t) => t.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(PathBuf::from).collect(),
+                Err(_) if non_empty => return Err(WriteError::NotOwned(dir.to_path_buf())),
+                Err(_) => Default::default(),
+            }
+        } else {
+            Default::default()
+        };
+        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        Ok(DirWriter { dir: dir.to_path_buf(), previous, written: Vec::new(), made: Default::default() })
+    }
+
+    pub fn write(&mut self, rel: &Path, content: &str) -> Result<(), WriteError> {
+        let p = self.dir.join(rel);
         if let Some(parent) = p.parent() {
-            if !made.contains(parent) {
-                std::fs::create_dir_all(parent).map_err(io(parent))?;
-                made.insert(parent.to_path_buf());
+            if !self.made.contains(parent) {
+                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+                self.made.insert(parent.to_path_buf());
             }
         }
         // unchanged files are not rewritten (keeps mtimes stable for tools that watch them);
         // only files an earlier render wrote can exist
-        let unchanged = previous_set.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());
+        let unchanged = self.previous.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());
         if !unchanged {
-            std::fs::write(&p, content).map_err(io(&p))?;
+            std::fs::write(&p, content).map_err(io_err(&p))?;
         }
+        self.written.push(rel.to_path_buf());
+        Ok(())
     }
-    let mut list = String::from("# Files written by bdp render -o; bdp removes the ones a later render does not produce.\n");
-    for (rel, _) in files {
-        list.push_str(&rel.to_string_lossy());
-        list.push('\n');
+
+    pub fn finish(self) -> Result<(), WriteError> {
+        let wanted: std::collections::BTreeSet<&PathBuf> = self.written.iter().collect();
+        for old in &self.previous {
+            // only paths bdp itself could have written: relative, no `..`
+            if old.is_absolute() || old.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+                continue;
+            }
+            if !wanted.contains(old) {
+                let p = self.dir.join(old);
+                if p.is_file() {
+                    std::fs::remove_file(&p).map_err(io_err(&p))?;
+                }
+                let mut parent = p.parent();
+                while let Some(d) = parent {
+                    if d == self.dir || std::fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    parent = d.parent();
+                }
+            }
+        }
+        let mut list = String::from("# Files written by bdp render -o; bdp removes the ones a later render does not produce.\n");
+        for rel in &self.written {
+            list.push_str(&rel.to_string_lossy());
+            list.push('\n');
+        }
+        let marker = self.dir.join(MARKER);
+        std::fs::write(&marker, list).map_err(io_err(&marker))
     }
-    std::fs::write(&marker, list).map_err(io(&marker))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -148,12 +148,11 @@ impl DirWriter {
 
     pub fn write(&mut self, rel: &Path, content: &str) -> Result<(), WriteError> {
         let p = self.dir.join(rel);
-        if let Some(parent) = p.parent() {
-            if !self.made.contains(parent) {
+        if let Some(parent) = p.parent()
+            && !self.made.contains(parent) {
                 std::fs::create_dir_all(parent).map_err(io_err(parent))?;
                 self.made.insert(parent.to_path_buf());
             }
-        }
         // unchanged files are not rewritten (keeps mtimes stable for tools that watch them);
         // only files an earlier render wrote can exist
         let unchanged = self.previous.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());

@@ -305,11 +305,11 @@ impl Resolver<'_> {
                 );
             }
         }
-        let pre_ctx = Value::from(json!({
+        let pre_ctx = json!({
             "settings": settings,
             "replicas": replicas,
             "cluster": {"name": c.metadata.name, "namespace": ns, "domain": c.spec.cluster_domain},
-        }));
+        });
         let pre = crate::template::value(&pre_ctx);
         // ports that exist only in some configurations
         let mut port_errors = Vec::new();
@@ -940,14 +940,13 @@ impl Resolver<'_> {
                     Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("unknown config file `{f}`"))
                         .hint(known_hint(f, "files", def.files.keys().map(String::as_str))),
                 );
-            } else if let Some((r, mounted)) = role {
-                if !mounted.contains(&f.as_str()) {
+            } else if let Some((r, mounted)) = role
+                && !mounted.contains(&f.as_str()) {
                     self.diags.push(
                         Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("role `{r}` does not use `{f}`"))
                             .hint(format!("role `{r}` uses: {}", mounted.join(", "))),
                     );
                 }
-            }
         }
     }
 

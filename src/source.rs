@@ -148,28 +148,24 @@ fn resolve_plain(s: &str) -> NodeValue {
         _ => {}
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = s.parse::<i64>() {
             return NodeValue::Int(i);
         }
-    }
-    if let Some(h) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(h, 16) {
+    if let Some(h) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(h, 16) {
             return NodeValue::Int(i);
         }
-    }
-    if let Some(o) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(o, 8) {
+    if let Some(o) = s.strip_prefix("0o")
+        && let Ok(i) = i64::from_str_radix(o, 8) {
             return NodeValue::Int(i);
         }
-    }
     let looks_float = s.bytes().any(|b| b.is_ascii_digit())
         && s.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
-    if looks_float {
-        if let Ok(f) = s.parse::<f64>() {
+    if looks_float
+        && let Ok(f) = s.parse::<f64>() {
             return NodeValue::Float(f);
         }
-    }
     match s {
         ".inf" | ".Inf" | ".INF" | "+.inf" => NodeValue::Float(f64::INFINITY),
         "-.inf" | "-.Inf" | "-.INF" => NodeValue::Float(f64::NEG_INFINITY),
@@ -331,11 +327,10 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Doc>, Vec<Diagnost
                 j += 1;
             }
             errors.extend(b.errors);
-            if let Some(root) = root {
-                if root.value != NodeValue::Null {
+            if let Some(root) = root
+                && root.value != NodeValue::Null {
                     docs.push(Doc { file: file.to_path_buf(), index, root });
                 }
-            }
             index += 1;
             i = j + 1;
         } else {

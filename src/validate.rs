@@ -76,12 +76,11 @@ fn resolve_schema_location(schema: &Value, evaluation_path: &str) -> String {
     // Walk the evaluation path, jumping through $ref, to get a pointer into the raw schema.
     let mut cur = String::new();
     for seg in evaluation_path.split('/').filter(|s| !s.is_empty()) {
-        if seg == "$ref" {
-            if let Some(Value::String(r)) = schema.pointer(&cur).and_then(|n| n.get("$ref")) {
+        if seg == "$ref"
+            && let Some(Value::String(r)) = schema.pointer(&cur).and_then(|n| n.get("$ref")) {
                 cur = r.trim_start_matches('#').to_string();
                 continue;
             }
-        }
         cur.push('/');
         cur.push_str(seg);
     }

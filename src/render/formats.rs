@@ -94,7 +94,9 @@ fn hadoop_xml(entries: &[Entry]) -> String {
 /// lines becomes one relation per line (krb5 allows repeated relations, e.g. several `kdc`).
 fn krb5(entries: &[Entry]) -> String {
     use std::collections::BTreeMap;
-    let mut sections: BTreeMap<&str, (Vec<(&str, &str)>, BTreeMap<&str, Vec<(&str, &str)>>)> = BTreeMap::new();
+    /// A section's plain relations, and its tagged groups (`TAG = { ... }`).
+    type Relations<'a> = Vec<(&'a str, &'a str)>;
+    let mut sections: BTreeMap<&str, (Relations, BTreeMap<&str, Relations>)> = BTreeMap::new();
     for e in entries {
         let parts: Vec<&str> = e.key.splitn(3, '/').collect();
         match parts.as_slice() {

@@ -6,12 +6,11 @@
 //! service. A cycle is an error that names the cycle. Each role's wave is its depth in the
 //! graph (longest path from a root); ArgoCD waits for a wave to be healthy before the next.
 //!
-//! Checks: replica cardinality (min, max, odd), Kubernetes name limits, and the stack's own
-//! rules (`checks:` expressions, e.g. "no fewer datanodes than dfs.replication").
+//! Checks: replica cardinality (min, max, odd) and Kubernetes name limits. (The stack's own
+//! `checks:` rules are evaluated in resolve, where their context exists anyway.)
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::resolve::{DepSource, ResolvedCluster};
-use crate::template::Templates;
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -73,7 +72,6 @@ pub const MAX_STATEFULSET_NAME: usize = 52;
 pub const MAX_DNS_LABEL: usize = 63;
 
 pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
-    let tpl = Templates::new();
     let mut g: DiGraph<RoleId, ()> = DiGraph::new();
     let mut idx: BTreeMap<RoleId, NodeIndex> = BTreeMap::new();
     for c in &clusters {
@@ -149,19 +147,14 @@ pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
         }
     }
 
-    let mut clusters = clusters;
-    for c in &mut clusters {
-        check_cluster(c, &tpl, diags);
-        // the checks' context is large (every role's config) and not needed after this
-        for s in &mut c.services {
-            s.check_ctx = serde_json::Value::Null;
-        }
+    for c in &clusters {
+        check_cluster(c, diags);
     }
     let edges = edges.iter().map(|(a, b)| (g[*a].clone(), g[*b].clone())).collect();
     Plan { clusters, waves, edges }
 }
 
-fn check_cluster(c: &ResolvedCluster, tpl: &Templates, diags: &mut Diagnostics) {
+fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
     let name_span = c.doc.span_at(&["metadata".into(), "name".into()]);
     for s in &c.services {
         for r in &s.roles {
@@ -212,33 +205,6 @@ fn check_cluster(c: &ResolvedCluster, tpl: &Templates, diags: &mut Diagnostics) 
                             .hint("shorten the cluster name"),
                     );
                 }
-            }
-        }
-        let ctx = crate::template::value(&s.check_ctx);
-        for chk in &s.checks {
-            let stack_span = s.stack_doc.as_ref().map(|d| d.span_at(&[]));
-            if let Some(w) = &chk.when {
-                match tpl.truthy(w, &ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(m) => {
-                        diags.push(Diagnostic::error(stack_span, format!("checks ({})", chk.message), format!("stack check `when` failed: {m}")));
-                        continue;
-                    }
-                }
-            }
-            match tpl.truthy(&chk.assert, &ctx) {
-                Ok(true) => {}
-                Ok(false) => {
-                    let mut p: Vec<String> = vec!["spec".into(), "services".into(), s.name.clone()];
-                    if let Some(extra) = &chk.path {
-                        p.extend(extra.split('.').map(String::from));
-                    }
-                    let msg = tpl.render(&chk.message, &ctx).unwrap_or_else(|_| chk.message.clone());
-                    let hint = chk.hint.as_ref().map(|h| tpl.render(h, &ctx).unwrap_or_else(|_| h.clone()));
-                    diags.push(Diagnostic::error(Some(c.doc.span_at(&p)), p.join("."), msg).hint_opt(hint));
-                }
-                Err(m) => diags.push(Diagnostic::error(stack_span, format!("checks ({})", chk.message), format!("stack check failed to evaluate: {m}"))),
             }
         }
     }

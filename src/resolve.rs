@@ -41,13 +41,6 @@ pub struct ResolvedService {
     pub roles: Vec<ResolvedRole>,
     /// Extra objects from the stack's service `manifests` templates.
     pub manifests: Vec<Value>,
-    /// Rules from the stack, with the context to check them in (plan stage).
-    #[serde(skip)]
-    pub checks: Vec<CheckDef>,
-    #[serde(skip)]
-    pub check_ctx: Value,
-    #[serde(skip)]
-    pub stack_doc: Option<std::sync::Arc<Doc>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -867,8 +860,9 @@ impl Resolver<'_> {
         }
         let smctx = crate::template::value(&ctx);
         let manifests = self.manifests(stack, svc, &segs(&["manifests"]), &def.manifests, &smctx);
-        let mut check_ctx = ctx.clone();
+        let mut check_ctx = ctx;
         check_ctx["config"] = Value::Object(roles_files_ctx);
+        self.checks(doc, stack, svc, &def.checks, &crate::template::value(&check_ctx));
         Some(ResolvedService {
             name: svc.to_string(),
             version: def.version.clone(),
@@ -880,10 +874,38 @@ impl Resolver<'_> {
             discovery,
             roles,
             manifests,
-            checks: def.checks.clone(),
-            check_ctx,
-            stack_doc: stack.service_docs.get(svc).cloned(),
         })
+    }
+
+    /// The stack's `checks`: rules over the resolved service (e.g. enough datanodes for
+    /// `dfs.replication`). A failed rule points at the Cluster; a broken rule at the stack.
+    fn checks(&mut self, doc: &Doc, stack: &Stack, svc: &str, checks: &[CheckDef], ctx: &minijinja::Value) {
+        for (i, chk) in checks.iter().enumerate() {
+            let here = segs(&["checks", &i.to_string()]);
+            if let Some(w) = &chk.when {
+                match self.tpl.truthy(w, ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &here, format!("check `when`: {m}"));
+                        continue;
+                    }
+                }
+            }
+            match self.tpl.truthy(&chk.assert, ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let mut p = segs(&["spec", "services", svc]);
+                    if let Some(extra) = &chk.path {
+                        p.extend(extra.split('.').map(String::from));
+                    }
+                    let msg = self.tpl.render(&chk.message, ctx).unwrap_or_else(|_| chk.message.clone());
+                    let hint = chk.hint.as_ref().map(|h| self.tpl.render(h, ctx).unwrap_or_else(|_| h.clone()));
+                    self.diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), msg).hint_opt(hint));
+                }
+                Err(m) => self.stack_err(stack, svc, &here, format!("check `assert`: {m}")),
+            }
+        }
     }
 
     /// Renders manifest templates into objects (apiVersion, kind and metadata.name required).

@@ -184,22 +184,6 @@ fn scalar_string(v: &Value) -> String {
     }
 }
 
-fn deep_merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(bv) => deep_merge(bv, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
 const DEFAULT_RESOURCES: &str = r#"{"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}"#;
 
 /// First pass over one service: what other services may see of it (roles, pods, discovery).

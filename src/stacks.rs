@@ -61,22 +61,6 @@ pub fn embedded_docs(diags: &mut Diagnostics) -> Vec<Doc> {
     docs
 }
 
-fn deep_merge(base: &mut Value, over: Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(&k) {
-                    Some(bv) => deep_merge(bv, v),
-                    None => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o,
-    }
-}
-
 impl Registry {
     /// Adds stack documents from one source; a stack name seen in an earlier source is replaced.
     pub fn add_source(&mut self, stacks: Vec<Located<StackDefinition>>, origin: &str, diags: &mut Diagnostics) {
@@ -158,7 +142,7 @@ impl Registry {
         while let Some(child) = chain.pop() {
             let mut services = serde_json::to_value(&base.spec.services).unwrap_or(Value::Null);
             let over = serde_json::to_value(&child.spec.services).unwrap_or(Value::Null);
-            deep_merge(&mut services, over);
+            crate::model::deep_merge(&mut services, &over);
             base.spec.services = serde_json::from_value(services).map_err(|e| format!("stack `{}`: {e}", child.name))?;
             base.service_docs.extend(child.service_docs.clone());
             base.name = child.name.clone();

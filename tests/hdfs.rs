@@ -2,60 +2,16 @@
 //! (HA with 3 namenodes and 5 journalnodes, the single-namenode form, a ZooKeeper of another
 //! Cluster, a ZooKeeper read from a ConfigMap) and what bdp refuses, with which explanation.
 
-use bdp::diag::{Diagnostic, Severity};
+use bdp::diag::Diagnostic;
 use bdp::render::Object;
+
+mod common;
+use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn compile(path: &Path) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    bdp::compile(&[path.to_path_buf()], &bdp::Options::default()).map(|c| c.objects).map_err(|d| d.items)
-}
-
-fn example(name: &str) -> Vec<Object> {
-    let p = root().join("examples").join(name);
-    match compile(&p) {
-        Ok(o) => o,
-        Err(d) => panic!("{} does not compile:\n{}", p.display(), d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n")),
-    }
-}
-
-/// Writes a Cluster document to a file of its own (tests run in parallel) and compiles it.
-fn compile_text(test: &str, yaml: &str) -> Result<Vec<Object>, Vec<Diagnostic>> {
-    let dir = std::env::temp_dir().join(format!("bdp-hdfs-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(format!("{test}.yaml"));
-    std::fs::write(&p, yaml).unwrap();
-    compile(&p)
-}
-
-fn errors(test: &str, yaml: &str) -> Vec<Diagnostic> {
-    match compile_text(test, yaml) {
-        Ok(_) => panic!("{test}: expected errors, but the cluster compiled"),
-        Err(d) => d.into_iter().filter(|x| x.severity == Severity::Error).collect(),
-    }
-}
-
-fn cluster(name: &str, services: &str) -> String {
-    format!("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name: {name}\n  namespace: t\nspec:\n  stack: hadoop-3.3\n  services:\n{services}")
-}
-
-fn find<'a>(objs: &'a [Object], kind: &str, name: &str) -> &'a Object {
-    objs.iter()
-        .find(|o| o.kind == kind && o.name == name)
-        .unwrap_or_else(|| panic!("no {kind} {name} among {:?}", objs.iter().map(|o| format!("{}/{}", o.kind, o.name)).collect::<Vec<_>>()))
-}
 
 fn has(objs: &[Object], kind: &str, name: &str) -> bool {
     objs.iter().any(|o| o.kind == kind && o.name == name)
-}
-
-fn data<'a>(cm: &'a Object, key: &str) -> &'a str {
-    cm.body["data"][key].as_str().unwrap_or_else(|| panic!("ConfigMap {} has no key {key}", cm.name))
 }
 
 fn unescape(s: &str) -> String {

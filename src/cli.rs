@@ -58,8 +58,8 @@ pub enum Command {
         /// Write one file per object and a kustomization.yaml into DIR instead of stdout.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
-        /// Print an intermediate stage instead of the objects.
-        #[arg(long, value_enum)]
+        /// Print an intermediate stage to standard output instead of the objects (not with -o).
+        #[arg(long, value_enum, conflicts_with = "output")]
         stage: Option<Stage>,
         #[command(flatten)]
         flux: FluxArgs,
@@ -138,6 +138,48 @@ fn out(s: &str) -> i32 {
     }
 }
 
+/// What kubectl users type after `-o`; bdp's `-o` names a directory.
+const KUBECTL_FORMATS: [&str; 7] = ["yaml", "json", "wide", "name", "jsonpath", "go-template", "custom-columns"];
+
+/// The `-o` directory: `-` means standard output (the stream, as without `-o`); a kubectl
+/// output format is refused (exit 2) rather than silently becoming a directory of that name.
+fn output_dir(output: Option<PathBuf>, flux: bool) -> Result<Option<PathBuf>, i32> {
+    let Some(dir) = output else { return Ok(None) };
+    let s = dir.to_string_lossy();
+    if s == "-" {
+        if flux {
+            eprintln!("error: --flux writes files and needs -o DIR; `-o -` is standard output");
+            return Err(2);
+        }
+        return Ok(None);
+    }
+    let format = s.split_once('=').map_or(s.as_ref(), |(f, _)| f);
+    if KUBECTL_FORMATS.contains(&format) {
+        eprintln!(
+            "error: `-o {s}` looks like kubectl's output format, but bdp's -o names a directory to write files into\n  \
+             hint: bdp render prints YAML to standard output without -o (`bdp render INPUT > out.yaml`); \
+             for a directory really called `{s}`, write `-o ./{s}`"
+        );
+        return Err(2);
+    }
+    Ok(Some(dir))
+}
+
+/// `compile` for command-line inputs, `REV:PATH` included.
+fn compile_args(inputs: &[PathBuf], opts: &Options) -> Result<crate::Compiled, Diagnostics> {
+    let m = crate::gitspec::materialize(inputs)?;
+    match crate::compile(&m.paths, opts) {
+        Ok(mut c) => {
+            m.relabel(&mut c.diags);
+            Ok(c)
+        }
+        Err(mut d) => {
+            m.relabel(&mut d);
+            Err(d)
+        }
+    }
+}
+
 /// Runs the CLI; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -154,6 +196,10 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Render { inputs, output, stage, flux, common } => {
+            let output = match output_dir(output, flux.flux) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
             let flux_opts = match (&output, flux.flux) {
                 (Some(dir), true) => match crate::flux::FluxOptions::new(flux.flux_source.as_deref(), flux.flux_path.as_deref(), dir) {
                     Ok(o) => Some(o),
@@ -164,14 +210,23 @@ pub fn run(cli: Cli) -> i32 {
                 },
                 _ => None,
             };
-            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            let (plan, diags) = match crate::plan_inputs(&inputs, &opts) {
-                Ok(p) => p,
+            let m = match crate::gitspec::materialize(&inputs) {
+                Ok(m) => m,
                 Err(d) => {
                     print_diags(&d);
                     return 1;
                 }
             };
+            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
+            let (plan, mut diags) = match crate::plan_inputs(&m.paths, &opts) {
+                Ok(p) => p,
+                Err(mut d) => {
+                    m.relabel(&mut d);
+                    print_diags(&d);
+                    return 1;
+                }
+            };
+            m.relabel(&mut diags);
             print_diags(&diags);
             if let Some(st) = stage {
                 let v = match st {
@@ -228,7 +283,10 @@ pub fn run(cli: Cli) -> i32 {
             }
             let result = rest.iter().try_for_each(|(rel, content)| w.write(rel, content)).and_then(|()| w.finish());
             match result {
-                Ok(()) => {
+                Ok(removed) => {
+                    for group in emit::removal_summary(&removed) {
+                        eprintln!("bdp: removed {}{group} (an earlier render wrote it; this one does not)", dir.join("").display());
+                    }
                     eprintln!("bdp: wrote {} objects to {}", stubs.len(), dir.display());
                     0
                 }
@@ -244,7 +302,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Graph { inputs, format, all_edges, common } => {
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            match crate::compile(&inputs, &opts) {
+            match compile_args(&inputs, &opts) {
                 Ok(c) => {
                     print_diags(&c.diags);
                     out(&crate::graph::render(&c.plan, format, all_edges))
@@ -257,7 +315,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Validate { inputs, common } => {
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            match crate::compile(&inputs, &opts) {
+            match compile_args(&inputs, &opts) {
                 Ok(c) => {
                     print_diags(&c.diags);
                     let n: usize = c.plan.clusters.len();

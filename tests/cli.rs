@@ -142,3 +142,99 @@ fn completions_for_bash() {
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("_bdp()"));
 }
+
+/// A planted link and record line must not make `render -o` delete (or write) outside DIR.
+#[test]
+fn output_directory_cannot_be_turned_against_its_host() {
+    let base = tmp("symlink");
+    let out = base.join("out");
+    let victim = base.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("secret.txt"), "keep me").unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let marker = out.join(".bdp-output");
+    let record = std::fs::read_to_string(&marker).unwrap();
+    std::os::unix::fs::symlink("../victim", out.join("evil")).unwrap();
+    std::fs::write(&marker, format!("{record}evil/secret.txt\n")).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("evil is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(victim.join("secret.txt")).unwrap(), "keep me");
+    // a link deeper down (a directory bdp wrote, replaced by a link) is refused as well
+    std::fs::remove_file(out.join("evil")).unwrap();
+    std::fs::write(&marker, &record).unwrap();
+    let wave = out.join("bigdata/zk/wave-0");
+    std::fs::remove_dir_all(&wave).unwrap();
+    std::os::unix::fs::symlink("../../../victim", &wave).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1, "nothing written through the link");
+    std::fs::remove_file(&wave).unwrap();
+    // record lines that are not plain relative paths are refused, whatever they name
+    for bad in ["../victim/secret.txt", "/etc/hostname", "./x/../../victim/secret.txt"] {
+        std::fs::write(&marker, format!("{record}{bad}\n")).unwrap();
+        let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is not a file bdp writes"), "{bad}");
+        assert!(victim.join("secret.txt").is_file());
+    }
+    // the -o directory itself may not be a link either
+    std::fs::write(&marker, &record).unwrap();
+    let link = base.join("link");
+    std::os::unix::fs::symlink("out", &link).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", link.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is a symbolic link"));
+    // and the clean directory renders again
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn kubectl_style_output_flags_are_refused_and_dash_is_stdout() {
+    let dir = tmp("kubectl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bdp"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let zk = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml");
+    for f in ["yaml", "json", "wide", "name", "jsonpath={.items}"] {
+        let o = run(&["render", zk, "-o", f]);
+        assert_eq!(o.status.code(), Some(2), "-o {f}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("kubectl"), "-o {f}");
+    }
+    let o = run(&["render", zk, "-o", "-"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, bdp(&["render", "examples/zookeeper.yaml"]).stdout);
+    assert_eq!(run(&["render", zk, "-o", "-", "--flux"]).status.code(), Some(2));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no directory `yaml` or `-` made");
+    // --stage prints to standard output; with -o it is a usage error, not a silent ignore
+    let o = run(&["render", zk, "--stage", "plan", "-o", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("x").exists());
+    // `-o ./yaml` is how to ask for a directory called yaml
+    assert_eq!(run(&["render", zk, "-o", "./yaml"]).status.code(), Some(0));
+    assert!(dir.join("yaml/kustomization.yaml").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rerender_lists_what_it_removes() {
+    let dir = tmp("removed");
+    let d = dir.to_str().unwrap();
+    assert_eq!(bdp(&["render", "examples/fleet", "-o", d, "--flux", "--flux-path", "./deploy"]).status.code(), Some(0));
+    let o = bdp(&["render", "examples/fleet/team-a.yaml", "-o", d]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("removed") && err.contains("team-b/team-b/ ("), "{err}");
+    assert!(err.contains("_flux/ ("), "{err}");
+    assert!(!err.contains("team-a/team-a/"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

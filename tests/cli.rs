@@ -238,3 +238,56 @@ fn rerender_lists_what_it_removes() {
     assert!(!err.contains("team-a/team-a/"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn examples_directory_renders_as_a_whole() {
+    let o = bdp(&["validate", "examples/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bdp(&["render", "examples/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A repository with Clusters, a kustomization.yaml beside them and bdp's own output inside.
+#[test]
+fn walking_skips_own_output_and_other_kinds() {
+    let repo = tmp("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let zk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml")).unwrap();
+    std::fs::write(repo.join("zk.yaml"), &zk).unwrap();
+    let r = repo.to_str().unwrap();
+    let out = repo.join("out");
+    for run in 1..=2 {
+        let o = bdp(&["render", r, "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "run {run}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("wrote 8 objects"), "run {run}");
+    }
+    std::fs::write(
+        repo.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [out]\n",
+    )
+    .unwrap();
+    let o = bdp(&["validate", r]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains("kustomization.yaml (Kustomization)"), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    std::fs::remove_dir_all(&repo).unwrap();
+}
+
+/// Rendered output where Clusters are expected: one hint, not two errors per object.
+#[test]
+fn rendered_input_without_rendered_flag_gets_one_hint() {
+    let dir = tmp("rendered-hint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stream = dir.join("stream.yaml");
+    std::fs::write(&stream, bdp(&["render", "examples/zookeeper.yaml"]).stdout).unwrap();
+    let s = stream.to_str().unwrap();
+    let o = bdp(&["diff", s, s]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--rendered"), "{err}");
+    assert!(err.matches("error:").count() <= 2, "one error per side at most: {err}");
+    assert!(err.contains("8 document(s)"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

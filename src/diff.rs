@@ -75,6 +75,9 @@ pub struct RoleFacts {
     pub odd: bool,
     pub stack: String,
     pub service: String,
+    pub role: String,
+    /// The stack's advice for lowering the role's replicas (`scaleDown`).
+    pub scale_down: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -98,7 +101,14 @@ impl PlanFacts {
                 for r in &s.roles {
                     f.roles.insert(
                         (c.namespace.clone(), r.fullname.clone()),
-                        RoleFacts { id: format!("{}/{}/{}/{}", c.namespace, c.name, s.name, r.name), odd: r.cardinality.odd, stack: c.stack.clone(), service: s.name.clone() },
+                        RoleFacts {
+                            id: format!("{}/{}/{}/{}", c.namespace, c.name, s.name, r.name),
+                            odd: r.cardinality.odd,
+                            stack: c.stack.clone(),
+                            service: s.name.clone(),
+                            role: r.name.clone(),
+                            scale_down: r.scale_down.clone(),
+                        },
                     );
                     for file in &r.files {
                         let id = (c.namespace.clone(), r.fullname.clone(), file.name.clone());
@@ -1135,8 +1145,23 @@ fn retention(v: &Value, which: &str) -> String {
     at(v, &["spec", "persistentVolumeClaimRetentionPolicy", which]).and_then(Value::as_str).unwrap_or("Retain").to_string()
 }
 
-fn explain_hint(facts: Option<&RoleFacts>) -> String {
-    facts.map(|f| format!(" (`bdp explain {}/{}` describes the service's operations)", f.stack, f.service)).unwrap_or_default()
+/// The advice for fewer replicas of a role with volume claims: the stack's own `scaleDown`
+/// text for the role when it has one, generic advice otherwise.
+fn scale_down_advice(facts: Option<&RoleFacts>) -> String {
+    let generic = "make sure the service no longer needs the data on the removed pods (or has moved it off them) before merging; the stack gives no scale-down procedure for this role";
+    match facts {
+        Some(f) => {
+            let text = f.scale_down.as_deref().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+            format!(
+                "{} (`bdp explain {}/{}/{}` describes the role)",
+                text.as_deref().filter(|t| !t.is_empty()).unwrap_or(generic),
+                f.stack,
+                f.service,
+                f.role
+            )
+        }
+        None => generic.to_string(),
+    }
 }
 
 /// Risks of a StatefulSet present on both sides.
@@ -1155,10 +1180,7 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
         out.push(Risk {
             object: key.clone(),
             risk: format!("replicas {ro} → {rn}: {} removed; {kept}", list_pods(&gone)),
-            advice: format!(
-                "move the data off the removed pods (decommission them) and wait until it is fully re-replicated before merging{}",
-                explain_hint(facts_new.or(facts_old))
-            ),
+            advice: scale_down_advice(facts_new.or(facts_old)),
         });
     }
     if let Some(f) = facts_new.filter(|f| f.odd) {
@@ -2034,7 +2056,7 @@ mod tests {
         let mut old = side(vec![(k.clone(), sts("q", 5, "i:1", "a", false))]);
         let mut new = side(vec![(k.clone(), sts("q", 3, "i:1", "a", false))]);
         assert!(compare(&old, &new).risks.is_empty(), "no plan, no quorum rule");
-        let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into() };
+        let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into(), role: "q".into(), scale_down: None };
         let mut p = PlanFacts::default();
         p.roles.insert(("ns".into(), "q".into()), facts);
         old.plan = Some(p.clone());

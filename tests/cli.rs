@@ -291,3 +291,30 @@ fn rendered_input_without_rendered_flag_gets_one_hint() {
     assert!(err.contains("8 document(s)"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Scale-down advice comes from the role's own `scaleDown` text in the stack.
+#[test]
+fn scale_down_advice_is_the_roles_own() {
+    let dir = tmp("scale-advice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let five = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper-5.yaml")).unwrap();
+    let three = five.replace("replicas: 5", "replicas: 3");
+    assert_ne!(five, three);
+    std::fs::write(dir.join("old.yaml"), &five).unwrap();
+    std::fs::write(dir.join("new.yaml"), &three).unwrap();
+    let o = bdp(&["diff", dir.join("old.yaml").to_str().unwrap(), dir.join("new.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("Shrink by two to stay odd"), "{s}");
+    assert!(s.contains("bdp explain hadoop-3.3/zookeeper/server"), "{s}");
+    assert!(!s.contains("decommission") && !s.contains("re-replicated"), "{s}");
+    // HDFS datanodes get HDFS's advice
+    let hdfs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hdfs-single.yaml")).unwrap();
+    std::fs::write(dir.join("h-old.yaml"), hdfs.replace("datanode:\n          replicas: 1", "datanode:\n          replicas: 2")).unwrap();
+    assert!(std::fs::read_to_string(dir.join("h-old.yaml")).unwrap().contains("replicas: 2"));
+    std::fs::write(dir.join("h-new.yaml"), &hdfs).unwrap();
+    let o = bdp(&["diff", dir.join("h-old.yaml").to_str().unwrap(), dir.join("h-new.yaml").to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("hdfs dfsadmin -refreshNodes"), "{s}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

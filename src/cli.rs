@@ -3,14 +3,52 @@
 //! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
 //! 2 usage or internal error.
 
-use crate::diag::{known_hint, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::{emit, Options};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
+const TOP_EXAMPLES: &str = "Examples:
+  bdp render examples/zookeeper.yaml                 # YAML stream on stdout
+  bdp render clusters/ -o deploy/prod                # one file per object + kustomization.yaml
+  bdp validate clusters/
+  bdp diff main:clusters/ clusters/                  # what a pull request changes
+  bdp explain zookeeper                              # what a service, role or key does
+
+Exit codes: 0 success, 1 invalid input (diagnostics on stderr), 2 usage or internal error
+(diff: 0 no change, 1 changes, 2 error).";
+
+const RENDER_EXAMPLES: &str = "Examples:
+  bdp render prod.yaml > manifests.yaml
+  bdp render clusters/ -o deploy/prod --flux --flux-path ./deploy/prod
+  bdp render main:clusters/prod.yaml                 # as it is on branch main
+  bdp render --stage plan prod.yaml                  # waves and start order
+  cat prod.yaml | bdp render -";
+
+const DIFF_EXAMPLES: &str = "Examples:
+  bdp diff main:clusters/ clusters/
+  bdp diff --format markdown HEAD~1:prod.yaml prod.yaml
+  bdp diff --rendered main:deploy/prod deploy/prod   # compare rendered output";
+
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  bdp explain hadoop-3.3                             # services of a stack
+  bdp explain zookeeper                              # a service: settings, roles, files, operations
+  bdp explain hdfs/datanode                          # a role: ports, storage, scale-down advice
+  bdp explain hadoop-3.3/hdfs/operations/decommission
+  bdp explain zookeeper/zoo.cfg/tickTime             # a config key: default, restart, doc
+  bdp explain docs/kerberos                          # a page of the docs";
+
+/// `bdp --version`: the package version and the commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BDP_COMMIT"), ")");
+
 #[derive(Parser, Debug)]
-#[command(name = "bdp", version, about = "Compile big-data clusters (ZooKeeper, HDFS, Kerberos, …) into Kubernetes manifests for GitOps")]
+#[command(
+    name = "bdp",
+    version = VERSION,
+    about = "Compile big-data clusters (ZooKeeper, HDFS, Kerberos, …) into Kubernetes manifests for GitOps",
+    after_help = TOP_EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -51,11 +89,15 @@ pub struct FluxArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render Clusters into Kubernetes objects (a YAML stream, or files with -o).
+    #[command(after_help = RENDER_EXAMPLES)]
     Render {
-        /// Cluster files or directories (walked for *.yaml / *.yml); `-` reads standard input.
+        /// Cluster files or directories (walked for *.yaml / *.yml, skipping bdp's own output
+        /// and documents of other APIs), REV:PATH read from Git, or `-` for standard input.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
-        /// Write one file per object and a kustomization.yaml into DIR instead of stdout.
+        /// Write one file per object and a kustomization.yaml into DIR instead of stdout
+        /// (`-` is stdout). DIR may hold only what bdp wrote earlier (recorded in
+        /// DIR/.bdp-output, whose stale files are removed and listed); no symlinks in it.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
         /// Print an intermediate stage to standard output instead of the objects (not with -o).
@@ -68,6 +110,7 @@ pub enum Command {
     },
     /// Semantic diff for review: what changes, what restarts, what is refused or risky.
     /// Exit 0 no change, 1 changes, 2 invalid input or error.
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff {
         /// Before: a Cluster file or directory, or REV:PATH read from Git (e.g. main:prod.yaml).
         #[arg(value_name = "OLD")]
@@ -78,16 +121,19 @@ pub enum Command {
         /// OLD and NEW are rendered output (a YAML stream or an `-o` directory), not inputs.
         #[arg(long)]
         rendered: bool,
+        /// text for a terminal, markdown for a pull-request comment, json for tools.
         #[arg(long, value_enum, default_value = "text")]
         format: crate::diff::DiffFormat,
         #[command(flatten)]
         common: CommonArgs,
     },
     /// The start order as a graph (clusters, services, roles with their waves) for a PR.
+    #[command(after_help = "Examples:\n  bdp graph clusters/ | dot -Tsvg > order.svg\n  bdp graph --format mermaid main:clusters/")]
     Graph {
-        /// Cluster files or directories (walked for *.yaml / *.yml).
+        /// Cluster files or directories (walked for *.yaml / *.yml), or REV:PATH read from Git.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
+        /// dot (Graphviz) or mermaid (rendered by GitHub in Markdown).
         #[arg(long, value_enum, default_value = "dot")]
         format: crate::graph::GraphFormat,
         /// Draw every start-order edge, also those implied by longer paths.
@@ -97,7 +143,10 @@ pub enum Command {
         common: CommonArgs,
     },
     /// Check Clusters and stacks without rendering; prints every problem.
+    #[command(after_help = "Examples:\n  bdp validate clusters/\n  bdp validate --strict prod.yaml      # warnings (e.g. unknown config keys) fail too")]
     Validate {
+        /// Cluster (and StackDefinition) files or directories (walked for *.yaml / *.yml),
+        /// REV:PATH read from Git, or `-` for standard input.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
         #[command(flatten)]
@@ -105,13 +154,20 @@ pub enum Command {
     },
     /// List the stacks with their services, roles and versions.
     Stacks {
+        /// Extra directory of StackDefinitions (replaces embedded stacks of the same name).
         #[arg(long, value_name = "DIR")]
         stacks: Option<PathBuf>,
     },
-    /// Documentation from the stack data: STACK[/SERVICE[/FILE[/KEY]]].
+    /// Documentation from the stack data (services, roles, operations, config files and
+    /// keys) and the docs shipped with bdp.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain {
-        #[arg(value_name = "STACK[/SERVICE[/FILE[/KEY]]]")]
+        /// What to explain: `[STACK/]SERVICE` (the stack may be left out when one stack has
+        /// the service), then `/ROLE`, `/operations[/NAME]` or `/FILE[/KEY]`; a STACK alone;
+        /// or `docs[/TOPIC]`.
+        #[arg(value_name = "ADDRESS")]
         path: String,
+        /// Extra directory of StackDefinitions (replaces embedded stacks of the same name).
         #[arg(long, value_name = "DIR")]
         stacks: Option<PathBuf>,
     },
@@ -344,7 +400,7 @@ pub fn run(cli: Cli) -> i32 {
                 print_diags(&d);
                 return 1;
             }
-            match explain(&reg, &path) {
+            match crate::explain::explain(&reg, &path) {
                 Ok(s) => out(&s),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -387,92 +443,4 @@ pub fn describe_stacks(reg: &crate::stacks::Registry) -> String {
         }
     }
     s
-}
-
-/// `bdp explain STACK[/SERVICE[/FILE[/KEY]]]`.
-pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, String> {
-    let parts: Vec<&str> = path.splitn(4, '/').collect();
-    let st = reg.resolved(parts[0])?;
-    let mut s = String::new();
-    let Some(svc) = parts.get(1) else {
-        s.push_str(&format!("stack {}\n\n{}\n\nservices:\n", st.name, st.spec.description.trim()));
-        for (n, d) in &st.spec.services {
-            s.push_str(&format!("  {n}: {}\n", first_line(&d.description)));
-        }
-        return Ok(s);
-    };
-    let def = st
-        .spec
-        .services
-        .get(*svc)
-        .ok_or_else(|| format!("unknown service `{svc}` in stack `{}`; {}", st.name, known_hint(svc, "services", st.spec.services.keys().map(String::as_str))))?;
-    let Some(file) = parts.get(2) else {
-        s.push_str(&format!("{svc} {} (image {}:{})\n\n{}\n", def.version, def.image.repository, def.image.tag, def.description.trim()));
-        if !def.settings.is_empty() {
-            s.push_str("\nsettings:\n");
-            for (k, v) in &def.settings {
-                s.push_str(&format!("  {k} (default {}): {}\n", v.default, v.description.trim()));
-            }
-        }
-        if !def.dependencies.is_empty() {
-            s.push_str("\ndependencies:\n");
-            for (k, v) in &def.dependencies {
-                let req = if v.required { "required" } else { "optional" };
-                s.push_str(&format!("  {k} -> {} ({req}): {}\n", v.service, v.description.trim()));
-            }
-        }
-        s.push_str("\nroles:\n");
-        for (r, rd) in &def.roles {
-            s.push_str(&format!("  {r}: {}\n", first_line(&rd.description)));
-            for p in &rd.ports {
-                s.push_str(&format!("    port {} {}: {}\n", p.name, p.port, p.description));
-            }
-        }
-        s.push_str("\nfiles:\n");
-        for (f, fd) in &def.files {
-            s.push_str(&format!("  {f} ({:?}, in {}): {}\n", fd.format, fd.dir, first_line(&fd.description)));
-        }
-        for (op, text) in &def.operations {
-            s.push_str(&format!("\noperation {op}:\n{}\n", indent(text.trim(), "  ")));
-        }
-        return Ok(s);
-    };
-    let fd = def
-        .files
-        .get(*file)
-        .ok_or_else(|| format!("unknown file `{file}` of `{svc}`; {}", known_hint(file, "files", def.files.keys().map(String::as_str))))?;
-    let Some(key) = parts.get(3) else {
-        let restart = if fd.restart { "a change restarts the pods" } else { "a change does not restart the pods" };
-        s.push_str(&format!("{file} ({:?}, mounted in {}; {restart})\n\n{}\n\nkeys:\n", fd.format, fd.dir, fd.description.trim()));
-        for (k, kd) in &fd.keys {
-            let owned = if kd.owned { " [set by bdp]" } else { "" };
-            s.push_str(&format!("  {k} = {}{owned}\n      {}\n", kd.value, first_line(&kd.doc)));
-        }
-        for g in &fd.generate {
-            let key = g.keys.as_ref().map(|k| format!("<each of {k}>")).unwrap_or_else(|| g.key.clone());
-            s.push_str(&format!("  {key} = {}  [one per item of {}; set by bdp]\n      {}\n", g.value, g.foreach, first_line(&g.doc)));
-        }
-        return Ok(s);
-    };
-    let kd = fd
-        .keys
-        .get(*key)
-        .ok_or_else(|| format!("unknown key `{key}` in `{file}`; {}", known_hint(key, "keys", fd.keys.keys().map(String::as_str))))?;
-    let restart = kd.restart.unwrap_or(fd.restart);
-    s.push_str(&format!(
-        "{key} ({file} of {svc})\n\ndefault: {}\nrestart on change: {restart}\nset by bdp (not overridable): {}\n{}\n\n{}\n",
-        kd.value,
-        kd.owned,
-        kd.when.as_ref().map(|w| format!("only when: {w}")).unwrap_or_default(),
-        kd.doc.trim()
-    ));
-    Ok(s)
-}
-
-fn first_line(s: &str) -> &str {
-    s.trim().lines().next().unwrap_or("")
-}
-
-fn indent(s: &str, pad: &str) -> String {
-    s.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
 }

@@ -130,7 +130,7 @@ fn stacks_and_explain() {
     let s = String::from_utf8(bdp(&["explain", "hadoop-3.3/zookeeper/zoo.cfg/autopurge.purgeInterval"]).stdout).unwrap();
     assert!(s.contains("default: 1") && s.contains("fills the disk"), "{s}");
     let s = String::from_utf8(bdp(&["explain", "hadoop-3.3/zookeeper/zoo.cfg"]).stdout).unwrap();
-    assert!(s.contains("server.{{ pod.ordinal + 1 }}"), "{s}");
+    assert!(s.contains("server.1 = example-zookeeper-server-0.example-zookeeper-server.default.svc.cluster.local:2888:3888;2181"), "{s}");
     let o = bdp(&["explain", "hadoop-3.3/zookeepr"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `zookeeper`"));
@@ -317,4 +317,111 @@ fn scale_down_advice_is_the_roles_own() {
     let s = String::from_utf8_lossy(&o.stdout);
     assert!(s.contains("hdfs dfsadmin -refreshNodes"), "{s}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_addresses_roles_operations_and_docs() {
+    let ok = |args: &[&str]| {
+        let o = bdp(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // a role, with its stack data and scale-down advice
+    let s = ok(&["explain", "hadoop-3.3/hdfs/namenode"]);
+    assert!(s.starts_with("role namenode of hdfs") && s.contains("replicas: default 1, 1..5"), "{s}");
+    assert!(s.contains("before lowering the replicas:") && s.contains("haadmin"), "{s}");
+    // operations, listed and one by one
+    let s = ok(&["explain", "hadoop-3.3/hdfs/operations"]);
+    assert!(s.contains("decommission: Removing datanodes"), "{s}");
+    let s = ok(&["explain", "hadoop-3.3/hdfs/operations/decommission"]);
+    assert!(s.contains("hdfs dfsadmin -refreshNodes"), "{s}");
+    // a service name alone, when one stack has it
+    assert_eq!(ok(&["explain", "zookeeper"]), ok(&["explain", "hadoop-3.3/zookeeper"]));
+    assert_eq!(ok(&["explain", "hdfs/datanode"]), ok(&["explain", "hadoop-3.3/hdfs/datanode"]));
+    // wrapped text keeps its indent; summaries end with their sentence
+    let s = ok(&["explain", "hadoop-3.3/zookeeper/zoo.cfg"]);
+    assert!(s.contains("The probes use\n      srvr (readiness: in quorum)"), "{s}");
+    let s = ok(&["explain", "hadoop-3.3"]);
+    for line in s.lines().filter(|l| l.starts_with("  ")) {
+        assert!(line.ends_with('.') || line.ends_with(':') || line.ends_with(')'), "cut short: {line}");
+    }
+    // computed defaults show a value, not a raw template
+    let s = ok(&["explain", "zookeeper/zoo.cfg/clientPort"]);
+    assert!(s.contains("default: computed by bdp: `2181`"), "{s}");
+    let s = ok(&["explain", "zookeeper/zoo.cfg"]);
+    assert!(!s.lines().any(|l| l.contains(" = {{")), "{s}");
+    // the docs the stacks point to ship with the binary
+    let s = ok(&["explain", "hadoop-3.3/kerberos"]);
+    assert!(s.contains("bdp explain docs/kerberos") && !s.contains("docs/kerberos.md"), "{s}");
+    let s = ok(&["explain", "docs/kerberos"]);
+    assert!(s.starts_with("# Kerberos"), "{s}");
+    assert!(ok(&["explain", "docs"]).contains("kerberos:"));
+    let o = bdp(&["explain", "zookeeper/srver"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `server`"));
+}
+
+#[test]
+fn help_describes_every_argument_and_version_names_the_commit() {
+    for (cmd, needle) in [
+        (vec!["validate", "--help"], "Cluster (and StackDefinition) files"),
+        (vec!["stacks", "--help"], "Extra directory of StackDefinitions"),
+        (vec!["explain", "--help"], "What to explain"),
+        (vec!["--help"], "Examples:"),
+        (vec!["render", "--help"], "Examples:"),
+        (vec!["explain", "--help"], "Examples:"),
+    ] {
+        let o = bdp(&cmd);
+        assert_eq!(o.status.code(), Some(0));
+        let s = String::from_utf8_lossy(&o.stdout);
+        assert!(s.contains(needle), "{cmd:?}: {s}");
+    }
+    let v = String::from_utf8(bdp(&["--version"]).stdout).unwrap();
+    let commit = v.trim().strip_prefix(concat!("bdp ", env!("CARGO_PKG_VERSION"), " (commit ")).and_then(|r| r.strip_suffix(')'));
+    let commit = commit.unwrap_or_else(|| panic!("{v}"));
+    assert!(!commit.is_empty(), "{v}");
+    let head = Command::new("git").args(["rev-parse", "--short=7", "HEAD"]).current_dir(env!("CARGO_MANIFEST_DIR")).output();
+    if let Some(h) = head.ok().filter(|h| h.status.success()) {
+        let h = String::from_utf8_lossy(&h.stdout).trim().to_string();
+        assert!(commit.starts_with(&h[..7]) || commit.contains(&format!("-g{}", &h[..7])), "{v} vs HEAD {h}");
+    }
+}
+
+/// `REV:PATH` works for render, validate and graph, not only diff.
+#[test]
+fn rev_path_inputs_everywhere() {
+    let repo = tmp("revpath");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git").args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"]).args(args).current_dir(&repo).output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let zk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml")).unwrap();
+    std::fs::create_dir_all(repo.join("clusters")).unwrap();
+    std::fs::write(repo.join("clusters/zk.yaml"), &zk).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "zk"]);
+    std::fs::write(repo.join("clusters/zk.yaml"), zk.replace("bigdata", "broken namespace")).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bdp")).args(args).current_dir(&repo).output().unwrap();
+    let expected = bdp(&["render", "examples/zookeeper.yaml"]).stdout;
+    for input in ["HEAD:clusters/zk.yaml", "HEAD:clusters"] {
+        let o = run(&["render", input]);
+        assert_eq!(o.status.code(), Some(0), "{input}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.stdout, expected, "{input}");
+        assert_eq!(run(&["validate", input]).status.code(), Some(0), "{input}");
+        let o = run(&["graph", input]);
+        assert_eq!(o.status.code(), Some(0), "{input}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("digraph"), "{input}");
+    }
+    // the work tree is broken; diagnostics about a revision name the revision
+    git(&["commit", "-qam", "broken"]);
+    let o = run(&["validate", "HEAD:clusters"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("HEAD:clusters/zk.yaml:"), "{err}");
+    let o = run(&["render", "nosuchrev:clusters"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("REV:PATH"));
+    std::fs::remove_dir_all(&repo).unwrap();
 }

@@ -309,6 +309,18 @@ mod tests {
     }
 
     #[test]
+    fn documents_of_other_apis_are_skipped_with_one_warning() {
+        let (i, d) = run("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n---\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {stack: s, services: {zookeeper: }}\n");
+        assert!(!d.has_errors(), "{:?}", d.items);
+        assert_eq!(d.items.len(), 1, "{:?}", d.items);
+        assert!(d.items[0].message.contains("skipped 3 document(s)") && d.items[0].message.contains("c.yaml (2× ConfigMap, Kustomization)"), "{}", d.items[0]);
+        assert_eq!(i.clusters.len(), 1);
+        // bdp's own kinds with a wrong apiVersion stay errors (a typo, not a foreign document)
+        let (_, d) = run("apiVersion: apps/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {}\n");
+        assert!(d.has_errors());
+    }
+
+    #[test]
     fn invalid_name_is_reported() {
         let (_, d) = run("apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: Bad_Name}\nspec: {stack: s, services: {zookeeper: }}\n");
         assert!(d.items.iter().any(|x| x.path == "metadata.name"), "{:?}", d.items);

@@ -3,14 +3,52 @@
 //! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
 //! 2 usage or internal error.
 
-use crate::diag::{known_hint, Diagnostics};
+use crate::diag::Diagnostics;
 use crate::{emit, Options};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
+const TOP_EXAMPLES: &str = "Examples:
+  bdp render examples/zookeeper.yaml                 # YAML stream on stdout
+  bdp render clusters/ -o deploy/prod                # one file per object + kustomization.yaml
+  bdp validate clusters/
+  bdp diff main:clusters/ clusters/                  # what a pull request changes
+  bdp explain zookeeper                              # what a service, role or key does
+
+Exit codes: 0 success, 1 invalid input (diagnostics on stderr), 2 usage or internal error
+(diff: 0 no change, 1 changes, 2 error).";
+
+const RENDER_EXAMPLES: &str = "Examples:
+  bdp render prod.yaml > manifests.yaml
+  bdp render clusters/ -o deploy/prod --flux --flux-path ./deploy/prod
+  bdp render main:clusters/prod.yaml                 # as it is on branch main
+  bdp render --stage plan prod.yaml                  # waves and start order
+  cat prod.yaml | bdp render -";
+
+const DIFF_EXAMPLES: &str = "Examples:
+  bdp diff main:clusters/ clusters/
+  bdp diff --format markdown HEAD~1:prod.yaml prod.yaml
+  bdp diff --rendered main:deploy/prod deploy/prod   # compare rendered output";
+
+const EXPLAIN_EXAMPLES: &str = "Examples:
+  bdp explain hadoop-3.3                             # services of a stack
+  bdp explain zookeeper                              # a service: settings, roles, files, operations
+  bdp explain hdfs/datanode                          # a role: ports, storage, scale-down advice
+  bdp explain hadoop-3.3/hdfs/operations/decommission
+  bdp explain zookeeper/zoo.cfg/tickTime             # a config key: default, restart, doc
+  bdp explain docs/kerberos                          # a page of the docs";
+
+/// `bdp --version`: the package version and the commit it was built from (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BDP_COMMIT"), ")");
+
 #[derive(Parser, Debug)]
-#[command(name = "bdp", version, about = "Compile big-data clusters (ZooKeeper, HDFS, Kerberos, …) into Kubernetes manifests for GitOps")]
+#[command(
+    name = "bdp",
+    version = VERSION,
+    about = "Compile big-data clusters (ZooKeeper, HDFS, Kerberos, …) into Kubernetes manifests for GitOps",
+    after_help = TOP_EXAMPLES
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -51,15 +89,19 @@ pub struct FluxArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render Clusters into Kubernetes objects (a YAML stream, or files with -o).
+    #[command(after_help = RENDER_EXAMPLES)]
     Render {
-        /// Cluster files or directories (walked for *.yaml / *.yml); `-` reads standard input.
+        /// Cluster files or directories (walked for *.yaml / *.yml, skipping bdp's own output
+        /// and documents of other APIs), REV:PATH read from Git, or `-` for standard input.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
-        /// Write one file per object and a kustomization.yaml into DIR instead of stdout.
+        /// Write one file per object and a kustomization.yaml into DIR instead of stdout
+        /// (`-` is stdout). DIR may hold only what bdp wrote earlier (recorded in
+        /// DIR/.bdp-output, whose stale files are removed and listed); no symlinks in it.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: Option<PathBuf>,
-        /// Print an intermediate stage instead of the objects.
-        #[arg(long, value_enum)]
+        /// Print an intermediate stage to standard output instead of the objects (not with -o).
+        #[arg(long, value_enum, conflicts_with = "output")]
         stage: Option<Stage>,
         #[command(flatten)]
         flux: FluxArgs,
@@ -68,6 +110,7 @@ pub enum Command {
     },
     /// Semantic diff for review: what changes, what restarts, what is refused or risky.
     /// Exit 0 no change, 1 changes, 2 invalid input or error.
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff {
         /// Before: a Cluster file or directory, or REV:PATH read from Git (e.g. main:prod.yaml).
         #[arg(value_name = "OLD")]
@@ -78,16 +121,19 @@ pub enum Command {
         /// OLD and NEW are rendered output (a YAML stream or an `-o` directory), not inputs.
         #[arg(long)]
         rendered: bool,
+        /// text for a terminal, markdown for a pull-request comment, json for tools.
         #[arg(long, value_enum, default_value = "text")]
         format: crate::diff::DiffFormat,
         #[command(flatten)]
         common: CommonArgs,
     },
     /// The start order as a graph (clusters, services, roles with their waves) for a PR.
+    #[command(after_help = "Examples:\n  bdp graph clusters/ | dot -Tsvg > order.svg\n  bdp graph --format mermaid main:clusters/")]
     Graph {
-        /// Cluster files or directories (walked for *.yaml / *.yml).
+        /// Cluster files or directories (walked for *.yaml / *.yml), or REV:PATH read from Git.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
+        /// dot (Graphviz) or mermaid (rendered by GitHub in Markdown).
         #[arg(long, value_enum, default_value = "dot")]
         format: crate::graph::GraphFormat,
         /// Draw every start-order edge, also those implied by longer paths.
@@ -97,7 +143,10 @@ pub enum Command {
         common: CommonArgs,
     },
     /// Check Clusters and stacks without rendering; prints every problem.
+    #[command(after_help = "Examples:\n  bdp validate clusters/\n  bdp validate --strict prod.yaml      # warnings (e.g. unknown config keys) fail too")]
     Validate {
+        /// Cluster (and StackDefinition) files or directories (walked for *.yaml / *.yml),
+        /// REV:PATH read from Git, or `-` for standard input.
         #[arg(required = true, value_name = "INPUT")]
         inputs: Vec<PathBuf>,
         #[command(flatten)]
@@ -105,13 +154,20 @@ pub enum Command {
     },
     /// List the stacks with their services, roles and versions.
     Stacks {
+        /// Extra directory of StackDefinitions (replaces embedded stacks of the same name).
         #[arg(long, value_name = "DIR")]
         stacks: Option<PathBuf>,
     },
-    /// Documentation from the stack data: STACK[/SERVICE[/FILE[/KEY]]].
+    /// Documentation from the stack data (services, roles, operations, config files and
+    /// keys) and the docs shipped with bdp.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
     Explain {
-        #[arg(value_name = "STACK[/SERVICE[/FILE[/KEY]]]")]
+        /// What to explain: `[STACK/]SERVICE` (the stack may be left out when one stack has
+        /// the service), then `/ROLE`, `/operations[/NAME]` or `/FILE[/KEY]`; a STACK alone;
+        /// or `docs[/TOPIC]`.
+        #[arg(value_name = "ADDRESS")]
         path: String,
+        /// Extra directory of StackDefinitions (replaces embedded stacks of the same name).
         #[arg(long, value_name = "DIR")]
         stacks: Option<PathBuf>,
     },
@@ -138,6 +194,48 @@ fn out(s: &str) -> i32 {
     }
 }
 
+/// What kubectl users type after `-o`; bdp's `-o` names a directory.
+const KUBECTL_FORMATS: [&str; 7] = ["yaml", "json", "wide", "name", "jsonpath", "go-template", "custom-columns"];
+
+/// The `-o` directory: `-` means standard output (the stream, as without `-o`); a kubectl
+/// output format is refused (exit 2) rather than silently becoming a directory of that name.
+fn output_dir(output: Option<PathBuf>, flux: bool) -> Result<Option<PathBuf>, i32> {
+    let Some(dir) = output else { return Ok(None) };
+    let s = dir.to_string_lossy();
+    if s == "-" {
+        if flux {
+            eprintln!("error: --flux writes files and needs -o DIR; `-o -` is standard output");
+            return Err(2);
+        }
+        return Ok(None);
+    }
+    let format = s.split_once('=').map_or(s.as_ref(), |(f, _)| f);
+    if KUBECTL_FORMATS.contains(&format) {
+        eprintln!(
+            "error: `-o {s}` looks like kubectl's output format, but bdp's -o names a directory to write files into\n  \
+             hint: bdp render prints YAML to standard output without -o (`bdp render INPUT > out.yaml`); \
+             for a directory really called `{s}`, write `-o ./{s}`"
+        );
+        return Err(2);
+    }
+    Ok(Some(dir))
+}
+
+/// `compile` for command-line inputs, `REV:PATH` included.
+fn compile_args(inputs: &[PathBuf], opts: &Options) -> Result<crate::Compiled, Diagnostics> {
+    let m = crate::gitspec::materialize(inputs)?;
+    match crate::compile(&m.paths, opts) {
+        Ok(mut c) => {
+            m.relabel(&mut c.diags);
+            Ok(c)
+        }
+        Err(mut d) => {
+            m.relabel(&mut d);
+            Err(d)
+        }
+    }
+}
+
 /// Runs the CLI; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -154,6 +252,10 @@ pub fn main() -> i32 {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Render { inputs, output, stage, flux, common } => {
+            let output = match output_dir(output, flux.flux) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
             let flux_opts = match (&output, flux.flux) {
                 (Some(dir), true) => match crate::flux::FluxOptions::new(flux.flux_source.as_deref(), flux.flux_path.as_deref(), dir) {
                     Ok(o) => Some(o),
@@ -164,14 +266,23 @@ pub fn run(cli: Cli) -> i32 {
                 },
                 _ => None,
             };
-            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            let (plan, diags) = match crate::plan_inputs(&inputs, &opts) {
-                Ok(p) => p,
+            let m = match crate::gitspec::materialize(&inputs) {
+                Ok(m) => m,
                 Err(d) => {
                     print_diags(&d);
                     return 1;
                 }
             };
+            let opts = Options { stacks_dir: common.stacks, strict: common.strict };
+            let (plan, mut diags) = match crate::plan_inputs(&m.paths, &opts) {
+                Ok(p) => p,
+                Err(mut d) => {
+                    m.relabel(&mut d);
+                    print_diags(&d);
+                    return 1;
+                }
+            };
+            m.relabel(&mut diags);
             print_diags(&diags);
             if let Some(st) = stage {
                 let v = match st {
@@ -228,7 +339,10 @@ pub fn run(cli: Cli) -> i32 {
             }
             let result = rest.iter().try_for_each(|(rel, content)| w.write(rel, content)).and_then(|()| w.finish());
             match result {
-                Ok(()) => {
+                Ok(removed) => {
+                    for group in emit::removal_summary(&removed) {
+                        eprintln!("bdp: removed {}{group} (an earlier render wrote it; this one does not)", dir.join("").display());
+                    }
                     eprintln!("bdp: wrote {} objects to {}", stubs.len(), dir.display());
                     0
                 }
@@ -244,7 +358,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Graph { inputs, format, all_edges, common } => {
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            match crate::compile(&inputs, &opts) {
+            match compile_args(&inputs, &opts) {
                 Ok(c) => {
                     print_diags(&c.diags);
                     out(&crate::graph::render(&c.plan, format, all_edges))
@@ -257,7 +371,7 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Validate { inputs, common } => {
             let opts = Options { stacks_dir: common.stacks, strict: common.strict };
-            match crate::compile(&inputs, &opts) {
+            match compile_args(&inputs, &opts) {
                 Ok(c) => {
                     print_diags(&c.diags);
                     let n: usize = c.plan.clusters.len();
@@ -286,7 +400,7 @@ pub fn run(cli: Cli) -> i32 {
                 print_diags(&d);
                 return 1;
             }
-            match explain(&reg, &path) {
+            match crate::explain::explain(&reg, &path) {
                 Ok(s) => out(&s),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -329,92 +443,4 @@ pub fn describe_stacks(reg: &crate::stacks::Registry) -> String {
         }
     }
     s
-}
-
-/// `bdp explain STACK[/SERVICE[/FILE[/KEY]]]`.
-pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, String> {
-    let parts: Vec<&str> = path.splitn(4, '/').collect();
-    let st = reg.resolved(parts[0])?;
-    let mut s = String::new();
-    let Some(svc) = parts.get(1) else {
-        s.push_str(&format!("stack {}\n\n{}\n\nservices:\n", st.name, st.spec.description.trim()));
-        for (n, d) in &st.spec.services {
-            s.push_str(&format!("  {n}: {}\n", first_line(&d.description)));
-        }
-        return Ok(s);
-    };
-    let def = st
-        .spec
-        .services
-        .get(*svc)
-        .ok_or_else(|| format!("unknown service `{svc}` in stack `{}`; {}", st.name, known_hint(svc, "services", st.spec.services.keys().map(String::as_str))))?;
-    let Some(file) = parts.get(2) else {
-        s.push_str(&format!("{svc} {} (image {}:{})\n\n{}\n", def.version, def.image.repository, def.image.tag, def.description.trim()));
-        if !def.settings.is_empty() {
-            s.push_str("\nsettings:\n");
-            for (k, v) in &def.settings {
-                s.push_str(&format!("  {k} (default {}): {}\n", v.default, v.description.trim()));
-            }
-        }
-        if !def.dependencies.is_empty() {
-            s.push_str("\ndependencies:\n");
-            for (k, v) in &def.dependencies {
-                let req = if v.required { "required" } else { "optional" };
-                s.push_str(&format!("  {k} -> {} ({req}): {}\n", v.service, v.description.trim()));
-            }
-        }
-        s.push_str("\nroles:\n");
-        for (r, rd) in &def.roles {
-            s.push_str(&format!("  {r}: {}\n", first_line(&rd.description)));
-            for p in &rd.ports {
-                s.push_str(&format!("    port {} {}: {}\n", p.name, p.port, p.description));
-            }
-        }
-        s.push_str("\nfiles:\n");
-        for (f, fd) in &def.files {
-            s.push_str(&format!("  {f} ({:?}, in {}): {}\n", fd.format, fd.dir, first_line(&fd.description)));
-        }
-        for (op, text) in &def.operations {
-            s.push_str(&format!("\noperation {op}:\n{}\n", indent(text.trim(), "  ")));
-        }
-        return Ok(s);
-    };
-    let fd = def
-        .files
-        .get(*file)
-        .ok_or_else(|| format!("unknown file `{file}` of `{svc}`; {}", known_hint(file, "files", def.files.keys().map(String::as_str))))?;
-    let Some(key) = parts.get(3) else {
-        let restart = if fd.restart { "a change restarts the pods" } else { "a change does not restart the pods" };
-        s.push_str(&format!("{file} ({:?}, mounted in {}; {restart})\n\n{}\n\nkeys:\n", fd.format, fd.dir, fd.description.trim()));
-        for (k, kd) in &fd.keys {
-            let owned = if kd.owned { " [set by bdp]" } else { "" };
-            s.push_str(&format!("  {k} = {}{owned}\n      {}\n", kd.value, first_line(&kd.doc)));
-        }
-        for g in &fd.generate {
-            let key = g.keys.as_ref().map(|k| format!("<each of {k}>")).unwrap_or_else(|| g.key.clone());
-            s.push_str(&format!("  {key} = {}  [one per item of {}; set by bdp]\n      {}\n", g.value, g.foreach, first_line(&g.doc)));
-        }
-        return Ok(s);
-    };
-    let kd = fd
-        .keys
-        .get(*key)
-        .ok_or_else(|| format!("unknown key `{key}` in `{file}`; {}", known_hint(key, "keys", fd.keys.keys().map(String::as_str))))?;
-    let restart = kd.restart.unwrap_or(fd.restart);
-    s.push_str(&format!(
-        "{key} ({file} of {svc})\n\ndefault: {}\nrestart on change: {restart}\nset by bdp (not overridable): {}\n{}\n\n{}\n",
-        kd.value,
-        kd.owned,
-        kd.when.as_ref().map(|w| format!("only when: {w}")).unwrap_or_default(),
-        kd.doc.trim()
-    ));
-    Ok(s)
-}
-
-fn first_line(s: &str) -> &str {
-    s.trim().lines().next().unwrap_or("")
-}
-
-fn indent(s: &str, pad: &str) -> String {
-    s.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
 }

@@ -75,6 +75,9 @@ pub struct RoleFacts {
     pub odd: bool,
     pub stack: String,
     pub service: String,
+    pub role: String,
+    /// The stack's advice for lowering the role's replicas (`scaleDown`).
+    pub scale_down: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -98,7 +101,14 @@ impl PlanFacts {
                 for r in &s.roles {
                     f.roles.insert(
                         (c.namespace.clone(), r.fullname.clone()),
-                        RoleFacts { id: format!("{}/{}/{}/{}", c.namespace, c.name, s.name, r.name), odd: r.cardinality.odd, stack: c.stack.clone(), service: s.name.clone() },
+                        RoleFacts {
+                            id: format!("{}/{}/{}/{}", c.namespace, c.name, s.name, r.name),
+                            odd: r.cardinality.odd,
+                            stack: c.stack.clone(),
+                            service: s.name.clone(),
+                            role: r.name.clone(),
+                            scale_down: r.scale_down.clone(),
+                        },
                     );
                     for file in &r.files {
                         let id = (c.namespace.clone(), r.fullname.clone(), file.name.clone());
@@ -184,99 +194,7 @@ impl Side {
 // =============================================================================================
 // Reading OLD and NEW: paths, `REV:PATH` from Git, rendered output
 
-/// A directory bdp made and removes when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> std::io::Result<Self> {
-        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let p = std::env::temp_dir().join(format!("bdp-diff-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p)?;
-        Ok(TempDir(p))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `REV:PATH` when the argument is not an existing path and has a non-empty revision.
-pub fn split_git_spec(spec: &str) -> Option<(&str, &str)> {
-    if spec == "-" || Path::new(spec).exists() {
-        return None;
-    }
-    let (rev, path) = spec.split_once(':')?;
-    (!rev.is_empty()).then_some((rev, path))
-}
-
-fn git(args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = std::process::Command::new("git").args(args).output().map_err(|e| format!("cannot run git: {e}"))?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
-}
-
-/// Git's name for PATH at REV, relative to the current directory (`REV:./PATH`).
-fn git_object(rev: &str, path: &str) -> String {
-    let clean: Vec<&str> = path.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
-    format!("{rev}:./{}", clean.join("/"))
-}
-
-fn is_yaml(p: &str) -> bool {
-    p.ends_with(".yaml") || p.ends_with(".yml")
-}
-
-/// Copies PATH at REV (a file, or a directory's YAML files) into `tmp`; returns the local path.
-fn materialize_git(rev: &str, path: &str, tmp: &Path) -> Result<PathBuf, String> {
-    let obj = git_object(rev, path);
-    let ty = git(&["cat-file", "-t", &obj]).map_err(|e| format!("cannot read {rev}:{path} from git: {e}"))?;
-    let base = Path::new(path).file_name().map(|s| s.to_string_lossy().to_string()).filter(|s| s != "." && s != "..").unwrap_or_else(|| "root".into());
-    match String::from_utf8_lossy(&ty).trim() {
-        "blob" => {
-            let data = git(&["cat-file", "blob", &obj])?;
-            let p = tmp.join(&base);
-            std::fs::write(&p, data).map_err(|e| format!("{}: {e}", p.display()))?;
-            Ok(p)
-        }
-        "tree" => {
-            let list = git(&["ls-tree", "-r", "-z", "--full-tree", "--name-only", &obj])?;
-            let root = tmp.join(&base);
-            std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-            for entry in list.split(|b| *b == 0).filter(|e| !e.is_empty()) {
-                let entry = String::from_utf8_lossy(entry).to_string();
-                if !is_yaml(&entry) || entry.split('/').any(|c| c == "..") {
-                    continue;
-                }
-                let data = git(&["cat-file", "blob", &format!("{obj}/{entry}").replace(":.//", ":./")])?;
-                let p = root.join(&entry);
-                if let Some(parent) = p.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-                }
-                std::fs::write(&p, data).map_err(|e| format!("{}: {e}", p.display()))?;
-            }
-            Ok(root)
-        }
-        other => Err(format!("{rev}:{path} is a git {other}, not a file or directory")),
-    }
-}
-
-/// Rewrites diagnostics' file names from the temporary copy back to `REV:PATH/...`.
-fn relabel(d: &mut Diagnostics, local: &Path, shown: &str) {
-    for x in &mut d.items {
-        if let Some(s) = &mut x.span
-            && let Ok(rest) = s.file.strip_prefix(local)
-        {
-            let r = rest.to_string_lossy();
-            s.file = PathBuf::from(if r.is_empty() { shown.to_string() } else { format!("{}/{r}", shown.trim_end_matches('/')) });
-        }
-    }
-}
+use crate::gitspec::{is_yaml, materialize, Materialized};
 
 /// The files of a rendered directory: what its kustomization.yaml lists (recursively), or
 /// every YAML file but kustomization files.
@@ -314,30 +232,8 @@ fn rendered_files(dir: &Path, diags: &mut Diagnostics, depth: usize) -> Vec<Path
 /// Reads OLD or NEW.
 pub fn load_side(spec: &str, opts: &DiffOptions) -> Result<(Side, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::default();
-    let _tmp_guard;
-    let (local, shown): (PathBuf, Option<String>) = match split_git_spec(spec) {
-        Some((rev, path)) => {
-            let tmp = TempDir::new().map_err(|e| {
-                let mut d = Diagnostics::default();
-                d.push(Diagnostic::error(None, "", format!("cannot create a temporary directory: {e}")));
-                d
-            })?;
-            match materialize_git(rev, path, &tmp.0) {
-                Ok(p) => {
-                    _tmp_guard = tmp;
-                    (p, Some(format!("{rev}:{path}")))
-                }
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::error(Some(Span::new(spec, 0, 0)), "", e)
-                            .hint("REV:PATH reads PATH (relative to the current directory) at a Git revision, e.g. main:prod.yaml"),
-                    );
-                    return Err(diags);
-                }
-            }
-        }
-        None => (PathBuf::from(spec), None),
-    };
+    let m: Materialized = materialize(&[PathBuf::from(spec)])?;
+    let Some(local) = m.paths.first().cloned() else { return Err(diags) };
     let result = if opts.rendered {
         let files = if local.as_os_str() == "-" || local.is_file() {
             vec![local.clone()]
@@ -363,16 +259,15 @@ pub fn load_side(spec: &str, opts: &DiffOptions) -> Result<(Side, Diagnostics), 
             Err(d) => Err(d),
         }
     };
-    match (result, &shown) {
-        (Ok((s, mut w)), Some(sh)) => {
-            relabel(&mut w, &local, sh);
+    match result {
+        Ok((s, mut w)) => {
+            m.relabel(&mut w);
             Ok((s, w))
         }
-        (Err(mut d), Some(sh)) => {
-            relabel(&mut d, &local, sh);
+        Err(mut d) => {
+            m.relabel(&mut d);
             Err(d)
         }
-        (r, None) => r,
     }
 }
 
@@ -1250,8 +1145,23 @@ fn retention(v: &Value, which: &str) -> String {
     at(v, &["spec", "persistentVolumeClaimRetentionPolicy", which]).and_then(Value::as_str).unwrap_or("Retain").to_string()
 }
 
-fn explain_hint(facts: Option<&RoleFacts>) -> String {
-    facts.map(|f| format!(" (`bdp explain {}/{}` describes the service's operations)", f.stack, f.service)).unwrap_or_default()
+/// The advice for fewer replicas of a role with volume claims: the stack's own `scaleDown`
+/// text for the role when it has one, generic advice otherwise.
+fn scale_down_advice(facts: Option<&RoleFacts>) -> String {
+    let generic = "make sure the service no longer needs the data on the removed pods (or has moved it off them) before merging; the stack gives no scale-down procedure for this role";
+    match facts {
+        Some(f) => {
+            let text = f.scale_down.as_deref().map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+            format!(
+                "{} (`bdp explain {}/{}/{}` describes the role)",
+                text.as_deref().filter(|t| !t.is_empty()).unwrap_or(generic),
+                f.stack,
+                f.service,
+                f.role
+            )
+        }
+        None => generic.to_string(),
+    }
 }
 
 /// Risks of a StatefulSet present on both sides.
@@ -1270,10 +1180,7 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
         out.push(Risk {
             object: key.clone(),
             risk: format!("replicas {ro} → {rn}: {} removed; {kept}", list_pods(&gone)),
-            advice: format!(
-                "move the data off the removed pods (decommission them) and wait until it is fully re-replicated before merging{}",
-                explain_hint(facts_new.or(facts_old))
-            ),
+            advice: scale_down_advice(facts_new.or(facts_old)),
         });
     }
     if let Some(f) = facts_new.filter(|f| f.odd) {
@@ -2149,7 +2056,7 @@ mod tests {
         let mut old = side(vec![(k.clone(), sts("q", 5, "i:1", "a", false))]);
         let mut new = side(vec![(k.clone(), sts("q", 3, "i:1", "a", false))]);
         assert!(compare(&old, &new).risks.is_empty(), "no plan, no quorum rule");
-        let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into() };
+        let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into(), role: "q".into(), scale_down: None };
         let mut p = PlanFacts::default();
         p.roles.insert(("ns".into(), "q".into()), facts);
         old.plan = Some(p.clone());
@@ -2174,15 +2081,5 @@ mod tests {
         assert_eq!(r.order_added, [("ns/c/a/x".to_string(), "ns/c/d/z".to_string())]);
         assert_eq!(r.order_removed, [("ns/c/a/x".to_string(), "ns/c/b/y".to_string())]);
         assert!(to_text(&r, false).contains("+ ns/c/a/x → ns/c/d/z"));
-    }
-
-    #[test]
-    fn git_specs() {
-        assert_eq!(split_git_spec("main:prod.yaml"), Some(("main", "prod.yaml")));
-        assert_eq!(split_git_spec("HEAD~1:deploy/"), Some(("HEAD~1", "deploy/")));
-        assert_eq!(split_git_spec(":x"), None);
-        assert_eq!(split_git_spec("plain.yaml"), None);
-        assert_eq!(git_object("main", "./a//b/"), "main:./a/b");
-        assert_eq!(git_object("main", "."), "main:./");
     }
 }

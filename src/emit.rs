@@ -9,7 +9,7 @@
 
 use crate::render::Object;
 use crate::yamlout::to_yaml;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 pub const MARKER: &str = ".bdp-output";
 
@@ -90,6 +90,13 @@ pub fn kustomization(files: &[(PathBuf, String)]) -> (PathBuf, String) {
 #[derive(Debug)]
 pub enum WriteError {
     NotOwned(PathBuf),
+    /// A symbolic link inside (or as) the output directory: bdp never writes links, so one is
+    /// either foreign or planted, and following it could write or delete outside DIR.
+    Symlink(PathBuf),
+    /// A line of `.bdp-output` that is not a path bdp writes (absolute, `..`, `.`, empty parts).
+    BadRecord(PathBuf, usize, String),
+    /// Something other than a regular file or directory where bdp writes or removes one.
+    NotRegular(PathBuf),
     Io(PathBuf, std::io::Error),
 }
 
@@ -101,13 +108,26 @@ impl std::fmt::Display for WriteError {
                 "{} is not empty and was not written by bdp (no {MARKER} file); refusing to write into it. Choose an empty or new directory",
                 p.display()
             ),
+            WriteError::Symlink(p) => write!(
+                f,
+                "{} is a symbolic link; bdp writes no links into an output directory and follows none, so it refuses to write or remove anything through it. Remove the link, or pass the directory it points to",
+                p.display()
+            ),
+            WriteError::BadRecord(p, line, entry) => write!(
+                f,
+                "{}:{line}: `{entry}` is not a file bdp writes (records hold relative paths without `..`); the record was edited, so bdp refuses to remove anything. Delete the directory and render again",
+                p.display()
+            ),
+            WriteError::NotRegular(p) => {
+                write!(f, "{} is neither a regular file nor a directory; refusing to write or remove it", p.display())
+            }
             WriteError::Io(p, e) => write!(f, "{}: {e}", p.display()),
         }
     }
 }
 
 /// Writes the layout into `dir`, removing files an earlier render wrote and this one does not.
-pub fn write_dir(dir: &Path, files: &[(PathBuf, String)]) -> Result<(), WriteError> {
+pub fn write_dir(dir: &Path, files: &[(PathBuf, String)]) -> Result<Vec<PathBuf>, WriteError> {
     let mut w = DirWriter::open(dir)?;
     for (rel, content) in files {
         w.write(rel, content)?;
@@ -120,42 +140,143 @@ fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> WriteError {
     move |e| WriteError::Io(p, e)
 }
 
+/// A relative path of normal components only (what bdp writes and may remove).
+fn is_plain_relative(p: &Path) -> bool {
+    p.components().next().is_some() && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// What is at `p`, without following a link: None when nothing is there.
+fn kind_at(p: &Path) -> Result<Option<std::fs::FileType>, WriteError> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) => Ok(Some(m.file_type())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(WriteError::Io(p.to_path_buf(), e)),
+    }
+}
+
 /// Writes an output directory file by file (so a large fleet need not be held in memory),
 /// then removes what an earlier render wrote and this one did not, and records the new list.
+///
+/// No symbolic link is ever followed below DIR: `open` refuses a DIR that is a link or holds
+/// one, every directory on the way to a file is checked with `symlink_metadata` before bdp
+/// creates, writes or removes anything in it, and the `.bdp-output` record may name only
+/// relative paths of normal components. (Ancestors of DIR are the user's file system and are
+/// not checked.)
 pub struct DirWriter {
     dir: PathBuf,
     previous: std::collections::BTreeSet<PathBuf>,
     written: Vec<PathBuf>,
-    made: std::collections::BTreeSet<PathBuf>,
+    /// directories below DIR known to be real directories (checked or made by bdp)
+    checked: std::collections::BTreeSet<PathBuf>,
 }
 
 impl DirWriter {
-    /// Checks that bdp owns `dir` (absent, empty, or holding a `.bdp-output` record).
+    /// Checks that bdp owns `dir` (absent, empty, or holding a `.bdp-output` record) and that
+    /// nothing in it is a symbolic link.
     pub fn open(dir: &Path) -> Result<DirWriter, WriteError> {
-        let previous = if dir.exists() {
-            let non_empty = std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some();
-            match std::fs::read_to_string(dir.join(MARKER)) {
-                Ok(t) => t.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).map(PathBuf::from).collect(),
-                Err(_) if non_empty => return Err(WriteError::NotOwned(dir.to_path_buf())),
-                Err(_) => Default::default(),
+        let previous = match kind_at(dir)? {
+            None => Default::default(),
+            Some(t) if t.is_symlink() => return Err(WriteError::Symlink(dir.to_path_buf())),
+            Some(t) if !t.is_dir() => return Err(WriteError::NotRegular(dir.to_path_buf())),
+            Some(_) => {
+                let non_empty = std::fs::read_dir(dir).map_err(io_err(dir))?.next().is_some();
+                let marker = dir.join(MARKER);
+                match kind_at(&marker)? {
+                    Some(t) if t.is_file() => {
+                        // bdp owns this directory: a link anywhere in it was planted
+                        for e in walkdir::WalkDir::new(dir).min_depth(1).sort_by_file_name() {
+                            let e = e.map_err(|e| {
+                                let p = e.path().unwrap_or(dir).to_path_buf();
+                                WriteError::Io(p, e.into())
+                            })?;
+                            if e.path_is_symlink() {
+                                return Err(WriteError::Symlink(e.into_path()));
+                            }
+                        }
+                        let text = std::fs::read_to_string(&marker).map_err(io_err(&marker))?;
+                        let mut prev = std::collections::BTreeSet::new();
+                        for (i, l) in text.lines().enumerate() {
+                            if l.is_empty() || l.starts_with('#') {
+                                continue;
+                            }
+                            let p = PathBuf::from(l);
+                            if !is_plain_relative(&p) || p == Path::new(MARKER) {
+                                return Err(WriteError::BadRecord(marker.clone(), i + 1, l.to_string()));
+                            }
+                            prev.insert(p);
+                        }
+                        prev
+                    }
+                    Some(t) if t.is_symlink() => return Err(WriteError::Symlink(marker)),
+                    Some(_) => return Err(WriteError::NotRegular(marker)),
+                    None if non_empty => return Err(WriteError::NotOwned(dir.to_path_buf())),
+                    None => Default::default(),
+                }
             }
-        } else {
-            Default::default()
         };
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-        Ok(DirWriter { dir: dir.to_path_buf(), previous, written: Vec::new(), made: Default::default() })
+        // created just now or checked above; a link racing in afterwards is caught below
+        if kind_at(dir)?.is_none_or(|t| !t.is_dir()) {
+            return Err(WriteError::Symlink(dir.to_path_buf()));
+        }
+        Ok(DirWriter { dir: dir.to_path_buf(), previous, written: Vec::new(), checked: Default::default() })
+    }
+
+    /// Makes sure every directory of `rel`'s parent below DIR is a real directory, creating
+    /// missing ones; never goes through a link.
+    fn ensure_parent(&mut self, rel: &Path) -> Result<(), WriteError> {
+        let mut cur = PathBuf::new();
+        let Some(parent) = rel.parent() else { return Ok(()) };
+        for c in parent.components() {
+            cur.push(c);
+            if self.checked.contains(&cur) {
+                continue;
+            }
+            let p = self.dir.join(&cur);
+            match kind_at(&p)? {
+                Some(t) if t.is_dir() => {}
+                Some(t) if t.is_symlink() => return Err(WriteError::Symlink(p)),
+                Some(_) => return Err(WriteError::NotRegular(p)),
+                None => std::fs::create_dir(&p).map_err(io_err(&p))?,
+            }
+            self.checked.insert(cur.clone());
+        }
+        Ok(())
+    }
+
+    /// Every directory of `rel`'s parent is a real directory (for removal: creates nothing).
+    /// False when one is missing.
+    fn parents_are_dirs(&self, rel: &Path) -> Result<bool, WriteError> {
+        let mut cur = PathBuf::new();
+        for c in rel.parent().into_iter().flat_map(Path::components) {
+            cur.push(c);
+            let p = self.dir.join(&cur);
+            match kind_at(&p)? {
+                Some(t) if t.is_dir() => {}
+                Some(t) if t.is_symlink() => return Err(WriteError::Symlink(p)),
+                Some(_) => return Err(WriteError::NotRegular(p)),
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     pub fn write(&mut self, rel: &Path, content: &str) -> Result<(), WriteError> {
+        if !is_plain_relative(rel) {
+            return Err(WriteError::BadRecord(self.dir.join(MARKER), 0, rel.to_string_lossy().into_owned()));
+        }
+        self.ensure_parent(rel)?;
         let p = self.dir.join(rel);
-        if let Some(parent) = p.parent()
-            && !self.made.contains(parent) {
-                std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-                self.made.insert(parent.to_path_buf());
-            }
+        let existing = kind_at(&p)?;
+        match existing {
+            Some(t) if t.is_symlink() => return Err(WriteError::Symlink(p)),
+            Some(t) if !t.is_file() => return Err(WriteError::NotRegular(p)),
+            _ => {}
+        }
         // unchanged files are not rewritten (keeps mtimes stable for tools that watch them);
         // only files an earlier render wrote can exist
-        let unchanged = self.previous.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());
+        let unchanged =
+            existing.is_some() && self.previous.contains(rel) && std::fs::read(&p).ok().as_deref() == Some(content.as_bytes());
         if !unchanged {
             std::fs::write(&p, content).map_err(io_err(&p))?;
         }
@@ -163,25 +284,30 @@ impl DirWriter {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<(), WriteError> {
+    /// Removes the files of the previous render that this one did not write (returned,
+    /// relative to DIR, sorted) and records the new list.
+    pub fn finish(self) -> Result<Vec<PathBuf>, WriteError> {
         let wanted: std::collections::BTreeSet<&PathBuf> = self.written.iter().collect();
+        let mut removed = Vec::new();
         for old in &self.previous {
-            // only paths bdp itself could have written: relative, no `..`
-            if old.is_absolute() || old.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            if wanted.contains(old) || !self.parents_are_dirs(old)? {
                 continue;
             }
-            if !wanted.contains(old) {
-                let p = self.dir.join(old);
-                if p.is_file() {
-                    std::fs::remove_file(&p).map_err(io_err(&p))?;
+            let p = self.dir.join(old);
+            match kind_at(&p)? {
+                None => continue,
+                Some(t) if t.is_file() => std::fs::remove_file(&p).map_err(io_err(&p))?,
+                Some(t) if t.is_symlink() => return Err(WriteError::Symlink(p)),
+                Some(_) => return Err(WriteError::NotRegular(p)),
+            }
+            removed.push(old.clone());
+            // empty directories go too (remove_dir never follows a link and fails on non-empty)
+            let mut parent = old.parent();
+            while let Some(d) = parent.filter(|d| !d.as_os_str().is_empty()) {
+                if std::fs::remove_dir(self.dir.join(d)).is_err() {
+                    break;
                 }
-                let mut parent = p.parent();
-                while let Some(d) = parent {
-                    if d == self.dir || std::fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    parent = d.parent();
-                }
+                parent = d.parent();
             }
         }
         let mut list = String::from("# Files written by bdp render -o; bdp removes the ones a later render does not produce.\n");
@@ -190,8 +316,31 @@ impl DirWriter {
             list.push('\n');
         }
         let marker = self.dir.join(MARKER);
-        std::fs::write(&marker, list).map_err(io_err(&marker))
+        match kind_at(&marker)? {
+            Some(t) if t.is_symlink() => return Err(WriteError::Symlink(marker)),
+            Some(t) if !t.is_file() => return Err(WriteError::NotRegular(marker)),
+            _ => {}
+        }
+        std::fs::write(&marker, list).map_err(io_err(&marker))?;
+        Ok(removed)
     }
+}
+
+/// One line per group of removed files: `<namespace>/<cluster>` for object files, the top
+/// directory (e.g. `_flux`) or the file itself otherwise.
+pub fn removal_summary(removed: &[PathBuf]) -> Vec<String> {
+    let mut groups: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in removed {
+        let parts: Vec<String> = r.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        let key = match parts.len() {
+            0 | 1 => parts.join("/"),
+            2 => format!("{}/", parts[0]),
+            _ if parts[0].starts_with('_') => format!("{}/", parts[0]),
+            _ => format!("{}/{}/", parts[0], parts[1]),
+        };
+        *groups.entry(key).or_default() += 1;
+    }
+    groups.into_iter().map(|(k, n)| if k.ends_with('/') { format!("{k} ({n} file(s))") } else { k }).collect()
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ pub mod cli;
 pub mod diag;
 pub mod diff;
 pub mod emit;
+pub mod explain;
 pub mod flux;
+pub mod gitspec;
 pub mod graph;
 pub mod load;
 pub mod model;
@@ -79,10 +81,12 @@ pub fn plan_inputs(inputs: &[PathBuf], opts: &Options) -> Result<(plan::Plan, Di
     let reg = registry_for(&typed, opts, &mut diags);
     if typed.clusters.is_empty() && !diags.has_errors() {
         let at = inputs.first().map(|p| diag::Span::new(p, 0, 0));
-        diags.push(
-            Diagnostic::error(at, "", "no Cluster among the inputs")
-                .hint("bdp renders documents of `kind: Cluster`; see examples/"),
-        );
+        let hint = if typed.foreign.is_empty() {
+            "bdp renders documents of `kind: Cluster`; see examples/"
+        } else {
+            "the inputs hold only other Kubernetes objects; if they are rendered output, `bdp diff --rendered OLD NEW` compares them (bdp render, validate and graph read `kind: Cluster` documents, see examples/)"
+        };
+        diags.push(Diagnostic::error(at, "", "no Cluster among the inputs").hint(hint));
     }
     plan_typed(&typed, &reg, opts, diags)
 }

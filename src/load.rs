@@ -2,6 +2,8 @@
 //!
 //! Files and directories are accepted; directories are walked (walkdir) in sorted order for
 //! `*.yaml` / `*.yml`, so the result does not depend on the file system's listing order.
+//! Subdirectories holding a `.bdp-output` record (what `bdp render -o` wrote) are skipped, so
+//! a repository can keep its Clusters and their rendered output side by side.
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::source::{parse_documents, Doc};
@@ -17,9 +19,12 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
         if input.as_os_str() == "-" {
             files.push(input.clone());
         } else if input.is_dir() {
+            // directories below the input that hold a `.bdp-output` record are bdp's own
+            // output (`bdp render repo -o repo/out`): not inputs
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(input)
                 .sort_by_file_name()
                 .into_iter()
+                .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !e.path().join(crate::emit::MARKER).exists())
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())

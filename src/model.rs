@@ -432,6 +432,11 @@ fn max_replicas() -> u32 {
 pub struct RoleDef {
     #[serde(default)]
     pub description: String,
+    /// What to do before the role's replicas are lowered (moving data off the pods that go,
+    /// keeping a quorum…): `bdp diff` gives it as the advice of a scale-down and `bdp explain`
+    /// shows it. Roles without it get generic advice.
+    #[serde(default)]
+    pub scale_down: Option<String>,
     pub replicas: Cardinality,
     /// The role exists only when this expression is true (e.g. journalnodes only with HA).
     #[serde(default)]

@@ -170,6 +170,9 @@ pub struct ResolvedRole {
     /// Where the user wrote this role (for diagnostics), `spec.services.<s>.roles.<r>`.
     #[serde(skip)]
     pub user_path: Vec<String>,
+    /// The stack's scale-down advice for the role (`scaleDown`), for `bdp diff`.
+    #[serde(skip)]
+    pub scale_down: Option<String>,
 }
 
 fn segs(p: &[&str]) -> Vec<String> {
@@ -788,6 +791,7 @@ impl Resolver<'_> {
                 }
             };
             roles.push(ResolvedRole {
+                scale_down: rd.scale_down.clone(),
                 name: r.clone(),
                 fullname,
                 replicas: *n,

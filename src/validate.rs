@@ -41,6 +41,43 @@ pub struct Located<T> {
 pub struct Inputs {
     pub clusters: Vec<Located<Cluster>>,
     pub stacks: Vec<Located<StackDefinition>>,
+    /// Documents of other APIs that were skipped (file, kind): a `kustomization.yaml` next to
+    /// the Clusters, or rendered output given where inputs were expected.
+    pub foreign: Vec<(std::path::PathBuf, String)>,
+}
+
+/// The API group of bdp's own kinds.
+pub const API_GROUP: &str = "manager.kubebdp.github.io";
+
+/// A document of another API (both apiVersion and kind set, neither bdp's): not an input.
+fn is_foreign(api: &str, kind: &str) -> bool {
+    !api.is_empty() && !kind.is_empty() && api.split('/').next() != Some(API_GROUP) && !KINDS.contains(&kind)
+}
+
+/// One warning naming the skipped documents by file and kind.
+fn foreign_warning(foreign: &[(std::path::PathBuf, String)], first: Span) -> Diagnostic {
+    let mut by_file: std::collections::BTreeMap<&std::path::Path, std::collections::BTreeMap<&str, usize>> = Default::default();
+    for (f, k) in foreign {
+        *by_file.entry(f.as_path()).or_default().entry(k.as_str()).or_default() += 1;
+    }
+    let files: Vec<String> = by_file
+        .iter()
+        .map(|(f, kinds)| {
+            let ks: Vec<String> = kinds.iter().map(|(k, n)| if *n == 1 { k.to_string() } else { format!("{n}× {k}") }).collect();
+            format!("{} ({})", f.display(), ks.join(", "))
+        })
+        .collect();
+    const SHOWN: usize = 5;
+    let mut list = files.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if files.len() > SHOWN {
+        list.push_str(&format!("; and {} more file(s)", files.len() - SHOWN));
+    }
+    Diagnostic::warning(
+        Some(first),
+        "",
+        format!("skipped {} document(s) that are not bdp inputs (apiVersion outside {API_GROUP}): {list}", foreign.len()),
+    )
+    .hint("bdp reads `kind: Cluster` and `kind: StackDefinition`; other Kubernetes documents among the inputs are ignored")
 }
 
 pub const KINDS: [&str; 2] = ["Cluster", "StackDefinition"];
@@ -154,6 +191,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
 /// Checks every document and returns the typed inputs; errors go to `diags`.
 pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
     let mut out = Inputs::default();
+    let mut first_foreign = None;
     for doc in docs {
         let value = doc.root.to_json();
         let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -164,6 +202,13 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
                     .expected(format!("a {} or StackDefinition object", "Cluster"))
                     .hint("each YAML document must be one object with apiVersion, kind, metadata, spec"),
             );
+            continue;
+        }
+        if is_foreign(&api, &kind) {
+            if out.foreign.is_empty() {
+                first_foreign = Some(doc.span_at(&["kind".to_string()]));
+            }
+            out.foreign.push((doc.file.clone(), kind));
             continue;
         }
         if api != API_VERSION {
@@ -207,6 +252,9 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
                 }
             },
         }
+    }
+    if let Some(first) = first_foreign {
+        diags.push(foreign_warning(&out.foreign, first));
     }
     out
 }
@@ -258,6 +306,18 @@ mod tests {
         let msgs: Vec<String> = d.items.iter().map(|x| x.to_string()).collect();
         assert!(msgs.iter().any(|m| m.contains("unknown apiVersion `v1`")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("unknown kind `Clustr`") && m.contains("did you mean `Cluster`")), "{msgs:?}");
+    }
+
+    #[test]
+    fn documents_of_other_apis_are_skipped_with_one_warning() {
+        let (i, d) = run("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n---\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: v1\nkind: ConfigMap\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {stack: s, services: {zookeeper: }}\n");
+        assert!(!d.has_errors(), "{:?}", d.items);
+        assert_eq!(d.items.len(), 1, "{:?}", d.items);
+        assert!(d.items[0].message.contains("skipped 3 document(s)") && d.items[0].message.contains("c.yaml (2× ConfigMap, Kustomization)"), "{}", d.items[0]);
+        assert_eq!(i.clusters.len(), 1);
+        // bdp's own kinds with a wrong apiVersion stay errors (a typo, not a foreign document)
+        let (_, d) = run("apiVersion: apps/v1\nkind: Cluster\nmetadata: {name: a}\nspec: {}\n");
+        assert!(d.has_errors());
     }
 
     #[test]

@@ -130,7 +130,7 @@ fn stacks_and_explain() {
     let s = String::from_utf8(bdp(&["explain", "hadoop-3.3/zookeeper/zoo.cfg/autopurge.purgeInterval"]).stdout).unwrap();
     assert!(s.contains("default: 1") && s.contains("fills the disk"), "{s}");
     let s = String::from_utf8(bdp(&["explain", "hadoop-3.3/zookeeper/zoo.cfg"]).stdout).unwrap();
-    assert!(s.contains("server.{{ pod.ordinal + 1 }}"), "{s}");
+    assert!(s.contains("server.1 = example-zookeeper-server-0.example-zookeeper-server.default.svc.cluster.local:2888:3888;2181"), "{s}");
     let o = bdp(&["explain", "hadoop-3.3/zookeepr"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `zookeeper`"));
@@ -141,4 +141,287 @@ fn completions_for_bash() {
     let o = bdp(&["completions", "bash"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&o.stdout).contains("_bdp()"));
+}
+
+/// A planted link and record line must not make `render -o` delete (or write) outside DIR.
+#[test]
+fn output_directory_cannot_be_turned_against_its_host() {
+    let base = tmp("symlink");
+    let out = base.join("out");
+    let victim = base.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("secret.txt"), "keep me").unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let marker = out.join(".bdp-output");
+    let record = std::fs::read_to_string(&marker).unwrap();
+    std::os::unix::fs::symlink("../victim", out.join("evil")).unwrap();
+    std::fs::write(&marker, format!("{record}evil/secret.txt\n")).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("evil is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(victim.join("secret.txt")).unwrap(), "keep me");
+    // a link deeper down (a directory bdp wrote, replaced by a link) is refused as well
+    std::fs::remove_file(out.join("evil")).unwrap();
+    std::fs::write(&marker, &record).unwrap();
+    let wave = out.join("bigdata/zk/wave-0");
+    std::fs::remove_dir_all(&wave).unwrap();
+    std::os::unix::fs::symlink("../../../victim", &wave).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 1, "nothing written through the link");
+    std::fs::remove_file(&wave).unwrap();
+    // record lines that are not plain relative paths are refused, whatever they name
+    for bad in ["../victim/secret.txt", "/etc/hostname", "./x/../../victim/secret.txt"] {
+        std::fs::write(&marker, format!("{record}{bad}\n")).unwrap();
+        let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is not a file bdp writes"), "{bad}");
+        assert!(victim.join("secret.txt").is_file());
+    }
+    // the -o directory itself may not be a link either
+    std::fs::write(&marker, &record).unwrap();
+    let link = base.join("link");
+    std::os::unix::fs::symlink("out", &link).unwrap();
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", link.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is a symbolic link"));
+    // and the clean directory renders again
+    let o = bdp(&["render", "examples/zookeeper.yaml", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn kubectl_style_output_flags_are_refused_and_dash_is_stdout() {
+    let dir = tmp("kubectl");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bdp"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let zk = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml");
+    for f in ["yaml", "json", "wide", "name", "jsonpath={.items}"] {
+        let o = run(&["render", zk, "-o", f]);
+        assert_eq!(o.status.code(), Some(2), "-o {f}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("kubectl"), "-o {f}");
+    }
+    let o = run(&["render", zk, "-o", "-"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(o.stdout, bdp(&["render", "examples/zookeeper.yaml"]).stdout);
+    assert_eq!(run(&["render", zk, "-o", "-", "--flux"]).status.code(), Some(2));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "no directory `yaml` or `-` made");
+    // --stage prints to standard output; with -o it is a usage error, not a silent ignore
+    let o = run(&["render", zk, "--stage", "plan", "-o", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!dir.join("x").exists());
+    // `-o ./yaml` is how to ask for a directory called yaml
+    assert_eq!(run(&["render", zk, "-o", "./yaml"]).status.code(), Some(0));
+    assert!(dir.join("yaml/kustomization.yaml").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rerender_lists_what_it_removes() {
+    let dir = tmp("removed");
+    let d = dir.to_str().unwrap();
+    assert_eq!(bdp(&["render", "examples/fleet", "-o", d, "--flux", "--flux-path", "./deploy"]).status.code(), Some(0));
+    let o = bdp(&["render", "examples/fleet/team-a.yaml", "-o", d]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("removed") && err.contains("team-b/team-b/ ("), "{err}");
+    assert!(err.contains("_flux/ ("), "{err}");
+    assert!(!err.contains("team-a/team-a/"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn examples_directory_renders_as_a_whole() {
+    let o = bdp(&["validate", "examples/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bdp(&["render", "examples/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A repository with Clusters, a kustomization.yaml beside them and bdp's own output inside.
+#[test]
+fn walking_skips_own_output_and_other_kinds() {
+    let repo = tmp("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let zk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml")).unwrap();
+    std::fs::write(repo.join("zk.yaml"), &zk).unwrap();
+    let r = repo.to_str().unwrap();
+    let out = repo.join("out");
+    for run in 1..=2 {
+        let o = bdp(&["render", r, "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "run {run}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("wrote 8 objects"), "run {run}");
+    }
+    std::fs::write(
+        repo.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [out]\n",
+    )
+    .unwrap();
+    let o = bdp(&["validate", r]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("warning").count(), 1, "{err}");
+    assert!(err.contains("kustomization.yaml (Kustomization)"), "{err}");
+    assert!(!err.contains("error"), "{err}");
+    std::fs::remove_dir_all(&repo).unwrap();
+}
+
+/// Rendered output where Clusters are expected: one hint, not two errors per object.
+#[test]
+fn rendered_input_without_rendered_flag_gets_one_hint() {
+    let dir = tmp("rendered-hint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stream = dir.join("stream.yaml");
+    std::fs::write(&stream, bdp(&["render", "examples/zookeeper.yaml"]).stdout).unwrap();
+    let s = stream.to_str().unwrap();
+    let o = bdp(&["diff", s, s]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--rendered"), "{err}");
+    assert!(err.matches("error:").count() <= 2, "one error per side at most: {err}");
+    assert!(err.contains("8 document(s)"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Scale-down advice comes from the role's own `scaleDown` text in the stack.
+#[test]
+fn scale_down_advice_is_the_roles_own() {
+    let dir = tmp("scale-advice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let five = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper-5.yaml")).unwrap();
+    let three = five.replace("replicas: 5", "replicas: 3");
+    assert_ne!(five, three);
+    std::fs::write(dir.join("old.yaml"), &five).unwrap();
+    std::fs::write(dir.join("new.yaml"), &three).unwrap();
+    let o = bdp(&["diff", dir.join("old.yaml").to_str().unwrap(), dir.join("new.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("Shrink by two to stay odd"), "{s}");
+    assert!(s.contains("bdp explain hadoop-3.3/zookeeper/server"), "{s}");
+    assert!(!s.contains("decommission") && !s.contains("re-replicated"), "{s}");
+    // HDFS datanodes get HDFS's advice
+    let hdfs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/hdfs-single.yaml")).unwrap();
+    std::fs::write(dir.join("h-old.yaml"), hdfs.replace("datanode:\n          replicas: 1", "datanode:\n          replicas: 2")).unwrap();
+    assert!(std::fs::read_to_string(dir.join("h-old.yaml")).unwrap().contains("replicas: 2"));
+    std::fs::write(dir.join("h-new.yaml"), &hdfs).unwrap();
+    let o = bdp(&["diff", dir.join("h-old.yaml").to_str().unwrap(), dir.join("h-new.yaml").to_str().unwrap()]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("hdfs dfsadmin -refreshNodes"), "{s}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explain_addresses_roles_operations_and_docs() {
+    let ok = |args: &[&str]| {
+        let o = bdp(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // a role, with its stack data and scale-down advice
+    let s = ok(&["explain", "hadoop-3.3/hdfs/namenode"]);
+    assert!(s.starts_with("role namenode of hdfs") && s.contains("replicas: default 1, 1..5"), "{s}");
+    assert!(s.contains("before lowering the replicas:") && s.contains("haadmin"), "{s}");
+    // operations, listed and one by one
+    let s = ok(&["explain", "hadoop-3.3/hdfs/operations"]);
+    assert!(s.contains("decommission: Removing datanodes"), "{s}");
+    let s = ok(&["explain", "hadoop-3.3/hdfs/operations/decommission"]);
+    assert!(s.contains("hdfs dfsadmin -refreshNodes"), "{s}");
+    // a service name alone, when one stack has it
+    assert_eq!(ok(&["explain", "zookeeper"]), ok(&["explain", "hadoop-3.3/zookeeper"]));
+    assert_eq!(ok(&["explain", "hdfs/datanode"]), ok(&["explain", "hadoop-3.3/hdfs/datanode"]));
+    // wrapped text keeps its indent; summaries end with their sentence
+    let s = ok(&["explain", "hadoop-3.3/zookeeper/zoo.cfg"]);
+    assert!(s.contains("The probes use\n      srvr (readiness: in quorum)"), "{s}");
+    let s = ok(&["explain", "hadoop-3.3"]);
+    for line in s.lines().filter(|l| l.starts_with("  ")) {
+        assert!(line.ends_with('.') || line.ends_with(':') || line.ends_with(')'), "cut short: {line}");
+    }
+    // computed defaults show a value, not a raw template
+    let s = ok(&["explain", "zookeeper/zoo.cfg/clientPort"]);
+    assert!(s.contains("default: computed by bdp: `2181`"), "{s}");
+    let s = ok(&["explain", "zookeeper/zoo.cfg"]);
+    assert!(!s.lines().any(|l| l.contains(" = {{")), "{s}");
+    // the docs the stacks point to ship with the binary
+    let s = ok(&["explain", "hadoop-3.3/kerberos"]);
+    assert!(s.contains("bdp explain docs/kerberos") && !s.contains("docs/kerberos.md"), "{s}");
+    let s = ok(&["explain", "docs/kerberos"]);
+    assert!(s.starts_with("# Kerberos"), "{s}");
+    assert!(ok(&["explain", "docs"]).contains("kerberos:"));
+    let o = bdp(&["explain", "zookeeper/srver"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `server`"));
+}
+
+#[test]
+fn help_describes_every_argument_and_version_names_the_commit() {
+    for (cmd, needle) in [
+        (vec!["validate", "--help"], "Cluster (and StackDefinition) files"),
+        (vec!["stacks", "--help"], "Extra directory of StackDefinitions"),
+        (vec!["explain", "--help"], "What to explain"),
+        (vec!["--help"], "Examples:"),
+        (vec!["render", "--help"], "Examples:"),
+        (vec!["explain", "--help"], "Examples:"),
+    ] {
+        let o = bdp(&cmd);
+        assert_eq!(o.status.code(), Some(0));
+        let s = String::from_utf8_lossy(&o.stdout);
+        assert!(s.contains(needle), "{cmd:?}: {s}");
+    }
+    let v = String::from_utf8(bdp(&["--version"]).stdout).unwrap();
+    let commit = v.trim().strip_prefix(concat!("bdp ", env!("CARGO_PKG_VERSION"), " (commit ")).and_then(|r| r.strip_suffix(')'));
+    let commit = commit.unwrap_or_else(|| panic!("{v}"));
+    assert!(!commit.is_empty(), "{v}");
+    let head = Command::new("git").args(["rev-parse", "--short=7", "HEAD"]).current_dir(env!("CARGO_MANIFEST_DIR")).output();
+    if let Some(h) = head.ok().filter(|h| h.status.success()) {
+        let h = String::from_utf8_lossy(&h.stdout).trim().to_string();
+        assert!(commit.starts_with(&h[..7]) || commit.contains(&format!("-g{}", &h[..7])), "{v} vs HEAD {h}");
+    }
+}
+
+/// `REV:PATH` works for render, validate and graph, not only diff.
+#[test]
+fn rev_path_inputs_everywhere() {
+    let repo = tmp("revpath");
+    std::fs::create_dir_all(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git").args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"]).args(args).current_dir(&repo).output().unwrap();
+        assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let zk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/zookeeper.yaml")).unwrap();
+    std::fs::create_dir_all(repo.join("clusters")).unwrap();
+    std::fs::write(repo.join("clusters/zk.yaml"), &zk).unwrap();
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "zk"]);
+    std::fs::write(repo.join("clusters/zk.yaml"), zk.replace("bigdata", "broken namespace")).unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_bdp")).args(args).current_dir(&repo).output().unwrap();
+    let expected = bdp(&["render", "examples/zookeeper.yaml"]).stdout;
+    for input in ["HEAD:clusters/zk.yaml", "HEAD:clusters"] {
+        let o = run(&["render", input]);
+        assert_eq!(o.status.code(), Some(0), "{input}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.stdout, expected, "{input}");
+        assert_eq!(run(&["validate", input]).status.code(), Some(0), "{input}");
+        let o = run(&["graph", input]);
+        assert_eq!(o.status.code(), Some(0), "{input}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("digraph"), "{input}");
+    }
+    // the work tree is broken; diagnostics about a revision name the revision
+    git(&["commit", "-qam", "broken"]);
+    let o = run(&["validate", "HEAD:clusters"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("HEAD:clusters/zk.yaml:"), "{err}");
+    let o = run(&["render", "nosuchrev:clusters"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("REV:PATH"));
+    std::fs::remove_dir_all(&repo).unwrap();
 }

@@ -1,0 +1,376 @@
+//! `bdp explain`: documentation from the stack data, and the project's docs embedded in the
+//! binary.
+//!
+//! Addresses: `[STACK/]SERVICE` (the stack may be left out when exactly one stack has a service
+//! of that name), then `/ROLE`, `/operations[/NAME]`, or `/FILE[/KEY]`; `docs[/TOPIC]` prints
+//! a page of `docs/`. Values the stack computes (templates) are shown evaluated for an example
+//! Cluster (every service of the stack on its defaults), next to the template.
+
+use crate::diag::{known_hint, Diagnostics};
+use crate::model::{RoleDef, ServiceDef};
+use crate::resolve::ResolvedCluster;
+use crate::stacks::{Registry, Stack};
+use include_dir::{include_dir, Dir};
+use std::fmt::Write as _;
+
+/// The project's docs (`docs/*.md`), so pages the stacks refer to ship with the binary.
+static DOCS: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/docs");
+
+/// Name and namespace of the example Cluster computed values are shown for.
+pub const EXAMPLE: (&str, &str) = ("example", "default");
+
+/// The docs topics: (name without `.md`, text), sorted.
+pub fn doc_topics() -> Vec<(String, &'static str)> {
+    let mut v: Vec<(String, &'static str)> = DOCS
+        .files()
+        .filter_map(|f| {
+            let name = f.path().file_name()?.to_str()?.strip_suffix(".md")?.to_string();
+            Some((name, f.contents_utf8()?))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn docs(topic: Option<&str>) -> Result<String, String> {
+    let topics = doc_topics();
+    let Some(t) = topic.map(|t| t.trim_end_matches(".md")) else {
+        let mut s = String::from("docs (`bdp explain docs/TOPIC`):\n");
+        for (name, text) in &topics {
+            let title = text.lines().next().unwrap_or("").trim_start_matches('#').trim();
+            let _ = writeln!(s, "  {name}: {title}");
+        }
+        return Ok(s);
+    };
+    topics
+        .iter()
+        .find(|(n, _)| n == t)
+        .map(|(_, text)| text.to_string())
+        .ok_or_else(|| format!("unknown docs topic `{t}`; {}", known_hint(t, "topics", topics.iter().map(|(n, _)| n.as_str()))))
+}
+
+/// The first sentence of a text as one line (never cut mid-sentence): up to the first `. `
+/// that does not end a list number, or the first line when it introduces a list (`…:`).
+pub fn summary(s: &str) -> String {
+    let para = s.trim().split("\n\n").next().unwrap_or("");
+    if let Some(first) = para.lines().next().map(str::trim)
+        && first.ends_with(':')
+    {
+        return first.to_string();
+    }
+    let joined = para.split_whitespace().collect::<Vec<_>>().join(" ");
+    let bytes = joined.as_bytes();
+    for (i, _) in joined.match_indices(". ") {
+        if i > 0 && !bytes[i - 1].is_ascii_digit() {
+            return joined[..=i].to_string();
+        }
+    }
+    joined
+}
+
+/// A text whose continuation lines keep the indent of the first one (`pad`), for a text that
+/// starts after a label on an already indented line.
+pub fn hang(s: &str, pad: &str) -> String {
+    let t = s.trim_end();
+    let base = t.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.len() - l.trim_start().len()).min().unwrap_or(0);
+    t.trim_start()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { l.to_string() } else if l.trim().is_empty() { String::new() } else { format!("{pad}{}", &l[base.min(l.len() - l.trim_start().len())..]) })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A block of text, every line indented by `pad`.
+fn block(s: &str, pad: &str) -> String {
+    s.trim().lines().map(|l| if l.trim().is_empty() { String::new() } else { format!("{pad}{l}") }).collect::<Vec<_>>().join("\n")
+}
+
+fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%")
+}
+
+/// The stack resolved for an example Cluster with every service on its defaults (None when the
+/// stack needs more than defaults).
+fn example(reg: &Registry, stack: &str) -> Option<ResolvedCluster> {
+    let st = reg.resolved(stack).ok()?;
+    let mut text = format!(
+        "apiVersion: {}\nkind: Cluster\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  stack: {stack}\n  services:\n",
+        crate::model::API_VERSION,
+        EXAMPLE.0,
+        EXAMPLE.1
+    );
+    for svc in st.spec.services.keys() {
+        let _ = writeln!(text, "    {svc}: {{}}");
+    }
+    let docs = crate::source::parse_documents(std::path::Path::new("<example>"), &text).ok()?;
+    let mut d = Diagnostics::default();
+    let typed = crate::validate::validate(docs, &mut d);
+    let resolved = crate::resolve::resolve(&typed.clusters, reg, &mut d);
+    if d.has_errors() {
+        return None;
+    }
+    resolved.into_iter().next()
+}
+
+/// Entries of FILE in the example (from the first role that mounts it).
+fn example_entries<'a>(ex: Option<&'a ResolvedCluster>, svc: &str, file: &str) -> Option<&'a Vec<crate::resolve::Entry>> {
+    let s = ex?.services.iter().find(|s| s.name == svc)?;
+    s.roles.iter().flat_map(|r| &r.files).find(|f| f.name == file).map(|f| &f.entries)
+}
+
+fn example_note() -> String {
+    format!("for an example Cluster `{}` in namespace `{}` with every service on its defaults", EXAMPLE.0, EXAMPLE.1)
+}
+
+/// Finds the stack and service of an address that may leave out the stack.
+fn locate<'a>(reg: &Registry, parts: &[&'a str]) -> Result<(Stack, Option<&'a str>, usize), String> {
+    let first = parts[0];
+    if let Ok(st) = reg.resolved(first) {
+        return Ok((st, parts.get(1).copied(), 2));
+    }
+    let mut found = Vec::new();
+    for name in reg.names() {
+        if let Ok(st) = reg.resolved(name)
+            && st.spec.services.contains_key(first)
+        {
+            found.push(st);
+        }
+    }
+    match found.len() {
+        1 => Ok((found.remove(0), Some(first), 1)),
+        0 => {
+            let services: Vec<String> = reg
+                .names()
+                .iter()
+                .filter_map(|n| reg.resolved(n).ok())
+                .flat_map(|st| st.spec.services.keys().cloned().collect::<Vec<_>>())
+                .collect();
+            let names: Vec<&str> = reg.names().into_iter().chain(services.iter().map(String::as_str)).chain(["docs"]).collect();
+            Err(format!("`{first}` is neither a stack nor a service; {}", known_hint(first, "stacks, services and topics", names)))
+        }
+        _ => Err(format!(
+            "service `{first}` is in several stacks ({}); name the stack, e.g. `{}/{first}`",
+            found.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+            found[0].name
+        )),
+    }
+}
+
+/// `bdp explain ADDRESS` (see the module documentation).
+pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if parts[0] == "docs" {
+        return docs(parts.get(1).copied());
+    }
+    let (st, svc, next) = locate(reg, &parts)?;
+    let Some(svc) = svc else { return Ok(stack_text(&st)) };
+    let def = st
+        .spec
+        .services
+        .get(svc)
+        .ok_or_else(|| format!("unknown service `{svc}` in stack `{}`; {}", st.name, known_hint(svc, "services", st.spec.services.keys().map(String::as_str))))?;
+    let rest = &parts[next.min(parts.len())..];
+    let ex = || example(reg, &st.name);
+    match rest {
+        [] => Ok(service_text(&st, svc, def, ex().as_ref())),
+        ["operations"] => Ok(operations_text(&st, svc, def)),
+        ["operations", op, ..] => def
+            .operations
+            .get(*op)
+            .map(|t| format!("operation {op} of {svc} ({})\n\n{}\n", st.name, t.trim_end()))
+            .ok_or_else(|| format!("unknown operation `{op}` of `{svc}`; {}", known_hint(op, "operations", def.operations.keys().map(String::as_str)))),
+        [name] if def.roles.contains_key(*name) && !def.files.contains_key(*name) => Ok(role_text(&st, svc, name, &def.roles[*name])),
+        [file, key @ ..] => {
+            let fd = def.files.get(*file).ok_or_else(|| {
+                let names: Vec<&str> = def.files.keys().chain(def.roles.keys()).map(String::as_str).chain(["operations"]).collect();
+                format!("`{file}` is neither a file nor a role of `{svc}`; {}", known_hint(file, "files, roles", names))
+            })?;
+            let ex = ex();
+            let entries = example_entries(ex.as_ref(), svc, file);
+            if key.is_empty() {
+                return Ok(file_text(svc, file, fd, entries));
+            }
+            let key = key.join("/");
+            let kd = fd
+                .keys
+                .get(&key)
+                .ok_or_else(|| format!("unknown key `{key}` in `{file}`; {}", known_hint(&key, "keys", fd.keys.keys().map(String::as_str))))?;
+            let restart = kd.restart.unwrap_or(fd.restart);
+            let default = if is_template(&kd.value) {
+                let value = entries.and_then(|es| es.iter().find(|e| e.key == key)).map(|e| e.value.as_str());
+                match value {
+                    Some(v) => format!("computed by bdp: `{v}` {}\n  (from the template `{}`)", example_note(), kd.value),
+                    None => format!("computed by bdp from the template `{}`", kd.value),
+                }
+            } else {
+                kd.value.clone()
+            };
+            let mut s = format!(
+                "{key} ({file} of {svc})\n\ndefault: {default}\nrestart on change: {restart}\nset by bdp (not overridable): {}\n",
+                kd.owned
+            );
+            if let Some(w) = &kd.when {
+                let _ = writeln!(s, "only when: {w}");
+            }
+            let _ = writeln!(s, "\n{}", kd.doc.trim());
+            Ok(s)
+        }
+    }
+}
+
+fn stack_text(st: &Stack) -> String {
+    let mut s = format!("stack {}\n\n{}\n\nservices (`bdp explain {}/SERVICE`):\n", st.name, st.spec.description.trim(), st.name);
+    for (n, d) in &st.spec.services {
+        let _ = writeln!(s, "  {n}: {}", summary(&d.description));
+    }
+    s
+}
+
+fn operations_text(st: &Stack, svc: &str, def: &ServiceDef) -> String {
+    let mut s = format!("operations of {svc} ({}), `bdp explain {}/{svc}/operations/NAME`:\n", st.name, st.name);
+    for (op, text) in &def.operations {
+        let _ = writeln!(s, "  {op}: {}", summary(text));
+    }
+    s
+}
+
+fn service_text(st: &Stack, svc: &str, def: &ServiceDef, ex: Option<&ResolvedCluster>) -> String {
+    let mut s = format!("{svc} {} (image {}:{}, stack {})\n\n{}\n", def.version, def.image.repository, def.image.tag, st.name, def.description.trim());
+    if !def.settings.is_empty() {
+        s.push_str("\nsettings:\n");
+        let computed = ex.and_then(|c| c.services.iter().find(|x| x.name == svc)).map(|x| &x.settings);
+        for (k, v) in &def.settings {
+            let default = match v.default.as_str().filter(|d| is_template(d)) {
+                Some(t) => match computed.and_then(|c| c.get(k)) {
+                    Some(val) => format!("computed, e.g. {val} from `{t}`"),
+                    None => format!("computed from `{t}`"),
+                },
+                None => v.default.to_string(),
+            };
+            let _ = writeln!(s, "  {k} (default {default}): {}", hang(&v.description, "    "));
+        }
+    }
+    if !def.dependencies.is_empty() {
+        s.push_str("\ndependencies:\n");
+        for (k, v) in &def.dependencies {
+            let req = if v.required { "required" } else { "optional" };
+            let _ = writeln!(s, "  {k} -> {} ({req}): {}", v.service, hang(&v.description, "    "));
+        }
+    }
+    let _ = writeln!(s, "\nroles (`bdp explain {}/{svc}/ROLE`):", st.name);
+    for (r, rd) in &def.roles {
+        let _ = writeln!(s, "  {r}: {}", summary(&rd.description));
+        for p in &rd.ports {
+            let _ = writeln!(s, "    port {} {}: {}", p.name, p.port, hang(&p.description, "      "));
+        }
+    }
+    let _ = writeln!(s, "\nfiles (`bdp explain {}/{svc}/FILE`):", st.name);
+    for (f, fd) in &def.files {
+        let _ = writeln!(s, "  {f} ({:?}, in {}): {}", fd.format, fd.dir, summary(&fd.description));
+    }
+    if !def.operations.is_empty() {
+        let _ = writeln!(s, "\noperations (`bdp explain {}/{svc}/operations/NAME`):", st.name);
+        for (op, text) in &def.operations {
+            let _ = writeln!(s, "  {op}: {}", summary(text));
+        }
+    }
+    s
+}
+
+fn role_text(st: &Stack, svc: &str, name: &str, rd: &RoleDef) -> String {
+    let c = &rd.replicas;
+    let mut s = format!("role {name} of {svc} ({})\n\n{}\n\n", st.name, rd.description.trim());
+    let _ = write!(s, "replicas: default {}, {}..{}", c.default, c.min, c.max);
+    if c.odd {
+        s.push_str(", odd");
+    }
+    s.push('\n');
+    if let Some(e) = &rd.enabled {
+        let _ = writeln!(s, "exists only when: {e}");
+    }
+    if !rd.after.is_empty() {
+        let _ = writeln!(s, "starts after: {}", rd.after.join(", "));
+    }
+    if let Some(p) = &rd.pod_management_policy {
+        let _ = writeln!(s, "podManagementPolicy: {p}");
+    }
+    if !rd.ports.is_empty() {
+        s.push_str("\nports:\n");
+        for p in &rd.ports {
+            let when = p.when.as_ref().map(|w| format!(" (only when {w})")).unwrap_or_default();
+            let _ = writeln!(s, "  {} {}{when}: {}", p.name, p.port, hang(&p.description, "    "));
+        }
+    }
+    if !rd.storage.is_empty() {
+        s.push_str("\nstorage (PVCs):\n");
+        for (v, sd) in &rd.storage {
+            let _ = writeln!(s, "  {v}: {} at {}: {}", sd.size, sd.mount_path, hang(&sd.description, "    "));
+        }
+    }
+    if !rd.files.is_empty() {
+        let _ = writeln!(s, "\nfiles: {} (`bdp explain {}/{svc}/FILE`)", rd.files.join(", "), st.name);
+    }
+    if let Some(t) = &rd.scale_down {
+        let _ = writeln!(s, "\nbefore lowering the replicas:\n{}", block(t, "  "));
+    }
+    s
+}
+
+fn file_text(svc: &str, file: &str, fd: &crate::model::FileDef, entries: Option<&Vec<crate::resolve::Entry>>) -> String {
+    let restart = if fd.restart { "a change restarts the pods" } else { "a change does not restart the pods" };
+    let mut s = format!("{file} of {svc} ({:?}, mounted in {}; {restart})\n\n{}\n", fd.format, fd.dir, fd.description.trim());
+    if fd.keys.is_empty() && fd.generate.is_empty() {
+        return s;
+    }
+    s.push_str("\nkeys:\n");
+    let value_of = |k: &str| entries.and_then(|es| es.iter().find(|e| e.key == k)).map(|e| e.value.as_str());
+    let mut computed = false;
+    for (k, kd) in &fd.keys {
+        let owned = if kd.owned { " [set by bdp]" } else { "" };
+        let v = if is_template(&kd.value) {
+            computed = true;
+            match value_of(k) {
+                Some(v) => format!("{v} [computed]"),
+                None => "[computed]".to_string(),
+            }
+        } else {
+            kd.value.clone()
+        };
+        let _ = writeln!(s, "  {k} = {v}{owned}\n      {}", hang(&kd.doc, "      "));
+    }
+    for g in &fd.generate {
+        computed = true;
+        let what = g.keys.as_ref().map(|k| format!("one key per item of {k}")).unwrap_or_else(|| format!("one key per item of {}", g.foreach));
+        let _ = writeln!(s, "  <{what}> [computed, set by bdp]\n      {}", hang(&g.doc, "      "));
+    }
+    if computed && let Some(es) = entries {
+        let generated: Vec<&crate::resolve::Entry> = es.iter().filter(|e| !fd.keys.contains_key(&e.key)).collect();
+        if !generated.is_empty() {
+            let _ = writeln!(s, "\ncomputed keys {}:", example_note());
+            for e in generated.iter().take(12) {
+                let _ = writeln!(s, "  {} = {}", e.key, e.value);
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hanging_indent_and_summaries() {
+        assert_eq!(hang("first line\n  second\n  third", "    "), "first line\n    second\n    third");
+        assert_eq!(summary("The probes use\nsrvr and ruok.\n\nMore."), "The probes use srvr and ruok.");
+        assert_eq!(summary("One. Two."), "One.");
+        assert_eq!(summary("1. The PVCs are made.\n2. Then"), "1. The PVCs are made.");
+        assert_eq!(summary("Removing nodes:\n1. a"), "Removing nodes:");
+    }
+
+    #[test]
+    fn docs_are_embedded() {
+        assert!(!doc_topics().is_empty());
+    }
+}

@@ -394,8 +394,17 @@ pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, Stri
             let key = g.keys.as_ref().map(|k| format!("<each of {k}>")).unwrap_or_else(|| g.key.clone());
             s.push_str(&format!("  {key} = {}  [one per item of {}; set by bdp]\n      {}\n", g.value, g.foreach, first_line(&g.doc)));
         }
+        for l in st.known_keys(svc, file) {
+            s.push_str(&format!("\n{} further keys known from {} (overrides of them are passed through as written)\n", l.len(), l.source));
+        }
         return Ok(s);
     };
+    if !fd.keys.contains_key(*key)
+        && let Some(l) = st.known_keys(svc, file).iter().find(|l| l.lists(key))
+    {
+        s.push_str(&format!("{key} ({file} of {svc})\n\nnot declared by the stack, so bdp sets no value; it is a key the daemon reads (listed in {}), and an override of it is passed through as written. The service's own documentation describes it.\n", l.source));
+        return Ok(s);
+    }
     let kd = fd
         .keys
         .get(*key)

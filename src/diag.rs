@@ -166,6 +166,31 @@ pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(wrong: &str, candidates
     best.map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
+/// "did you mean …" for a misspelt config key: the candidate with the highest normalized
+/// Damerau-Levenshtein similarity (strsim), compared without case, if it is at least 0.8 (the
+/// first of equals wins). Config keys share long prefixes (`dfs.namenode.`), which make
+/// Jaro-Winkler call unrelated keys close (`dfs.namenode.handler.count` is not a misspelt
+/// `dfs.namenode.name.dir`); an edit distance of at most a fifth of the length is a typo.
+pub fn did_you_mean_key<'a, I: IntoIterator<Item = &'a str>>(wrong: &str, candidates: I) -> Option<String> {
+    const MIN: f64 = 0.8;
+    let w = wrong.to_lowercase();
+    let wl = w.chars().count();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        // similarity ≤ 1 - |length difference| / longer length: skip what cannot reach MIN
+        let cl = c.chars().count();
+        let longer = wl.max(cl).max(1) as f64;
+        if 1.0 - (wl.abs_diff(cl) as f64) / longer < MIN {
+            continue;
+        }
+        let s = strsim::normalized_damerau_levenshtein(&w, &c.to_lowercase());
+        if s >= MIN && best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
 /// A hint listing what exists, with a did-you-mean when one name is close.
 pub fn known_hint<'a, I: IntoIterator<Item = &'a str> + Clone>(wrong: &str, what: &str, known: I) -> String {
     let list: Vec<&str> = known.clone().into_iter().collect();
@@ -184,6 +209,18 @@ mod tests {
     fn suggests_close_names() {
         assert_eq!(did_you_mean("zookeper", ["hdfs", "zookeeper"]).as_deref(), Some("did you mean `zookeeper`?"));
         assert_eq!(did_you_mean("kafka", ["hdfs", "zookeeper"]), None);
+    }
+
+    #[test]
+    fn suggests_config_keys_only_within_a_few_edits() {
+        let known = ["dfs.namenode.name.dir", "dfs.namenode.handler.count", "dfs.replication"];
+        assert_eq!(did_you_mean_key("dfs.namenode.handlr.count", known).as_deref(), Some("did you mean `dfs.namenode.handler.count`?"));
+        assert_eq!(did_you_mean_key("DFS.Replication", known).as_deref(), Some("did you mean `dfs.replication`?"));
+        // Jaro-Winkler finds these close (a shared prefix); they are different keys
+        assert!(strsim::jaro_winkler("dfs.namenode.service.handler.count", "dfs.namenode.name.dir") > 0.8);
+        assert_eq!(did_you_mean_key("dfs.namenode.service.handler.count", ["dfs.namenode.name.dir"]), None);
+        assert_eq!(did_you_mean_key("tickTim", ["tickTime", "initLimit"]).as_deref(), Some("did you mean `tickTime`?"));
+        assert_eq!(did_you_mean_key("x", ["tickTime"]), None);
     }
 
     #[test]

@@ -189,9 +189,21 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
             let ex = ex();
             let entries = example_entries(ex.as_ref(), svc, file);
             if key.is_empty() {
-                return Ok(file_text(svc, file, fd, entries));
+                let mut s = file_text(svc, file, fd, entries);
+                for l in st.known_keys(svc, file) {
+                    let _ = writeln!(s, "\n{} further keys known from {} (overrides of them are passed through as written)", l.len(), l.source);
+                }
+                return Ok(s);
             }
             let key = key.join("/");
+            if !fd.keys.contains_key(&key)
+                && let Some(l) = st.known_keys(svc, file).iter().find(|l| l.lists(&key))
+            {
+                return Ok(format!(
+                    "{key} ({file} of {svc})\n\nnot declared by the stack, so bdp sets no value; it is a key the daemon reads (listed in {}), and an override of it is passed through as written. The service's own documentation describes it.\n",
+                    l.source
+                ));
+            }
             let kd = fd
                 .keys
                 .get(&key)

@@ -349,6 +349,14 @@ pub struct FileDef {
     /// Rendered only when this expression is true.
     #[serde(default)]
     pub when: Option<String>,
+    /// Files listing further keys the daemon reads beyond those declared in `keys` (e.g. every
+    /// key of Hadoop's hdfs-default.xml), as paths relative to the folder of the stack document
+    /// (`known-keys/hdfs-site.xml.txt`). One key per line; `#` starts a comment line; a line
+    /// ending in `*` stands for every key with that prefix. An override of a key that is neither
+    /// declared nor listed is unknown: a warning (an error with `--strict`) with a did-you-mean
+    /// against both. `stacks/tools/known-keys.py` generates the lists of the built-in stack.
+    #[serde(default)]
+    pub known_keys: Vec<String>,
 }
 
 fn yes() -> bool {

@@ -1076,6 +1076,8 @@ impl Resolver<'_> {
             }
         }
         // overrides: service level, then role level
+        const MAX_SUGGESTIONS: usize = 32;
+        let mut suggested = 0;
         for (ov, path) in [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)] {
             let Some(keys) = ov.get(fname) else { continue };
             let mut fp = path.to_vec();
@@ -1098,10 +1100,18 @@ impl Resolver<'_> {
                     );
                     continue;
                 }
-                if !entries.contains_key(k) && !fd.keys.contains_key(k) {
-                    let known: Vec<&str> = fd.keys.keys().map(String::as_str).collect();
+                // unknown: neither declared by the stack nor in the daemon's key lists (knownKeys)
+                let lists = stack.known_keys(svc, fname);
+                if !entries.contains_key(k) && !fd.keys.contains_key(k) && !lists.iter().any(|l| l.contains(k)) {
                     let mut d = Diagnostic::warning(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
-                    d = d.hint_opt(crate::diag::did_you_mean(k, known).or_else(|| Some("it is passed through as written; check its spelling against the service's documentation".into())));
+                    // bounded work: a did-you-mean for the first MAX_SUGGESTIONS unknown keys of a file
+                    let close = (suggested < MAX_SUGGESTIONS).then(|| {
+                        suggested += 1;
+                        let declared = entries.keys().chain(fd.keys.keys()).map(String::as_str);
+                        crate::diag::did_you_mean_key(k, declared.chain(lists.iter().flat_map(|l| l.keys())))
+                    });
+                    let checked = if lists.is_empty() { "" } else { " nor in the daemon's key list" };
+                    d = d.hint_opt(close.flatten().or_else(|| Some(format!("it is not declared by the stack{checked}; it is passed through as written, so check its spelling against the service's documentation"))));
                     self.diags.push(d);
                 }
                 let restart = key_defs.get(k).copied().or_else(|| fd.keys.get(k)).and_then(|kd| kd.restart).unwrap_or(fd.restart);

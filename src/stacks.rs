@@ -11,8 +11,9 @@ use crate::source::Doc;
 use crate::validate::{validate, Located};
 use include_dir::{include_dir, Dir};
 use serde_json::Value;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/stacks");
 
@@ -24,6 +25,113 @@ pub struct Stack {
     /// Document each service came from.
     pub service_docs: BTreeMap<String, std::sync::Arc<Doc>>,
     pub origin: String,
+    /// The `knownKeys` lists of each service's files, parsed once when the stack is loaded:
+    /// service → file → lists.
+    pub known_keys: BTreeMap<String, BTreeMap<String, Vec<Arc<KnownKeys>>>>,
+}
+
+impl Stack {
+    /// The `knownKeys` lists of a service's file (empty when it names none).
+    pub fn known_keys(&self, svc: &str, file: &str) -> &[Arc<KnownKeys>] {
+        self.known_keys.get(svc).and_then(|f| f.get(file)).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Largest known-keys file read (bounds before allocation); the biggest real one is ~20 KB.
+pub const MAX_KNOWN_KEYS_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Key names a daemon reads, from one `knownKeys` file of a stack.
+#[derive(Debug, Default, PartialEq)]
+pub struct KnownKeys {
+    /// The file, as shown in messages (`<embedded>/stacks/...` for the built-in stacks).
+    pub source: String,
+    keys: BTreeSet<String>,
+    /// Lines ending in `*`, without it.
+    prefixes: Vec<String>,
+}
+
+impl KnownKeys {
+    /// Parses a list: one key per line, blank lines and `#` lines ignored, a trailing `*` for a
+    /// prefix. A line with whitespace inside is an error naming its line number.
+    pub fn parse(source: &str, text: &str) -> Result<KnownKeys, String> {
+        let mut k = KnownKeys { source: source.to_string(), ..KnownKeys::default() };
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!("{source}:{}: `{line}` is not a key name (one key per line, no spaces)", i + 1));
+            }
+            match line.strip_suffix('*') {
+                Some(p) => k.prefixes.push(p.to_string()),
+                None => {
+                    k.keys.insert(line.to_string());
+                }
+            }
+        }
+        Ok(k)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.keys.contains(key) || self.prefixes.iter().any(|p| key.starts_with(p.as_str()))
+    }
+
+    /// Is `key` listed by name (not only through a prefix)?
+    pub fn lists(&self, key: &str) -> bool {
+        self.keys.contains(key)
+    }
+
+    /// The exact key names, sorted (prefixes are not listed).
+    pub fn keys(&self) -> impl Iterator<Item = &str> + Clone {
+        self.keys.iter().map(String::as_str)
+    }
+
+    /// Number of exact keys and prefixes.
+    pub fn len(&self) -> usize {
+        self.keys.len() + self.prefixes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A `knownKeys` path: relative, below the stack document's folder (no `..`, no root).
+fn plain_relative(rel: &str) -> Option<&Path> {
+    let p = Path::new(rel);
+    (!rel.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))).then_some(p)
+}
+
+/// Reads and parses one known-keys file named by a stack document.
+fn read_known_keys(doc_file: &Path, rel: &str) -> Result<KnownKeys, String> {
+    let Some(relp) = plain_relative(rel) else {
+        return Err(format!("knownKeys `{rel}` must be a relative path below the stack document's folder (no `..`, not absolute)"));
+    };
+    let dir = doc_file.parent().unwrap_or(Path::new(""));
+    if let Ok(inner) = dir.strip_prefix("<embedded>/stacks") {
+        let p = inner.join(relp);
+        let shown = Path::new("<embedded>/stacks").join(&p);
+        let f = EMBEDDED.get_file(&p).ok_or_else(|| format!("knownKeys file {} does not exist", shown.display()))?;
+        let text = f.contents_utf8().ok_or_else(|| format!("knownKeys file {} is not UTF-8", shown.display()))?;
+        return KnownKeys::parse(&shown.display().to_string(), text);
+    }
+    if doc_file.as_os_str() == "-" {
+        return Err(format!("knownKeys `{rel}`: a StackDefinition read from stdin has no folder to find it in"));
+    }
+    let p = dir.join(relp);
+    let shown = p.display().to_string();
+    let meta = std::fs::symlink_metadata(&p).map_err(|e| format!("knownKeys file {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("knownKeys file {shown} is not a regular file (a symbolic link is not followed)"));
+    }
+    if meta.len() > MAX_KNOWN_KEYS_BYTES {
+        return Err(format!("knownKeys file {shown} is larger than {MAX_KNOWN_KEYS_BYTES} bytes"));
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::Read::take(std::fs::File::open(&p).map_err(|e| format!("knownKeys file {shown}: {e}"))?, MAX_KNOWN_KEYS_BYTES), &mut text)
+        .map_err(|e| format!("knownKeys file {shown}: {e}"))?;
+    KnownKeys::parse(&shown, &text)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -65,6 +173,7 @@ impl Registry {
     /// Adds stack documents from one source; a stack name seen in an earlier source is replaced.
     pub fn add_source(&mut self, stacks: Vec<Located<StackDefinition>>, origin: &str, diags: &mut Diagnostics) {
         let mut fresh: BTreeMap<String, Stack> = BTreeMap::new();
+        let mut lists: BTreeMap<(PathBuf, String), Arc<KnownKeys>> = BTreeMap::new();
         for Located { value, doc } in stacks {
             let name = value.metadata.name.clone();
             let entry = fresh.entry(name.clone()).or_insert_with(|| Stack {
@@ -72,6 +181,7 @@ impl Registry {
                 spec: StackSpec::default(),
                 service_docs: BTreeMap::new(),
                 origin: origin.to_string(),
+                known_keys: BTreeMap::new(),
             });
             if value.spec.extends.is_some() {
                 entry.spec.extends = value.spec.extends.clone();
@@ -87,6 +197,30 @@ impl Registry {
                             .hint("each service belongs in one StackDefinition document of a stack"),
                     );
                     continue;
+                }
+                // each known-keys file is read and parsed once, however many files name it
+                for (fname, fd) in &def.files {
+                    for (i, rel) in fd.known_keys.iter().enumerate() {
+                        let key = (doc.file.parent().unwrap_or(Path::new("")).to_path_buf(), rel.clone());
+                        let parsed = match lists.get(&key) {
+                            Some(k) => Some(Arc::clone(k)),
+                            None => match read_known_keys(&doc.file, rel) {
+                                Ok(k) => {
+                                    let k = Arc::new(k);
+                                    lists.insert(key, Arc::clone(&k));
+                                    Some(k)
+                                }
+                                Err(m) => {
+                                    let p: Vec<String> = ["spec", "services", &svc, "files", fname, "knownKeys", &i.to_string()].iter().map(|s| s.to_string()).collect();
+                                    diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), m).hint("a known-keys file lists one key per line; `stacks/tools/known-keys.py` generates those of the built-in stack"));
+                                    None
+                                }
+                            },
+                        };
+                        if let Some(k) = parsed {
+                            entry.known_keys.entry(svc.clone()).or_default().entry(fname.clone()).or_default().push(k);
+                        }
+                    }
                 }
                 entry.service_docs.insert(svc.clone(), std::sync::Arc::new(doc.clone()));
                 entry.spec.services.insert(svc, def);
@@ -145,6 +279,10 @@ impl Registry {
             crate::model::deep_merge(&mut services, &over);
             base.spec.services = serde_json::from_value(services).map_err(|e| format!("stack `{}`: {e}", child.name))?;
             base.service_docs.extend(child.service_docs.clone());
+            // like the deep merge of the files: a child's file with knownKeys replaces the lists
+            for (svc, files) in &child.known_keys {
+                base.known_keys.entry(svc.clone()).or_default().extend(files.iter().map(|(f, l)| (f.clone(), l.clone())));
+            }
             base.name = child.name.clone();
             base.origin = child.origin.clone();
             if !child.spec.description.is_empty() {
@@ -171,6 +309,39 @@ mod tests {
     }
 
     #[test]
+    fn known_keys_lists_parse_keys_prefixes_and_comments() {
+        let k = KnownKeys::parse("k.txt", "# header\n\nb.key\na.key\nserver.*\n").unwrap();
+        assert!(k.contains("a.key") && k.contains("b.key") && k.contains("server.12"));
+        assert!(!k.contains("c.key") && !k.contains("server") && !k.contains("# header"));
+        assert_eq!(k.keys().collect::<Vec<_>>(), ["a.key", "b.key"]);
+        assert_eq!(k.len(), 3);
+        assert!(k.lists("a.key") && !k.lists("server.12"));
+        assert_eq!(KnownKeys::parse("k.txt", "ok\nnot ok\n").unwrap_err(), "k.txt:2: `not ok` is not a key name (one key per line, no spaces)");
+        assert!(plain_relative("known-keys/a.txt").is_some());
+        for bad in ["", "/etc/passwd", "../a.txt", "a/../../b", "./a.txt"] {
+            assert!(plain_relative(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn embedded_known_keys_are_parsed_once_per_file() {
+        let mut d = Diagnostics::default();
+        let r = Registry::build(None, &mut d);
+        assert!(!d.has_errors(), "{:#?}", d.items);
+        let s = r.resolved("hadoop-3.3").unwrap();
+        let hdfs = s.known_keys("hdfs", "hdfs-site.xml");
+        assert_eq!(hdfs.len(), 1);
+        assert!(hdfs[0].contains("dfs.namenode.handler.count"));
+        assert_eq!(hdfs[0].source, "<embedded>/stacks/hadoop-3.3/known-keys/hdfs-site.xml.txt");
+        assert!(s.known_keys("hdfs", "hadoop-env.sh")[0].contains("HADOOP_HEAPSIZE_MAX"));
+        assert!(s.known_keys("zookeeper", "zoo.cfg")[0].contains("snapCount"));
+        assert!(s.known_keys("hdfs", "log4j.properties").is_empty());
+        // resolving the stack again shares the parsed lists instead of copying them
+        let again = r.resolved("hadoop-3.3").unwrap();
+        assert!(Arc::ptr_eq(&hdfs[0], &again.known_keys("hdfs", "hdfs-site.xml")[0]));
+    }
+
+    #[test]
     fn extends_merges_services_and_detects_cycles() {
         let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: child}\nspec:\n  extends: hadoop-3.3\n  services:\n    zookeeper:\n      image: {repository: zookeeper, tag: '3.8.9'}\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: a}\nspec: {extends: b}\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: b}\nspec: {extends: a}\n";
         let mut d = Diagnostics::default();
@@ -183,6 +354,7 @@ mod tests {
         let zk = &c.spec.services["zookeeper"];
         assert_eq!(zk.image.tag, "3.8.9");
         assert!(!zk.roles.is_empty(), "parent roles kept");
+        assert!(c.known_keys("zookeeper", "zoo.cfg")[0].contains("snapCount"), "parent known keys kept");
         assert!(r.resolved("a").unwrap_err().contains("cycle"));
         assert!(r.resolved("hadoop-3.2").unwrap_err().contains("did you mean `hadoop-3.3`"));
     }

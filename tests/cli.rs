@@ -425,3 +425,38 @@ fn rev_path_inputs_everywhere() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("REV:PATH"));
     std::fs::remove_dir_all(&repo).unwrap();
 }
+
+#[test]
+fn strict_accepts_real_hadoop_keys_and_names_the_real_key_for_a_typo() {
+    let dir = tmp("known-keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let head = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: h, namespace: n}\nspec:\n  stack: hadoop-3.3\n  services:\n    hdfs:\n      roles: {namenode: {replicas: 1}, datanode: {replicas: 1}}\n      configOverrides:\n";
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, format!("{head}        hdfs-site.xml: {{dfs.namenode.handler.count: '64', dfs.replication: '1'}}\n        hadoop-env.sh: {{HADOOP_HEAPSIZE_MAX: 2g}}\n")).unwrap();
+    let o = bdp(&["render", "--strict", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("<name>dfs.namenode.handler.count</name>") && out.contains("HADOOP_HEAPSIZE_MAX"), "the keys are rendered");
+    let typo = dir.join("typo.yaml");
+    std::fs::write(&typo, format!("{head}        hdfs-site.xml: {{dfs.namenode.handlr.count: '64', dfs.replication: '1'}}\n")).unwrap();
+    let o = bdp(&["render", "--strict", typo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("`dfs.namenode.handlr.count` is not a key bdp knows in `hdfs-site.xml`") && err.contains("did you mean `dfs.namenode.handler.count`?"), "{err}");
+    assert!(!err.contains("dfs.namenode.name.dir"), "{err}");
+}
+
+#[test]
+fn explain_counts_the_known_keys_and_describes_one() {
+    let o = bdp(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml"]);
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.contains("further keys known from <embedded>/stacks/hadoop-3.3/known-keys/hdfs-site.xml.txt"), "{s}");
+    let o = bdp(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml/dfs.namenode.handler.count"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let s = String::from_utf8(o.stdout).unwrap();
+    assert!(s.contains("not declared by the stack") && s.contains("known-keys/hdfs-site.xml.txt"), "{s}");
+    let o = bdp(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml/dfs.namenode.handlr.count"]);
+    assert_ne!(o.status.code(), Some(0));
+}

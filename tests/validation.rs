@@ -95,6 +95,70 @@ fn unknown_config_key_warns_and_strict_refuses() {
     assert!(has(&e, &["error", "tickTme"]), "{e:#?}");
 }
 
+const HDFS_SINGLE: &str = "    hdfs:\n      roles:\n        namenode: {replicas: 1}\n        datanode: {replicas: 1}\n";
+
+#[test]
+fn keys_the_daemon_reads_are_known_even_when_the_stack_does_not_declare_them() {
+    // dfs.namenode.handler.count is in Hadoop 3.3.6's hdfs-default.xml, not in the stack's keys;
+    // before the known-keys lists it was "unknown" with "did you mean `dfs.namenode.name.dir`?"
+    let text = cluster(&format!(
+        "{HDFS_SINGLE}      configOverrides:\n        hdfs-site.xml: {{dfs.namenode.handler.count: '64', dfs.replication: '1'}}\n        core-site.xml: {{fs.trash.interval: '60'}}\n        hadoop-env.sh: {{HADOOP_HEAPSIZE_MAX: 2g}}\n    zookeeper:\n      configOverrides:\n        zoo.cfg: {{snapCount: '100000', ssl.quorum.keyStore.location: /k.jks}}\n"
+    ));
+    let d = ok(&text);
+    assert!(d.items.is_empty(), "{:#?}", d.items);
+    match compile(&[write(&text)], &Options { strict: true, ..Default::default() }) {
+        Ok(c) => assert!(c.diags.items.is_empty(), "{:#?}", c.diags.items),
+        Err(d) => panic!("--strict refused real keys: {:#?}", d.items),
+    }
+}
+
+#[test]
+fn a_misspelt_real_key_gets_the_real_key_as_suggestion() {
+    let text = cluster(&format!(
+        "{HDFS_SINGLE}      configOverrides:\n        hdfs-site.xml: {{dfs.namenode.handlr.count: '64', dfs.replication: '1'}}\n        hadoop-env.sh: {{HADOOP_HEAPSIZE_MX: 2g}}\n"
+    ));
+    let e = errors_with(&text, &Options { strict: true, ..Default::default() });
+    assert!(has(&e, &["hdfs-site.xml.dfs.namenode.handlr.count", "is not a key bdp knows", "did you mean `dfs.namenode.handler.count`?"]), "{e:#?}");
+    assert!(has(&e, &["hadoop-env.sh.HADOOP_HEAPSIZE_MX", "did you mean `HADOOP_HEAPSIZE_MAX`?"]), "{e:#?}");
+    // a key far from every known one gets no guess, and says what it was checked against
+    let text = cluster(&format!("{HDFS_SINGLE}      configOverrides:\n        hdfs-site.xml: {{my.own.setting: x, dfs.replication: '1'}}\n"));
+    let e = errors_with(&text, &Options { strict: true, ..Default::default() });
+    assert!(has(&e, &["my.own.setting", "nor in the daemon's key list"]), "{e:#?}");
+    assert!(!has(&e, &["my.own.setting", "did you mean"]), "{e:#?}");
+}
+
+#[test]
+fn known_keys_files_of_a_stack_are_read_relative_to_it_and_checked() {
+    let dir = std::env::temp_dir().join(format!("bdp-validation-{}-knownkeys", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lists")).unwrap();
+    std::fs::write(dir.join("lists/app.txt"), "# keys of app.conf\nalpha.timeout\nplugin.*\n").unwrap();
+    std::fs::write(dir.join("lists/bad.txt"), "good.key\ntwo words\n").unwrap();
+    let stack = |lists: &str| {
+        format!(
+            "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {{name: mini}}\nspec:\n  services:\n    app:\n      version: '1'\n      image: {{repository: busybox, tag: '1'}}\n      runAs: {{user: 1000, group: 1000}}\n      files:\n        app.conf:\n          format: properties\n          dir: /etc/app\n          knownKeys: {lists}\n          keys:\n            alpha.size: {{value: '1'}}\n      roles:\n        main:\n          replicas: {{default: 1}}\n          files: [app.conf]\n          resources: {{requests: {{cpu: 10m, memory: 16Mi}}, limits: {{cpu: 10m, memory: 16Mi}}}}\n          containers:\n            - {{name: main, command: [sleep, infinity]}}\n"
+        )
+    };
+    let user = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: a, namespace: ns}\nspec:\n  stack: mini\n  services:\n    app:\n      configOverrides:\n        app.conf: {alpha.timeout: '5', plugin.x.enabled: 'true', alpha.timeot: '5'}\n";
+    let f = dir.join("all.yaml");
+    std::fs::write(&f, stack("[lists/app.txt]") + user).unwrap();
+    let e = match compile(std::slice::from_ref(&f), &Options { strict: true, ..Default::default() }) {
+        Ok(c) => panic!("expected an error, got {} objects", c.objects.len()),
+        Err(d) => d.sorted().iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+    };
+    assert_eq!(e.len(), 1, "only the misspelt key: {e:#?}");
+    assert!(has(&e, &["alpha.timeot", "did you mean `alpha.timeout`?"]), "{e:#?}");
+    // a missing list, a path leaving the stack's folder and a malformed line are stack errors
+    for (lists, needle) in [("[lists/none.txt]", "none.txt"), ("[../etc/passwd]", "relative path below"), ("[lists/bad.txt]", "bad.txt:2: `two words` is not a key name")] {
+        std::fs::write(&f, stack(lists) + user).unwrap();
+        let e = match compile(std::slice::from_ref(&f), &Options::default()) {
+            Ok(c) => panic!("{lists}: expected an error, got {} objects", c.objects.len()),
+            Err(d) => d.sorted().iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+        };
+        assert!(has(&e, &["spec.services.app.files.app.conf.knownKeys.0", needle]), "{lists}: {e:#?}");
+    }
+}
+
 #[test]
 fn owned_keys_cannot_be_overridden() {
     let e = errors(&cluster("    zookeeper:\n      configOverrides:\n        zoo.cfg: {server.1: 'x:1:2', dataDir: /elsewhere}\n"));

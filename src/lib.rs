@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod flux;
+pub mod grammar;
 pub mod graph;
 pub mod load;
 pub mod model;

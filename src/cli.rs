@@ -353,7 +353,11 @@ pub fn explain(reg: &crate::stacks::Registry, path: &str) -> Result<String, Stri
         if !def.settings.is_empty() {
             s.push_str("\nsettings:\n");
             for (k, v) in &def.settings {
-                s.push_str(&format!("  {k} (default {}): {}\n", v.default, v.description.trim()));
+                let ty = v.ty.map(|t| match (t, v.items) {
+                    (crate::model::SettingType::Array, Some(i)) => format!("list of {}, ", i.name()),
+                    (t, _) => format!("{}, ", t.name()),
+                });
+                s.push_str(&format!("  {k} ({}default {}): {}\n", ty.unwrap_or_default(), v.default, v.description.trim()));
             }
         }
         if !def.dependencies.is_empty() {

@@ -287,6 +287,11 @@ pub fn line(s: &str) -> Check {
 }
 
 impl SettingType {
+    /// The name a stack writes (`krbRealm`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
     /// What a value of this type looks like, for `expected:` in diagnostics.
     pub fn describe(self) -> &'static str {
         match self {

@@ -411,7 +411,7 @@ pub enum FileFormat {
     HadoopXml,
     /// MIT krb5 profile (krb5.conf, kdc.conf): keys `section/relation` or `section/sub/relation`.
     Krb5,
-    /// Shell environment assignments (`export KEY="value"`).
+    /// Shell environment assignments (`export KEY='value'`, values single-quoted).
     Env,
     /// A template rendered as is.
     Text,

@@ -577,6 +577,17 @@ impl Resolver<'_> {
                     };
                     let var = format!("DEP_{}", d.to_uppercase().replace('-', "_"));
                     let key = cm.key.clone().unwrap_or_else(|| dd.service.to_uppercase());
+                    // a ConfigMap name and key, as the API server accepts them
+                    let key_ok = !key.is_empty() && key.len() <= 253 && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                    for (field, bad, expected) in [
+                        ("name", crate::grammar::dns_subdomain(&cm.name).err(), SettingType::DnsSubdomain.describe()),
+                        ("key", (!key_ok).then(|| format!("`{}` is not a ConfigMap key", key.escape_debug())), "a ConfigMap key: letters, digits, `-`, `_` and `.`"),
+                    ] {
+                        if let Some(m) = bad {
+                            let at: Vec<String> = p.iter().cloned().chain(segs(&["configMap", field])).collect();
+                            self.diags.push(Diagnostic::error(Some(doc.span_at(&at)), at.join("."), format!("configMap {field}: {m}")).expected(expected).hint("name the ConfigMap (and key) that holds the dependency's discovery value, as `kubectl get configmap` shows it"));
+                        }
+                    }
                     let ctx = crate::template::value(&json!({"var": var}));
                     let value = match self.tpl.render(env_ref, &ctx) {
                         Ok(v) => v,

@@ -153,3 +153,10 @@ fn the_stream_survives_line_separators() {
     assert!(o.status.success(), "PyYAML: {}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn configmap_dependencies_name_real_configmaps() {
+    let e = errors("cmdep", &cluster("d", "    hdfs:\n      dependencies:\n        zookeeper:\n          configMap: {name: \"zk conf\", key: \"a/b\"}\n"));
+    error_at(&e, "dependencies.zookeeper.configMap.name", 12);
+    error_at(&e, "dependencies.zookeeper.configMap.key", 12);
+}

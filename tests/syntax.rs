@@ -160,3 +160,18 @@ fn configmap_dependencies_name_real_configmaps() {
     error_at(&e, "dependencies.zookeeper.configMap.name", 12);
     error_at(&e, "dependencies.zookeeper.configMap.key", 12);
 }
+
+/// A stack whose setting has no type: what reaches a krb5 profile unchecked is still refused
+/// (an error naming the stack's key), and the writer never writes it.
+#[test]
+fn untyped_values_still_cannot_become_krb5_syntax() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: loose}\nspec:\n  services:\n    svc:\n      settings:\n        x: {default: ok}\n        t: {default: ok, type: krbRealm}\n      files:\n        krb5.conf:\n          format: krb5\n          dir: /etc\n          keys:\n            libdefaults/x: {value: '{{ settings.x }}'}\n      roles:\n        r:\n          replicas: {default: 1}\n          files: [krb5.conf]\n          containers: [{name: c}]\n";
+    let c = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: t, namespace: ns}\nspec:\n  stack: loose\n  services:\n    svc:\n      x: \"{\"\n";
+    let e = errors("loose", &format!("{stack}{c}"));
+    assert!(e.iter().any(|d| d.message.contains("cannot be written") && d.message.contains("give the settings it uses a `type`")), "{e:#?}");
+    // a stack default that breaks its own type is a stack defect
+    let bad = stack.replace("t: {default: ok, type: krbRealm}", "t: {default: \"A B\", type: krbRealm}");
+    let c = c.replace("      x: \"{\"\n", "");
+    let e = errors("baddefault", &format!("{bad}{c}"));
+    assert!(e.iter().any(|d| d.path.ends_with("settings.t.default") && d.message.contains("stack `loose`")), "{e:#?}");
+}

@@ -151,6 +151,17 @@ fn the_stream_survives_line_separators() {
     child.stdin.take().unwrap().write_all(stream.as_bytes()).unwrap();
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "PyYAML: {}", String::from_utf8_lossy(&o.stderr));
+    // kubectl kustomize builds the -o directory (it reads YAML with go-yaml)
+    if Command::new("kubectl").arg("version").arg("--client").output().is_ok_and(|o| o.status.success()) {
+        let out_dir = dir.join("out");
+        let r = Command::new(env!("CARGO_BIN_EXE_bdp")).arg("render").arg(&f).arg("-o").arg(&out_dir).output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let k = Command::new("kubectl").arg("kustomize").arg(&out_dir).output().unwrap();
+        assert!(k.status.success(), "kubectl kustomize: {}", String::from_utf8_lossy(&k.stderr));
+        assert!(String::from_utf8_lossy(&k.stdout).contains("\\Ly"), "the separator survives kustomize");
+    } else {
+        eprintln!("kubectl not installed: kustomize part skipped");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -707,9 +707,20 @@ fn unescape_properties(s: &str) -> String {
             Some('f') => out.push('\u{c}'),
             Some('u') => {
                 let hex: String = it.by_ref().take(4).collect();
-                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    Some(ch) => out.push(ch),
-                    None => out.push_str(&hex),
+                match u16::from_str_radix(&hex, 16) {
+                    // a UTF-16 surrogate pair is two escapes (`\uD83D\uDE00`)
+                    Ok(hi @ 0xD800..=0xDBFF) if it.as_str().starts_with("\\u") => {
+                        let lo: String = it.as_str().chars().skip(2).take(4).collect();
+                        match u16::from_str_radix(&lo, 16).ok().and_then(|lo| char::decode_utf16([hi, lo]).next()?.ok()) {
+                            Some(ch) => {
+                                out.push(ch);
+                                it.by_ref().take(6).for_each(drop);
+                            }
+                            None => out.push(char::REPLACEMENT_CHARACTER),
+                        }
+                    }
+                    Ok(u) => out.push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER)),
+                    Err(_) => out.push_str(&hex),
                 }
             }
             Some(x) => out.push(x),
@@ -799,42 +810,100 @@ pub fn parse_profile(text: &str) -> Option<Entries> {
 
 /// Shell environment files: `export KEY="value"` or `KEY=value`.
 pub fn parse_env(text: &str) -> Option<Entries> {
-    let mut pairs = Vec::new();
-    for raw in text.lines() {
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') {
-            continue;
+    shell_assignments(text).map(|v| collect(v.into_iter().map(|(k, v, _)| (k, v)).collect()))
+}
+
+/// `[export] NAME=WORD` statements of a shell environment file (one per line, `#` comments),
+/// with the POSIX quoting a shell applies to WORD: `'…'` literal (may span lines), `"…"` with
+/// `\` before `"`, `\`, `$`, `` ` `` and newline, and `\` outside quotes. Each item says
+/// whether it was exported. Expansions (`$X`) are kept as written: this reads files to compare
+/// them, never to evaluate them. `None` when the text is anything else (a command, a pipe or
+/// redirection, an unterminated quote): such a file is compared as text.
+fn shell_assignments(text: &str) -> Option<Vec<(String, String, bool)>> {
+    let mut out = Vec::new();
+    let mut it = text.chars().peekable();
+    loop {
+        // blank space, empty lines and comments between statements
+        while let Some(&c) = it.peek() {
+            if c == '#' {
+                while it.next_if(|c| *c != '\n').is_some() {}
+            } else if c.is_whitespace() {
+                it.next();
+            } else {
+                break;
+            }
         }
-        let l = l.strip_prefix("export ").unwrap_or(l).trim_start();
-        let (k, v) = l.split_once('=')?;
-        if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || k.starts_with(|c: char| c.is_ascii_digit()) {
+        if it.peek().is_none() {
+            return Some(out);
+        }
+        let mut name = String::new();
+        while let Some(c) = it.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+            name.push(c);
+        }
+        let mut exported = false;
+        if name == "export" && it.next_if(|c| *c == ' ' || *c == '\t').is_some() {
+            exported = true;
+            while it.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+            name.clear();
+            while let Some(c) = it.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
+                name.push(c);
+            }
+        }
+        if !crate::render::formats::is_env_name(&name) || it.next() != Some('=') {
             return None;
         }
-        let v = if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-            let inner = &v[1..v.len() - 1];
-            let mut out = String::new();
-            let mut it = inner.chars();
-            while let Some(c) = it.next() {
-                if c == '\\' {
-                    if let Some(n) = it.next() {
-                        if !matches!(n, '"' | '\\' | '$' | '`') {
-                            out.push('\\');
+        let mut value = String::new();
+        loop {
+            match it.peek().copied() {
+                None | Some('\n' | ' ' | '\t' | ';') => break,
+                Some('\'') => {
+                    it.next();
+                    loop {
+                        match it.next()? {
+                            '\'' => break,
+                            c => value.push(c),
                         }
-                        out.push(n);
                     }
-                } else {
-                    out.push(c);
+                }
+                Some('"') => {
+                    it.next();
+                    loop {
+                        match it.next()? {
+                            '"' => break,
+                            '\\' => match it.next()? {
+                                '\n' => {}
+                                c @ ('"' | '\\' | '$' | '`') => value.push(c),
+                                c => {
+                                    value.push('\\');
+                                    value.push(c);
+                                }
+                            },
+                            c => value.push(c),
+                        }
+                    }
+                }
+                Some('\\') => {
+                    it.next();
+                    match it.next()? {
+                        '\n' => {}
+                        c => value.push(c),
+                    }
+                }
+                Some('(' | ')' | '<' | '>' | '|' | '&') => return None,
+                Some(c) => {
+                    it.next();
+                    value.push(c);
                 }
             }
-            out
-        } else if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
-            v[1..v.len() - 1].to_string()
-        } else {
-            v.to_string()
-        };
-        pairs.push((k.to_string(), v));
+        }
+        // the rest of the line may only be blanks or a comment
+        while it.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
+        match it.peek() {
+            None | Some('\n' | '#') => {}
+            _ => return None,
+        }
+        out.push((name, value, exported));
     }
-    Some(collect(pairs))
 }
 
 fn parse(format: ConfigFormat, text: &str) -> Option<Entries> {
@@ -860,7 +929,7 @@ pub fn detect(name: &str, text: &str) -> ConfigFormat {
     if lines.iter().any(|l| l.starts_with('[') && l.ends_with(']')) {
         return if parse_profile(text).is_some() { ConfigFormat::Krb5 } else { ConfigFormat::Text };
     }
-    if lines.iter().all(|l| l.starts_with("export ")) && parse_env(text).is_some() {
+    if shell_assignments(text).is_some_and(|v| v.iter().all(|(_, _, exported)| *exported)) {
         return ConfigFormat::Env;
     }
     let lower = name.to_ascii_lowercase();

@@ -260,7 +260,11 @@ fn service_text(st: &Stack, svc: &str, def: &ServiceDef, ex: Option<&ResolvedClu
                 },
                 None => v.default.to_string(),
             };
-            let _ = writeln!(s, "  {k} (default {default}): {}", hang(&v.description, "    "));
+            let ty = v.ty.map(|t| match (t, v.items) {
+                (crate::model::SettingType::Array, Some(i)) => format!("list of {}, ", i.name()),
+                (t, _) => format!("{}, ", t.name()),
+            });
+            let _ = writeln!(s, "  {k} ({}default {default}): {}", ty.unwrap_or_default(), hang(&v.description, "    "));
         }
     }
     if !def.dependencies.is_empty() {

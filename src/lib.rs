@@ -17,6 +17,7 @@ pub mod emit;
 pub mod explain;
 pub mod flux;
 pub mod gitspec;
+pub mod grammar;
 pub mod graph;
 pub mod load;
 pub mod model;

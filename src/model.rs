@@ -290,9 +290,55 @@ pub struct SettingDef {
     pub default: Value,
     #[serde(default)]
     pub description: String,
-    /// JSON type name the value must have: string, integer, boolean.
+    /// The value's type and grammar (checked against the user's value, with its location).
+    /// Without a type, any value is accepted.
     #[serde(default, rename = "type")]
-    pub ty: Option<String>,
+    pub ty: Option<SettingType>,
+    /// With `type: array`: the type of each item.
+    #[serde(default)]
+    pub items: Option<SettingType>,
+}
+
+/// The type of a setting: a JSON type, or a string with a grammar (`src/grammar.rs`). A setting
+/// whose value reaches a config file, a script or a manifest gets the most precise type, so the
+/// value can only be data there. An empty string is accepted for a string-like type only when
+/// the setting's default is empty (the stack then derives the value).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SettingType {
+    /// Any string.
+    String,
+    /// A string without control characters (no line breaks).
+    Line,
+    Integer,
+    Boolean,
+    Object,
+    Array,
+    /// RFC 1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, ≤ 63).
+    DnsLabel,
+    /// RFC 1123 subdomain: a Kubernetes object name (Secret, ConfigMap, Issuer).
+    DnsSubdomain,
+    /// A StorageClass name (a DNS subdomain).
+    StorageClass,
+    /// `[registry/]path[:tag][@algorithm:hex]`.
+    ImageRef,
+    /// `host[:port]`.
+    HostPort,
+    /// MIT krb5 duration: `24h`, `7d`, `1d 2h`, `3600`, `10:00:00`.
+    MitDuration,
+    /// MIT principal `component[/component][@REALM]`.
+    KrbPrincipal,
+    /// Kerberos realm (no blanks, control or profile/ACL characters).
+    KrbRealm,
+    /// Encryption type names separated by spaces.
+    KrbEnctypes,
+}
+
+impl SettingType {
+    /// Is this type a string with a grammar (as opposed to a JSON type)?
+    pub fn is_text(self) -> bool {
+        !matches!(self, SettingType::Integer | SettingType::Boolean | SettingType::Object | SettingType::Array)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -373,7 +419,7 @@ pub enum FileFormat {
     HadoopXml,
     /// MIT krb5 profile (krb5.conf, kdc.conf): keys `section/relation` or `section/sub/relation`.
     Krb5,
-    /// Shell environment assignments (`export KEY="value"`).
+    /// Shell environment assignments (`export KEY='value'`, values single-quoted).
     Env,
     /// A template rendered as is.
     Text,

@@ -179,6 +179,19 @@ fn segs(p: &[&str]) -> Vec<String> {
     p.iter().map(|s| s.to_string()).collect()
 }
 
+/// A grammar check of `src/grammar.rs`.
+type GrammarFn = fn(&str) -> crate::grammar::Check;
+
+/// What a key and value of a file format may hold, for diagnostics.
+fn format_grammar(f: FileFormat) -> &'static str {
+    match f {
+        FileFormat::Env => "a shell variable name [A-Za-z_][A-Za-z0-9_]* and a value without NUL",
+        FileFormat::HadoopXml => "text without the control characters XML 1.0 forbids (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+FFFE, U+FFFF)",
+        FileFormat::Krb5 => "a single-line value not starting with `{` or `\"`, without control characters",
+        FileFormat::Properties | FileFormat::Text => "any text",
+    }
+}
+
 fn scalar_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -220,6 +233,17 @@ impl Resolver<'_> {
         );
     }
 
+    /// A stack's setting defaults must fit their own types.
+    fn check_setting_defaults(&mut self, stack: &Stack) {
+        for (svc, def) in &stack.spec.services {
+            for (k, sd) in &def.settings {
+                if let Err(m) = sd.check(&sd.default) {
+                    self.stack_err(stack, svc, &segs(&["settings", k, "default"]), format!("the default of setting `{k}` is not {}: {}", m.expected, m.message));
+                }
+            }
+        }
+    }
+
     fn user_err(&mut self, doc: &Doc, path: &[String], msg: String, hint: String) {
         self.diags.push(Diagnostic::error(Some(doc.span_at(path)), path.join("."), msg).hint(hint));
     }
@@ -248,20 +272,19 @@ impl Resolver<'_> {
                     );
                 }
                 Some(sd) => {
-                    let ok = match sd.ty.as_deref() {
-                        Some("string") => v.is_string(),
-                        Some("integer") => v.is_i64() || v.is_u64(),
-                        Some("boolean") => v.is_boolean(),
-                        Some("object") => v.is_object(),
-                        Some("array") => v.is_array(),
-                        _ => true,
-                    };
-                    if !ok {
+                    if let Err(m) = sd.check(v) {
+                        let mut at = p.clone();
+                        at.extend(m.item.map(|i| i.to_string()));
+                        let hint = match sd.description.trim() {
+                            "" => format!("`{k}` is a setting of `{svc}`; `bdp explain {}/{svc}` describes it", stack.name),
+                            d => d.split_whitespace().collect::<Vec<_>>().join(" "),
+                        };
                         self.diags.push(
-                            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("setting `{k}` has the wrong type"))
-                                .expected(sd.ty.clone().unwrap_or_default())
-                                .hint(sd.description.clone()),
+                            Diagnostic::error(Some(doc.span_at(&at)), at.join("."), format!("setting `{k}`: {}", m.message))
+                                .expected(m.expected)
+                                .hint(hint),
                         );
+                        continue;
                     }
                     settings.insert(k.clone(), v.clone());
                 }
@@ -361,6 +384,25 @@ impl Resolver<'_> {
                 }),
             );
         }
+        // an image override is an image reference, part by part
+        if let Some(img) = &spec.image {
+            let parts: [(&str, &Option<String>, GrammarFn, &str); 3] = [
+                ("repository", &img.repository, crate::grammar::image_repository, "a repository `[registry[:port]/]path`, lower case, e.g. `docker.io/library/zookeeper`"),
+                ("tag", &img.tag, crate::grammar::image_tag, "a tag of letters, digits, `_`, `.` and `-` (at most 128), e.g. `3.9.3`"),
+                ("digest", &img.digest, crate::grammar::image_digest, "a digest `sha256:` followed by 64 hex digits"),
+            ];
+            for (field, value, check, expected) in parts {
+                if let Some(Err(m)) = value.as_deref().map(check) {
+                    let mut p = base.clone();
+                    p.extend(segs(&["image", field]));
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("image {field}: {m}"))
+                            .expected(expected)
+                            .hint("the image reference is written into every pod as is; give the exact reference of a pushed image"),
+                    );
+                }
+            }
+        }
         let img = spec.image.clone().unwrap_or_default();
         let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
         let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
@@ -433,6 +475,7 @@ pub fn resolve(
         if !stacks.contains_key(&c.spec.stack) {
             match r.registry.resolved(&c.spec.stack) {
                 Ok(s) => {
+                    r.check_setting_defaults(&s);
                     stacks.insert(c.spec.stack.clone(), s);
                 }
                 Err(m) => {
@@ -537,6 +580,17 @@ impl Resolver<'_> {
                     };
                     let var = format!("DEP_{}", d.to_uppercase().replace('-', "_"));
                     let key = cm.key.clone().unwrap_or_else(|| dd.service.to_uppercase());
+                    // a ConfigMap name and key, as the API server accepts them
+                    let key_ok = !key.is_empty() && key.len() <= 253 && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                    for (field, bad, expected) in [
+                        ("name", crate::grammar::dns_subdomain(&cm.name).err(), SettingType::DnsSubdomain.describe()),
+                        ("key", (!key_ok).then(|| format!("`{}` is not a ConfigMap key", key.escape_debug())), "a ConfigMap key: letters, digits, `-`, `_` and `.`"),
+                    ] {
+                        if let Some(m) = bad {
+                            let at: Vec<String> = p.iter().cloned().chain(segs(&["configMap", field])).collect();
+                            self.diags.push(Diagnostic::error(Some(doc.span_at(&at)), at.join("."), format!("configMap {field}: {m}")).expected(expected).hint("name the ConfigMap (and key) that holds the dependency's discovery value, as `kubectl get configmap` shows it"));
+                        }
+                    }
                     let ctx = crate::template::value(&json!({"var": var}));
                     let value = match self.tpl.render(env_ref, &ctx) {
                         Ok(v) => v,
@@ -711,6 +765,16 @@ impl Resolver<'_> {
                     self.diags.push(
                         Diagnostic::error(Some(doc.span_of_key(&p, k)), pk.join("."), format!("role `{r}` has no volume `{k}`"))
                             .hint(known_hint(k, "volumes", rd.storage.keys().map(String::as_str))),
+                    );
+                }
+            }
+            for (k, st) in &user.storage {
+                if let Some(Err(m)) = st.storage_class.as_deref().map(crate::grammar::dns_subdomain) {
+                    let p: Vec<String> = rp.iter().cloned().chain(segs(&["storage", k, "storageClass"])).collect();
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("storage class: {m}"))
+                            .expected(SettingType::StorageClass.describe())
+                            .hint("`kubectl get storageclass` lists the names of the cluster's storage classes"),
                     );
                 }
             }
@@ -1078,6 +1142,7 @@ impl Resolver<'_> {
         // overrides: service level, then role level
         const MAX_SUGGESTIONS: usize = 32;
         let mut suggested = 0;
+        let mut overridden = std::collections::BTreeSet::new();
         for (ov, path) in [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)] {
             let Some(keys) = ov.get(fname) else { continue };
             let mut fp = path.to_vec();
@@ -1115,7 +1180,28 @@ impl Resolver<'_> {
                     self.diags.push(d);
                 }
                 let restart = key_defs.get(k).copied().or_else(|| fd.keys.get(k)).and_then(|kd| kd.restart).unwrap_or(fd.restart);
-                entries.insert(k.clone(), Entry { key: k.clone(), value: scalar_string(v), restart });
+                let value = scalar_string(v);
+                // a value the file's format cannot hold is an error here, at the user's value
+                if let Err(why) = crate::render::formats::check_entry(fd.format, k, &value) {
+                    let key_is_bad = crate::render::formats::check_entry(fd.format, k, "").is_err();
+                    let span = if key_is_bad { doc.span_of_key(&fp, k) } else { doc.span_at(&kp) };
+                    self.diags.push(
+                        Diagnostic::error(Some(span), kp.join("."), format!("`{k}` in `{fname}` cannot be written: {why}"))
+                            .expected(format_grammar(fd.format))
+                            .hint("bdp writes values as data, never as syntax; remove the character or write the value another way"),
+                    );
+                    overridden.insert(k.clone());
+                    continue;
+                }
+                overridden.insert(k.clone());
+                entries.insert(k.clone(), Entry { key: k.clone(), value, restart });
+            }
+        }
+        // values from the stack's templates: a setting without a precise enough `type` could
+        // still carry syntax; the writer leaves such an entry out, and this is the error
+        for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
+            if let Err(why) = crate::render::formats::check_entry(fd.format, &e.key, &e.value) {
+                self.stack_err(stack, svc, &segs(&["files", fname, "keys"]), format!("key `{}` of `{fname}` cannot be written: {why}; give the settings it uses a `type`", e.key.escape_debug()));
             }
         }
         let mut entries: Vec<Entry> = entries.into_values().collect();

@@ -253,6 +253,14 @@ impl<'a> Builder<'a> {
                         _ => {
                             let k = self.node(depth + 1)?;
                             let v = self.node(depth + 1)?;
+                            if matches!(k.value, NodeValue::Seq(_) | NodeValue::Map(_)) {
+                                self.errors.push(
+                                    Diagnostic::error(Some(Span::new(self.file, k.line, k.col)), "", "a complex key (a list or mapping used as a key) is not allowed")
+                                        .expected("a string key")
+                                        .hint("write the key as a plain string; bdp's inputs only have string keys"),
+                                );
+                                continue;
+                            }
                             if k.key_string() == "<<" {
                                 self.err(
                                     &mark,
@@ -373,6 +381,16 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].message.contains("duplicate key `a` (first at line 1)"), "{}", e[0].message);
         assert_eq!(e[0].span.as_ref().unwrap().line, 3);
+    }
+
+    #[test]
+    fn complex_keys_are_errors() {
+        let e = parse("a:\n  ? [x, y]\n  : c\n  ok: 1\n").unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains("complex key"), "{e:?}");
+        assert_eq!(e[0].span.as_ref().map(|s| (s.line, s.col)), Some((2, 5)));
+        let e = parse("{? {a: b} : c}\n").unwrap_err();
+        assert!(e[0].message.contains("complex key"), "{e:?}");
     }
 
     #[test]

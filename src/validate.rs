@@ -179,6 +179,23 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                         .hint(hint),
                 );
             }
+            // a key that breaks its grammar (`propertyNames`, e.g. environment variable names):
+            // point at the key itself, with the grammar and a hint from the schema
+            ValidationErrorKind::PropertyNames { error } if error.instance().is_string() => {
+                typable = false;
+                let key = error.instance().as_str().unwrap_or_default().to_string();
+                let loc = err.schema_path().as_str();
+                let names = loc.find("/propertyNames").and_then(|i| schema.raw.pointer(&loc[..i]));
+                let pattern = names.and_then(|n| n.pointer("/propertyNames/pattern")).and_then(Value::as_str).unwrap_or_default();
+                let what = names.and_then(|n| n.get("description")).and_then(Value::as_str).unwrap_or("keys here have a grammar");
+                let mut p = path.clone();
+                p.push(key.clone());
+                diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(&path, &key)), dotted(&p), format!("`{}` is not a valid name here", key.escape_debug()))
+                        .expected(format!("a name matching {pattern}"))
+                        .hint(what.to_string()),
+                );
+            }
             _ => {
                 typable = false;
                 diags.push(Diagnostic::error(Some(doc.span_at(&path)), field, err.to_string()));

@@ -135,7 +135,10 @@ fn revision_of(t: &PodTemplateSpec) -> String {
 }
 
 fn log_line(msg: &str) {
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     eprintln!("{t:.3} {msg}");
 }
 
@@ -144,7 +147,11 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
     let _ = fs::write(dir.p("daemon.pid"), format!("{}\n", std::process::id()));
     unsafe {
         let h = nix::sys::signal::SigHandler::Handler(on_term);
-        let a = nix::sys::signal::SigAction::new(h, nix::sys::signal::SaFlags::empty(), nix::sys::signal::SigSet::empty());
+        let a = nix::sys::signal::SigAction::new(
+            h,
+            nix::sys::signal::SaFlags::empty(),
+            nix::sys::signal::SigSet::empty(),
+        );
         let _ = nix::sys::signal::sigaction(Signal::SIGTERM, &a);
         let _ = nix::sys::signal::sigaction(Signal::SIGINT, &a);
     }
@@ -160,7 +167,10 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
         return 1;
     }
     let tag = net::tag_of(&state);
-    let mut netst: Net = fs::read_to_string(dir.p("net.json")).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
+    let mut netst: Net = fs::read_to_string(dir.p("net.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     if netst.bridge.is_empty() {
         netst.tag = tag.clone();
         netst.bridge = format!("pb{tag}");
@@ -172,7 +182,10 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
             }
         };
     }
-    let _ = fs::write(dir.p("net.json"), serde_json::to_vec_pretty(&netst).unwrap_or_default());
+    let _ = fs::write(
+        dir.p("net.json"),
+        serde_json::to_vec_pretty(&netst).unwrap_or_default(),
+    );
     if let Err(e) = netst.bridge_up() {
         log_line(&format!("bridge: {e}"));
         netst.teardown();
@@ -197,7 +210,10 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
     };
     d.write_hosts(true);
     d.reload();
-    log_line(&format!("podrun daemon up: bridge {} {}.0/24", d.net.bridge, d.net.prefix));
+    log_line(&format!(
+        "podrun daemon up: bridge {} {}.0/24",
+        d.net.bridge, d.net.prefix
+    ));
     loop {
         if STOP.load(Ordering::SeqCst) && d.down.is_none() {
             d.down = Some(false);
@@ -246,7 +262,9 @@ pub fn cleanup_files(dir: &Dir, keep_volumes: bool) {
 
 /// Unmounts every mount under `root` in this mount namespace, deepest first.
 pub fn unmount_under(root: &Path) {
-    let Ok(mi) = fs::read_to_string("/proc/self/mountinfo") else { return };
+    let Ok(mi) = fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
     let prefix = root.to_string_lossy().to_string();
     let mut pts: Vec<String> = mi
         .lines()
@@ -261,7 +279,10 @@ pub fn unmount_under(root: &Path) {
 
 fn respond(dir: &Dir, id: &str, ok: bool, msg: &str) {
     let _ = fs::create_dir_all(dir.p("responses"));
-    let r = Response { ok, message: msg.to_string() };
+    let r = Response {
+        ok,
+        message: msg.to_string(),
+    };
     let tmp = dir.p(&format!("responses/.{id}.tmp"));
     if fs::write(&tmp, serde_json::to_vec(&r).unwrap_or_default()).is_ok() {
         let _ = fs::rename(&tmp, dir.p(&format!("responses/{id}.json")));
@@ -274,7 +295,14 @@ fn signal_group(pid: i32, sig: Signal) {
 
 fn start_termination(p: &mut Pod, grace: Option<Duration>) {
     let g = grace.unwrap_or_else(|| {
-        Duration::from_secs(p.template.spec.as_ref().and_then(|s| s.termination_grace_period_seconds).unwrap_or(30).max(0) as u64)
+        Duration::from_secs(
+            p.template
+                .spec
+                .as_ref()
+                .and_then(|s| s.termination_grace_period_seconds)
+                .unwrap_or(30)
+                .max(0) as u64,
+        )
     });
     p.phase = Phase::Terminating;
     p.deadline = Some(Instant::now() + g);
@@ -283,14 +311,14 @@ fn start_termination(p: &mut Pod, grace: Option<Duration>) {
         return;
     }
     for c in p.ctrs.iter().filter(|c| !c.init) {
-        if let (Some(pid), Some(h)) = (c.pid, c.spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref())) {
-            if let Some(cmd) = h.exec.as_ref().and_then(|e| e.command.clone()) {
-                if c.child.is_some()
-                    && let Ok(ch) = exec_in(pid, c, &cmd, Stdio::null(), Stdio::null())
-                {
-                    p.prestops.push(ch);
-                }
-            }
+        if let (Some(pid), Some(h)) = (
+            c.pid,
+            c.spec.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()),
+        ) && let Some(cmd) = h.exec.as_ref().and_then(|e| e.command.clone())
+            && c.child.is_some()
+            && let Ok(ch) = exec_in(pid, c, &cmd, Stdio::null(), Stdio::null())
+        {
+            p.prestops.push(ch);
         }
     }
 }
@@ -298,21 +326,43 @@ fn start_termination(p: &mut Pod, grace: Option<Duration>) {
 /// A command in a running container's namespaces and root, as its user, with its env.
 pub fn exec_cmd(pid: i32, uid: u32, gid: u32, env: &[(String, String)], cmd: &[String]) -> Command {
     let mut c = Command::new("nsenter");
-    c.args(["--target", &pid.to_string(), "--mount", "--net", "--uts", "--root", "--wd"])
-        .args(["--setuid", &uid.to_string(), "--setgid", &gid.to_string(), "--"])
-        .args(cmd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    c.args([
+        "--target",
+        &pid.to_string(),
+        "--mount",
+        "--net",
+        "--uts",
+        "--root",
+        "--wd",
+    ])
+    .args([
+        "--setuid",
+        &uid.to_string(),
+        "--setgid",
+        &gid.to_string(),
+        "--",
+    ])
+    .args(cmd)
+    .env_clear()
+    .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     c
 }
 
 fn exec_in(pid: i32, c: &Ctr, cmd: &[String], out: Stdio, err: Stdio) -> std::io::Result<Child> {
-    exec_cmd(pid, c.uid, c.gid, &c.env, cmd).stdin(Stdio::null()).stdout(out).stderr(err).process_group(0).spawn()
+    exec_cmd(pid, c.uid, c.gid, &c.env, cmd)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0)
+        .spawn()
 }
 
 impl Daemon {
     fn save_net(&self) {
-        let _ = fs::write(self.dir.p("net.json"), serde_json::to_vec_pretty(&self.net).unwrap_or_default());
+        let _ = fs::write(
+            self.dir.p("net.json"),
+            serde_json::to_vec_pretty(&self.net).unwrap_or_default(),
+        );
     }
 
     fn reload(&mut self) {
@@ -339,12 +389,20 @@ impl Daemon {
     }
 
     fn requests(&mut self) {
-        let Ok(rd) = fs::read_dir(self.dir.p("requests")) else { return };
-        let mut names: Vec<String> = rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json") && !n.starts_with('.')).collect();
+        let Ok(rd) = fs::read_dir(self.dir.p("requests")) else {
+            return;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+            .collect();
         names.sort();
         for n in names {
             let path = self.dir.p(&format!("requests/{n}"));
-            let req: Option<Request> = fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+            let req: Option<Request> = fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
             let _ = fs::remove_file(&path);
             let id = n.trim_end_matches(".json").to_string();
             let Some(req) = req else {
@@ -355,7 +413,11 @@ impl Daemon {
             let (ok, msg) = match req.op.as_str() {
                 "reload" => {
                     self.reload();
-                    if self.errors.is_empty() { (true, format!("generation {}", self.generation)) } else { (false, self.errors.join("\n")) }
+                    if self.errors.is_empty() {
+                        (true, format!("generation {}", self.generation))
+                    } else {
+                        (false, self.errors.join("\n"))
+                    }
                 }
                 "down" => {
                     self.down = Some(req.keep_volumes);
@@ -395,23 +457,38 @@ impl Daemon {
             .pods
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.phase != Phase::Terminating && (p.name == pod || format!("{}/{}", p.ns, p.name) == pod))
+            .filter(|(_, p)| {
+                p.phase != Phase::Terminating
+                    && (p.name == pod || format!("{}/{}", p.ns, p.name) == pod)
+            })
             .map(|(i, _)| i)
             .collect();
         match hits.len() {
             1 => Ok(hits[0]),
             0 => Err(format!("no running pod {pod}")),
-            _ => Err(format!("{pod} names pods in several namespaces: say namespace/name")),
+            _ => Err(format!(
+                "{pod} names pods in several namespaces: say namespace/name"
+            )),
         }
     }
 
     /// A PodDisruptionBudget that selects the pod must allow one more disruption.
     fn pdb_allows(&self, i: usize) -> Result<(), String> {
         let p = &self.pods[i];
-        let labels = p.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+        let labels = p
+            .template
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
         for b in &self.stream.pdbs {
             let Some(spec) = &b.spec else { continue };
-            if ns_of(&b.metadata) != p.ns || !spec.selector.as_ref().is_some_and(|s| crate::select::matches(s, &labels)) {
+            if ns_of(&b.metadata) != p.ns
+                || !spec
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| crate::select::matches(s, &labels))
+            {
                 continue;
             }
             let sel: Vec<&Pod> = self
@@ -420,7 +497,14 @@ impl Daemon {
                 .filter(|q| {
                     q.ns == p.ns
                         && spec.selector.as_ref().is_some_and(|s| {
-                            crate::select::matches(s, &q.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default())
+                            crate::select::matches(
+                                s,
+                                &q.template
+                                    .metadata
+                                    .as_ref()
+                                    .and_then(|m| m.labels.clone())
+                                    .unwrap_or_default(),
+                            )
                         })
                 })
                 .collect();
@@ -462,7 +546,13 @@ impl Daemon {
                 continue;
             }
             seen.push(p.sts.clone());
-            n += self.stream.statefulsets.iter().find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns).and_then(|s| s.spec.as_ref()?.replicas).unwrap_or(1) as i64;
+            n += self
+                .stream
+                .statefulsets
+                .iter()
+                .find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns)
+                .and_then(|s| s.spec.as_ref()?.replicas)
+                .unwrap_or(1) as i64;
         }
         n
     }
@@ -475,10 +565,18 @@ impl Daemon {
             let ns = ns_of(&s.metadata);
             let skey = format!("{ns}/{name}");
             let rev = revision_of(&spec.template);
-            self.revisions.entry(skey.clone()).or_default().insert(rev.clone(), spec.template.clone());
+            self.revisions
+                .entry(skey.clone())
+                .or_default()
+                .insert(rev.clone(), spec.template.clone());
             let strategy = spec.update_strategy.clone().unwrap_or_default();
             let rolling = strategy.type_.as_deref().unwrap_or("RollingUpdate") == "RollingUpdate";
-            let partition = strategy.rolling_update.as_ref().and_then(|r| r.partition).unwrap_or(0).max(0) as u32;
+            let partition = strategy
+                .rolling_update
+                .as_ref()
+                .and_then(|r| r.partition)
+                .unwrap_or(0)
+                .max(0) as u32;
             let sp = sts::Spec {
                 replicas: spec.replicas.unwrap_or(1).max(0) as u32,
                 parallel: spec.pod_management_policy.as_deref() == Some("Parallel"),
@@ -490,19 +588,36 @@ impl Daemon {
                 .pods
                 .iter()
                 .filter(|p| p.sts == name && p.ns == ns)
-                .map(|p| sts::Observed { ordinal: p.ordinal, revision: p.revision.clone(), ready: p.ready(), terminating: p.phase == Phase::Terminating })
+                .map(|p| sts::Observed {
+                    ordinal: p.ordinal,
+                    revision: p.revision.clone(),
+                    ready: p.ready(),
+                    terminating: p.phase == Phase::Terminating,
+                })
                 .collect();
             for a in sts::next(&sp, &observed) {
                 match a {
                     sts::Action::Create(o) => {
                         let pname = format!("{name}-{o}");
                         let pkey = format!("{ns}/{pname}");
-                        let r = if !rolling || o < partition { self.last_rev.get(&pkey).cloned().unwrap_or(rev.clone()) } else { rev.clone() };
-                        let tmpl = self.revisions[&skey].get(&r).cloned().unwrap_or(spec.template.clone());
+                        let r = if !rolling || o < partition {
+                            self.last_rev.get(&pkey).cloned().unwrap_or(rev.clone())
+                        } else {
+                            rev.clone()
+                        };
+                        let tmpl = self.revisions[&skey]
+                            .get(&r)
+                            .cloned()
+                            .unwrap_or(spec.template.clone());
                         self.create(s, o, r, tmpl);
                     }
                     sts::Action::Delete(o) => {
-                        if let Some(p) = self.pods.iter_mut().find(|p| p.sts == name && p.ns == ns && p.ordinal == o && p.phase != Phase::Terminating) {
+                        if let Some(p) = self.pods.iter_mut().find(|p| {
+                            p.sts == name
+                                && p.ns == ns
+                                && p.ordinal == o
+                                && p.phase != Phase::Terminating
+                        }) {
                             log_line(&format!("delete {}/{} (ordinal {o})", p.ns, p.name));
                             p.scaled_down = o >= sp.replicas;
                             start_termination(p, None);
@@ -513,14 +628,24 @@ impl Daemon {
         }
         // pods of StatefulSets no longer in the stream
         for p in self.pods.iter_mut() {
-            if p.phase != Phase::Terminating && !stss.iter().any(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns) {
+            if p.phase != Phase::Terminating
+                && !stss.iter().any(|s| {
+                    s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns
+                })
+            {
                 p.scaled_down = true;
                 start_termination(p, None);
             }
         }
     }
 
-    fn create(&mut self, s: &StatefulSet, ordinal: u32, revision: String, template: PodTemplateSpec) {
+    fn create(
+        &mut self,
+        s: &StatefulSet,
+        ordinal: u32,
+        revision: String,
+        template: PodTemplateSpec,
+    ) {
         let sname = s.metadata.name.clone().unwrap_or_default();
         let ns = ns_of(&s.metadata);
         let name = format!("{sname}-{ordinal}");
@@ -573,7 +698,12 @@ impl Daemon {
             labels,
             annotations: m.annotations.unwrap_or_default(),
             node_name: "podrun".into(),
-            service_account: p.template.spec.as_ref().and_then(|s| s.service_account_name.clone()).unwrap_or_else(|| "default".into()),
+            service_account: p
+                .template
+                .spec
+                .as_ref()
+                .and_then(|s| s.service_account_name.clone())
+                .unwrap_or_else(|| "default".into()),
             pod_ip: p.ip.clone(),
             host_ip: self.net.host_ip(),
         }
@@ -594,36 +724,58 @@ impl Daemon {
         let psc = spec.security_context.clone().unwrap_or_default();
         let fs_group = psc.fs_group.map(|g| g as u32);
         let mut memory = Vec::new();
-        let src = Sources { namespace: &p.ns, configmaps: &self.stream.configmaps, secrets: &self.stream.secrets };
+        let src = Sources {
+            namespace: &p.ns,
+            configmaps: &self.stream.configmaps,
+            secrets: &self.stream.secrets,
+        };
         let mut vols: BTreeMap<String, PathBuf> = BTreeMap::new();
         for v in spec.volumes.iter().flatten() {
             let vd = pdir.join("vol").join(&v.name);
             fs::create_dir_all(&vd).map_err(|e| e.to_string())?;
             let write = |rel: &str, data: &[u8], mode: i32| -> Result<(), String> {
                 if rel.split('/').any(|s| s == ".." || s.is_empty()) {
-                    return Err(format!("volume {}: item path {rel:?} is not allowed", v.name));
+                    return Err(format!(
+                        "volume {}: item path {rel:?} is not allowed",
+                        v.name
+                    ));
                 }
                 let f = vd.join(rel);
                 if let Some(parent) = f.parent() {
                     fs::create_dir_all(parent).map_err(|e| e.to_string())?;
                 }
                 fs::write(&f, data).map_err(|e| e.to_string())?;
-                fs::set_permissions(&f, fs::Permissions::from_mode(mode as u32 & 0o7777)).map_err(|e| e.to_string())?;
+                fs::set_permissions(&f, fs::Permissions::from_mode(mode as u32 & 0o7777))
+                    .map_err(|e| e.to_string())?;
                 if let Some(g) = fs_group {
                     let _ = nix::unistd::chown(&f, None, Some(nix::unistd::Gid::from_raw(g)));
                 }
                 Ok(())
             };
-            let kv = |all: Option<BTreeMap<String, String>>, items: &Option<Vec<k8s_openapi::api::core::v1::KeyToPath>>, def: i32, optional: bool, what: &str| -> Result<(), String> {
+            let kv = |all: Option<BTreeMap<String, String>>,
+                      items: &Option<Vec<k8s_openapi::api::core::v1::KeyToPath>>,
+                      def: i32,
+                      optional: bool,
+                      what: &str|
+             -> Result<(), String> {
                 let Some(all) = all else {
-                    return if optional { Ok(()) } else { Err(format!("volume {}: {what} is not in the stream", v.name)) };
+                    return if optional {
+                        Ok(())
+                    } else {
+                        Err(format!("volume {}: {what} is not in the stream", v.name))
+                    };
                 };
                 match items {
                     Some(items) => {
                         for it in items {
                             let Some(val) = all.get(&it.key) else {
-                                if optional { continue; }
-                                return Err(format!("volume {}: key {} of {what} is missing", v.name, it.key));
+                                if optional {
+                                    continue;
+                                }
+                                return Err(format!(
+                                    "volume {}: key {} of {what} is missing",
+                                    v.name, it.key
+                                ));
                             };
                             write(&it.path, val.as_bytes(), it.mode.unwrap_or(def))?;
                         }
@@ -637,32 +789,70 @@ impl Daemon {
                 Ok(())
             };
             if let Some(c) = &v.config_map {
-                kv(src.cm_all(&c.name), &c.items, c.default_mode.unwrap_or(0o644), c.optional.unwrap_or(false), &format!("ConfigMap {}", c.name))?;
+                kv(
+                    src.cm_all(&c.name),
+                    &c.items,
+                    c.default_mode.unwrap_or(0o644),
+                    c.optional.unwrap_or(false),
+                    &format!("ConfigMap {}", c.name),
+                )?;
             } else if let Some(s) = &v.secret {
                 let n = s.secret_name.clone().unwrap_or_default();
-                kv(src.secret_all(&n), &s.items, s.default_mode.unwrap_or(0o644), s.optional.unwrap_or(false), &format!("Secret {n}"))?;
+                kv(
+                    src.secret_all(&n),
+                    &s.items,
+                    s.default_mode.unwrap_or(0o644),
+                    s.optional.unwrap_or(false),
+                    &format!("Secret {n}"),
+                )?;
             } else if let Some(dw) = &v.downward_api {
                 for it in dw.items.iter().flatten() {
                     let val = match it.field_ref.as_ref().map(|f| f.field_path.as_str()) {
-                        Some("metadata.labels") => facts.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect(),
-                        Some("metadata.annotations") => facts.annotations.iter().map(|(k, v)| format!("{k}=\"{v}\"\n")).collect(),
+                        Some("metadata.labels") => facts
+                            .labels
+                            .iter()
+                            .map(|(k, v)| format!("{k}=\"{v}\"\n"))
+                            .collect(),
+                        Some("metadata.annotations") => facts
+                            .annotations
+                            .iter()
+                            .map(|(k, v)| format!("{k}=\"{v}\"\n"))
+                            .collect(),
                         Some(f) => env::field_ref(f, &facts).unwrap_or_default(),
                         None => String::new(),
                     };
-                    write(&it.path, val.as_bytes(), it.mode.or(dw.default_mode).unwrap_or(0o644))?;
+                    write(
+                        &it.path,
+                        val.as_bytes(),
+                        it.mode.or(dw.default_mode).unwrap_or(0o644),
+                    )?;
                 }
             } else if let Some(e) = &v.empty_dir {
                 if e.medium.as_deref() == Some("Memory") {
-                    nix::mount::mount(Some("tmpfs"), &vd, Some("tmpfs"), nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV, Some("mode=0777"))
-                        .map_err(|er| format!("volume {}: tmpfs: {er}", v.name))?;
+                    nix::mount::mount(
+                        Some("tmpfs"),
+                        &vd,
+                        Some("tmpfs"),
+                        nix::mount::MsFlags::MS_NOSUID | nix::mount::MsFlags::MS_NODEV,
+                        Some("mode=0777"),
+                    )
+                    .map_err(|er| format!("volume {}: tmpfs: {er}", v.name))?;
                     memory.push(vd.clone());
                 }
-                fs::set_permissions(&vd, fs::Permissions::from_mode(0o777)).map_err(|e| e.to_string())?;
+                fs::set_permissions(&vd, fs::Permissions::from_mode(0o777))
+                    .map_err(|e| e.to_string())?;
             }
             vols.insert(v.name.clone(), vd);
         }
-        let sts = self.stream.statefulsets.iter().find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns);
-        for c in sts.and_then(|s| s.spec.as_ref()?.volume_claim_templates.clone()).unwrap_or_default() {
+        let sts = self
+            .stream
+            .statefulsets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns);
+        for c in sts
+            .and_then(|s| s.spec.as_ref()?.volume_claim_templates.clone())
+            .unwrap_or_default()
+        {
             let cname = c.metadata.name.unwrap_or_default();
             let d = self.dir.p(&format!("pvc/{}/{cname}-{}", p.ns, p.name));
             if !d.exists() {
@@ -675,29 +865,57 @@ impl Daemon {
             vols.insert(cname, d);
         }
         let mut ctrs = Vec::new();
-        let groups_list = [(true, spec.init_containers.clone().unwrap_or_default()), (false, spec.containers.clone())];
+        let groups_list = [
+            (true, spec.init_containers.clone().unwrap_or_default()),
+            (false, spec.containers.clone()),
+        ];
         for (init, list) in groups_list {
             for c in list {
                 let image = c.image.clone().unwrap_or_default();
-                let prof = self.images.get(&image).ok_or_else(|| format!("{}: image {image} has no profile", c.name))?;
+                let prof = self
+                    .images
+                    .get(&image)
+                    .ok_or_else(|| format!("{}: image {image} has no profile", c.name))?;
                 let own = env::resolve(&c, &facts, &src, &c.name)?;
-                let argv = env::argv(&c, prof.entrypoint.as_deref().unwrap_or(&[]), &prof.cmd, &own);
-                let mut envv: Vec<(String, String)> = prof.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let argv = env::argv(
+                    &c,
+                    prof.entrypoint.as_deref().unwrap_or(&[]),
+                    &prof.cmd,
+                    &own,
+                );
+                let mut envv: Vec<(String, String)> = prof
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 envv.push(("HOSTNAME".into(), p.name.clone()));
                 for (k, v) in own {
                     envv.retain(|(n, _)| *n != k);
                     envv.push((k, v));
                 }
                 let sc = c.security_context.clone().unwrap_or_default();
-                let uid = sc.run_as_user.or(psc.run_as_user).map(|u| u as u32).or(prof.user).unwrap_or(0);
-                let gid = sc.run_as_group.or(psc.run_as_group).map(|u| u as u32).or(prof.group).unwrap_or(0);
+                let uid = sc
+                    .run_as_user
+                    .or(psc.run_as_user)
+                    .map(|u| u as u32)
+                    .or(prof.user)
+                    .unwrap_or(0);
+                let gid = sc
+                    .run_as_group
+                    .or(psc.run_as_group)
+                    .map(|u| u as u32)
+                    .or(prof.group)
+                    .unwrap_or(0);
                 let mut groups = vec![gid];
                 groups.extend(fs_group);
                 groups.extend(psc.supplemental_groups.iter().flatten().map(|g| *g as u32));
                 groups.dedup();
                 let mut mounts = Vec::new();
                 for m in c.volume_mounts.iter().flatten() {
-                    let mut src = vols.get(&m.name).cloned().ok_or_else(|| format!("{}: volume {} unknown", c.name, m.name))?;
+                    let mut src = vols
+                        .get(&m.name)
+                        .cloned()
+                        .ok_or_else(|| format!("{}: volume {} unknown", c.name, m.name))?;
                     if let Some(sp) = m.sub_path.as_ref().filter(|s| !s.is_empty()) {
                         if sp.split('/').any(|s| s == "..") {
                             return Err(format!("{}: subPath {sp} is not allowed", c.name));
@@ -707,11 +925,19 @@ impl Daemon {
                             fs::create_dir_all(&src).map_err(|e| e.to_string())?;
                         }
                     }
-                    mounts.push(Bind { dst: m.mount_path.clone(), src, ro: m.read_only.unwrap_or(false) });
+                    mounts.push(Bind {
+                        dst: m.mount_path.clone(),
+                        src,
+                        ro: m.read_only.unwrap_or(false),
+                    });
                 }
                 let mut image_files = Vec::new();
                 for f in &prof.files {
-                    image_files.push(Bind { dst: f.path.clone(), src: images::resolve_source(&f.from, &self.dir.p("image-files"))?, ro: true });
+                    image_files.push(Bind {
+                        dst: f.path.clone(),
+                        src: images::resolve_source(&f.from, &self.dir.p("image-files"))?,
+                        ro: true,
+                    });
                 }
                 let cdir = pdir.join(&c.name);
                 fs::create_dir_all(&cdir).map_err(|e| e.to_string())?;
@@ -728,11 +954,19 @@ impl Daemon {
                     uid,
                     gid,
                     groups,
-                    cwd: c.working_dir.clone().or(prof.working_dir.clone()).unwrap_or_else(|| "/".into()),
+                    cwd: c
+                        .working_dir
+                        .clone()
+                        .or(prof.working_dir.clone())
+                        .unwrap_or_else(|| "/".into()),
                     env: envv.clone(),
                     argv: argv.clone(),
                 };
-                fs::write(cdir.join("spec.json"), serde_json::to_vec_pretty(&es).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+                fs::write(
+                    cdir.join("spec.json"),
+                    serde_json::to_vec_pretty(&es).map_err(|e| e.to_string())?,
+                )
+                .map_err(|e| e.to_string())?;
                 ctrs.push(Ctr {
                     spec: c.clone(),
                     init,
@@ -767,11 +1001,19 @@ impl Daemon {
         let _ = fs::create_dir_all(&logs);
         let c = &mut p.ctrs[ci];
         let path = logs.join(format!("{}.log", c.spec.name));
-        let Ok(mut log) = fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
-        let _ = writeln!(log, "--- podrun: start {} of {} (restart {}) as {}:{}: {:?}", c.spec.name, p.name, c.restarts, c.uid, c.gid, c.argv);
+        let Ok(mut log) = fs::OpenOptions::new().create(true).append(true).open(&path) else {
+            return;
+        };
+        let _ = writeln!(
+            log,
+            "--- podrun: start {} of {} (restart {}) as {}:{}: {:?}",
+            c.spec.name, p.name, c.restarts, c.uid, c.gid, c.argv
+        );
         let Ok(err) = log.try_clone() else { return };
         let spec = pdir.join(&c.spec.name).join("spec.json");
-        let Ok(exe) = std::env::current_exe() else { return };
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
         let r = Command::new(exe)
             .arg("__enter")
             .arg(&spec)
@@ -789,8 +1031,16 @@ impl Daemon {
                 c.started = Some(now);
                 c.ready = false;
                 c.state = "Running".into();
-                c.readiness = c.spec.readiness_probe.as_ref().map(|pr| probe::State::new(probe::Timing::of(pr), now));
-                c.liveness = c.spec.liveness_probe.as_ref().map(|pr| probe::State::new(probe::Timing::of(pr), now));
+                c.readiness = c
+                    .spec
+                    .readiness_probe
+                    .as_ref()
+                    .map(|pr| probe::State::new(probe::Timing::of(pr), now));
+                c.liveness = c
+                    .spec
+                    .liveness_probe
+                    .as_ref()
+                    .map(|pr| probe::State::new(probe::Timing::of(pr), now));
                 c.probes.clear();
             }
             Err(e) => {
@@ -846,13 +1096,30 @@ impl Daemon {
         }
         self.rules.remove(&p.key);
         if p.scaled_down {
-            let sts = self.stream.statefulsets.iter().find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns);
-            let policy = sts.and_then(|s| s.spec.as_ref()?.persistent_volume_claim_retention_policy.clone());
-            let when = if sts.is_some() { policy.as_ref().and_then(|r| r.when_scaled.clone()) } else { policy.as_ref().and_then(|r| r.when_deleted.clone()) };
-            if when.as_deref() == Some("Delete") {
-                if let Ok(rd) = fs::read_dir(self.dir.p(&format!("pvc/{}", p.ns))) {
+            let sts =
+                self.stream.statefulsets.iter().find(|s| {
+                    s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns
+                });
+            let policy = sts.and_then(|s| {
+                s.spec
+                    .as_ref()?
+                    .persistent_volume_claim_retention_policy
+                    .clone()
+            });
+            let when = if sts.is_some() {
+                policy.as_ref().and_then(|r| r.when_scaled.clone())
+            } else {
+                policy.as_ref().and_then(|r| r.when_deleted.clone())
+            };
+            if when.as_deref() == Some("Delete")
+                && let Ok(rd) = fs::read_dir(self.dir.p(&format!("pvc/{}", p.ns)))
+            {
+                {
                     for e in rd.flatten() {
-                        if e.file_name().to_string_lossy().ends_with(&format!("-{}", p.name)) {
+                        if e.file_name()
+                            .to_string_lossy()
+                            .ends_with(&format!("-{}", p.name))
+                        {
                             let _ = fs::remove_dir_all(e.path());
                         }
                     }
@@ -876,7 +1143,12 @@ impl Daemon {
                 c.child = None;
                 c.ready = false;
                 c.probes.clear();
-                let code = st.code().map(|c| c.to_string()).unwrap_or_else(|| format!("signal {:?}", std::os::unix::process::ExitStatusExt::signal(&st)));
+                let code = st.code().map(|c| c.to_string()).unwrap_or_else(|| {
+                    format!(
+                        "signal {:?}",
+                        std::os::unix::process::ExitStatusExt::signal(&st)
+                    )
+                });
                 let ok = st.success();
                 if c.init && ok {
                     c.done = true;
@@ -884,10 +1156,19 @@ impl Daemon {
                 } else if p.phase != Phase::Terminating {
                     c.restarts += 1;
                     let ran = c.started.map(|s| now - s).unwrap_or_default();
-                    let b = if ran > Duration::from_secs(600) { BACKOFF_BASE } else { backoff(c.restarts) };
+                    let b = if ran > Duration::from_secs(600) {
+                        BACKOFF_BASE
+                    } else {
+                        backoff(c.restarts)
+                    };
                     c.not_before = Some(now + b);
                     c.state = format!("exited {code}, back-off {}s", b.as_secs());
-                    log_line(&format!("{} {}: exited {code}, restart in {}s", p.key, c.spec.name, b.as_secs()));
+                    log_line(&format!(
+                        "{} {}: exited {code}, restart in {}s",
+                        p.key,
+                        c.spec.name,
+                        b.as_secs()
+                    ));
                 } else {
                     c.state = format!("Terminated {code}");
                 }
@@ -904,7 +1185,9 @@ impl Daemon {
                 let ci = inits[k];
                 if p.ctrs[ci].done {
                     p.phase = Phase::Init(k + 1);
-                } else if p.ctrs[ci].child.is_none() && p.ctrs[ci].not_before.is_none_or(|t| now >= t) {
+                } else if p.ctrs[ci].child.is_none()
+                    && p.ctrs[ci].not_before.is_none_or(|t| now >= t)
+                {
                     self.start(p, ci);
                 }
                 false
@@ -928,7 +1211,8 @@ impl Daemon {
             }
             Phase::Terminating => {
                 let deadline = p.deadline.unwrap_or(now);
-                p.prestops.retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_))));
+                p.prestops
+                    .retain_mut(|c| !matches!(c.try_wait(), Ok(Some(_))));
                 if !p.term_sent && (p.prestops.is_empty() || now >= deadline) {
                     for c in &p.ctrs {
                         if let (Some(pid), Some(_)) = (c.pid, &c.child) {
@@ -972,8 +1256,20 @@ impl Daemon {
                 name: p.name.clone(),
                 namespace: p.ns.clone(),
                 ip: p.ip.clone(),
-                subdomain: self.stream.statefulsets.iter().find(|s| s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns).and_then(|s| s.spec.as_ref().and_then(|x| x.service_name.clone())),
-                labels: p.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default(),
+                subdomain: self
+                    .stream
+                    .statefulsets
+                    .iter()
+                    .find(|s| {
+                        s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns
+                    })
+                    .and_then(|s| s.spec.as_ref().and_then(|x| x.service_name.clone())),
+                labels: p
+                    .template
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.labels.clone())
+                    .unwrap_or_default(),
                 ready: p.ready(),
             })
             .collect();
@@ -995,10 +1291,15 @@ impl Daemon {
         let text = hosts::render(&self.domain, &pods, &svcs);
         if text != self.hosts_text || force {
             // in place: the file is bind-mounted into the containers, a rename would not reach them
-            let _ = fs::OpenOptions::new().create(true).write(true).truncate(false).open(self.dir.p("hosts")).and_then(|mut f| {
-                f.write_all(text.as_bytes())?;
-                f.set_len(text.len() as u64)
-            });
+            let _ = fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(self.dir.p("hosts"))
+                .and_then(|mut f| {
+                    f.write_all(text.as_bytes())?;
+                    f.set_len(text.len() as u64)
+                });
             self.hosts_text = text;
         }
     }
@@ -1007,22 +1308,43 @@ impl Daemon {
         let peers: Vec<crate::netpol::Peer> = self
             .pods
             .iter()
-            .map(|p| crate::netpol::Peer { namespace: p.ns.clone(), labels: p.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default(), ip: p.ip.clone() })
+            .map(|p| crate::netpol::Peer {
+                namespace: p.ns.clone(),
+                labels: p
+                    .template
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.labels.clone())
+                    .unwrap_or_default(),
+                ip: p.ip.clone(),
+            })
             .collect();
         for p in &self.pods {
             if p.netns.is_empty() || p.phase == Phase::Terminating {
                 continue;
             }
-            let labels = p.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default();
+            let labels = p
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.clone())
+                .unwrap_or_default();
             let mut named = BTreeMap::new();
             for c in p.template.spec.iter().flat_map(|s| s.containers.iter()) {
                 for port in c.ports.iter().flatten() {
                     if let Some(n) = &port.name {
-                        named.insert(n.clone(), (port.container_port, port.protocol.clone().unwrap_or_else(|| "TCP".into())));
+                        named.insert(
+                            n.clone(),
+                            (
+                                port.container_port,
+                                port.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                            ),
+                        );
                     }
                 }
             }
-            let rules = crate::netpol::ruleset(&p.ns, &labels, &named, &peers, &self.stream.policies);
+            let rules =
+                crate::netpol::ruleset(&p.ns, &labels, &named, &peers, &self.stream.policies);
             let text = rules.clone().unwrap_or_default();
             if self.rules.get(&p.key) != Some(&text) {
                 match net::apply_rules(&p.netns, rules.as_deref()) {
@@ -1036,7 +1358,12 @@ impl Daemon {
     }
 
     fn publish(&mut self) {
-        let mut st = Status { generation: self.generation, host_address: self.net.host_ip(), errors: self.errors.clone(), ..Default::default() };
+        let mut st = Status {
+            generation: self.generation,
+            host_address: self.net.host_ip(),
+            errors: self.errors.clone(),
+            ..Default::default()
+        };
         for p in &self.pods {
             let phase = match p.phase {
                 Phase::Pending => "Pending",
@@ -1075,8 +1402,16 @@ impl Daemon {
         for s in &self.stream.statefulsets {
             let name = s.metadata.name.clone().unwrap_or_default();
             let ns = ns_of(&s.metadata);
-            let rev = s.spec.as_ref().map(|x| revision_of(&x.template)).unwrap_or_default();
-            let mine: Vec<&Pod> = self.pods.iter().filter(|p| p.sts == name && p.ns == ns && p.phase != Phase::Terminating).collect();
+            let rev = s
+                .spec
+                .as_ref()
+                .map(|x| revision_of(&x.template))
+                .unwrap_or_default();
+            let mine: Vec<&Pod> = self
+                .pods
+                .iter()
+                .filter(|p| p.sts == name && p.ns == ns && p.phase != Phase::Terminating)
+                .collect();
             st.statefulsets.push(StsStatus {
                 name,
                 namespace: ns,
@@ -1148,7 +1483,11 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
         };
         match done {
             Some(r) => {
-                results.push((pr.liveness, r, std::mem::replace(&mut pr.job, Job::Thread(std::thread::spawn(|| false)))));
+                results.push((
+                    pr.liveness,
+                    r,
+                    std::mem::replace(&mut pr.job, Job::Thread(std::thread::spawn(|| false))),
+                ));
                 false
             }
             None => true,
@@ -1163,7 +1502,10 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
             if let Some(s) = c.liveness.as_mut()
                 && s.record(ok) == Verdict::Fail
             {
-                log_line(&format!("{key} {}: liveness probe failed, killing", c.spec.name));
+                log_line(&format!(
+                    "{key} {}: liveness probe failed, killing",
+                    c.spec.name
+                ));
                 if let Some(pid) = c.pid {
                     signal_group(pid, Signal::SIGKILL);
                 }
@@ -1181,50 +1523,84 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
         if c.probes.iter().any(|p| p.liveness == liveness) {
             continue;
         }
-        let (st, spec): (Option<&mut probe::State>, Option<&Probe>) =
-            if liveness { (c.liveness.as_mut(), c.spec.liveness_probe.as_ref()) } else { (c.readiness.as_mut(), c.spec.readiness_probe.as_ref()) };
-        let (Some(st), Some(spec)) = (st, spec) else { continue };
+        let (st, spec): (Option<&mut probe::State>, Option<&Probe>) = if liveness {
+            (c.liveness.as_mut(), c.spec.liveness_probe.as_ref())
+        } else {
+            (c.readiness.as_mut(), c.spec.readiness_probe.as_ref())
+        };
+        let (Some(st), Some(spec)) = (st, spec) else {
+            continue;
+        };
         if !st.due(now) {
             continue;
         }
         st.started_run(now);
         let deadline = now + st.timing.timeout;
         let job = if let Some(cmd) = spec.exec.as_ref().and_then(|e| e.command.clone()) {
-            match exec_cmd(pid, c.uid, c.gid, &c.env, &cmd).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).process_group(0).spawn() {
+            match exec_cmd(pid, c.uid, c.gid, &c.env, &cmd)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+            {
                 Ok(ch) => Job::Proc(ch),
                 Err(_) => continue,
             }
         } else {
             let port = |p: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| match p {
-                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => Some(*n as u16),
-                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name) => c.spec.ports.iter().flatten().find(|x| x.name.as_deref() == Some(name)).map(|x| x.container_port as u16),
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n) => {
+                    Some(*n as u16)
+                }
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(name) => c
+                    .spec
+                    .ports
+                    .iter()
+                    .flatten()
+                    .find(|x| x.name.as_deref() == Some(name))
+                    .map(|x| x.container_port as u16),
             };
             let (target_port, path) = if let Some(t) = &spec.tcp_socket {
                 (port(&t.port), None)
             } else if let Some(h) = &spec.http_get {
-                (port(&h.port), Some(h.path.clone().unwrap_or_else(|| "/".into())))
+                (
+                    port(&h.port),
+                    Some(h.path.clone().unwrap_or_else(|| "/".into())),
+                )
             } else {
                 (None, None)
             };
-            let Some(target_port) = target_port else { continue };
+            let Some(target_port) = target_port else {
+                continue;
+            };
             let ns = netns.to_string();
             let addr = format!("{ip}:{target_port}");
             let timeout = st.timing.timeout;
-            Job::Thread(std::thread::spawn(move || net_probe(&ns, &addr, path.as_deref(), timeout)))
+            Job::Thread(std::thread::spawn(move || {
+                net_probe(&ns, &addr, path.as_deref(), timeout)
+            }))
         };
-        c.probes.push(RunningProbe { liveness, deadline, job });
+        c.probes.push(RunningProbe {
+            liveness,
+            deadline,
+            job,
+        });
     }
 }
 
 /// A TCP or HTTP probe from inside the pod's network namespace (this thread only joins it).
 fn net_probe(netns: &str, addr: &str, http_path: Option<&str>, timeout: Duration) -> bool {
     use std::io::Read;
-    let Ok(f) = fs::File::open(format!("/run/netns/{netns}")) else { return false };
+    let Ok(f) = fs::File::open(format!("/run/netns/{netns}")) else {
+        return false;
+    };
     if nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET).is_err() {
         return false;
     }
     let Ok(sa) = addr.parse() else { return false };
-    let Ok(mut s) = std::net::TcpStream::connect_timeout(&sa, timeout) else { return false };
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&sa, timeout) else {
+        return false;
+    };
     let Some(path) = http_path else { return true };
     let _ = s.set_read_timeout(Some(timeout));
     let _ = s.set_write_timeout(Some(timeout));
@@ -1234,7 +1610,10 @@ fn net_probe(netns: &str, addr: &str, http_path: Option<&str>, timeout: Duration
     let mut buf = [0u8; 64];
     let n = s.read(&mut buf).unwrap_or(0);
     let head = String::from_utf8_lossy(&buf[..n]);
-    head.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok()).is_some_and(|c| (200..400).contains(&c))
+    head.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .is_some_and(|c| (200..400).contains(&c))
 }
 
 #[cfg(test)]

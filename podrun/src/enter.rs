@@ -40,7 +40,9 @@ pub struct Spec {
 }
 
 /// The host directories every container root is built from, read-only.
-const HOST_DIRS: &[&str] = &["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc"];
+const HOST_DIRS: &[&str] = &[
+    "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc",
+];
 
 pub fn run(spec_path: &Path) -> ! {
     let err = match setup(spec_path) {
@@ -51,7 +53,10 @@ pub fn run(spec_path: &Path) -> ! {
     std::process::exit(127)
 }
 
-fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: impl FnOnce() -> String) -> Result<T, String> {
+fn ctx<T, E: std::fmt::Display>(
+    r: Result<T, E>,
+    what: impl FnOnce() -> String,
+) -> Result<T, String> {
     r.map_err(|e| format!("{}: {e}", what()))
 }
 
@@ -60,10 +65,18 @@ fn bind(src: &Path, dst: &Path, ro: bool, recursive: bool) -> Result<(), String>
     if recursive {
         f |= MsFlags::MS_REC;
     }
-    ctx(mount(Some(src), dst, None::<&str>, f, None::<&str>), || format!("bind {} on {}", src.display(), dst.display()))?;
+    ctx(mount(Some(src), dst, None::<&str>, f, None::<&str>), || {
+        format!("bind {} on {}", src.display(), dst.display())
+    })?;
     if ro {
         ctx(
-            mount(None::<&str>, dst, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY, None::<&str>),
+            mount(
+                None::<&str>,
+                dst,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
+                None::<&str>,
+            ),
             || format!("read-only remount of {}", dst.display()),
         )?;
     }
@@ -90,42 +103,92 @@ fn inside(root: &Path, p: &str) -> PathBuf {
 }
 
 fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
-    let text = ctx(fs::read_to_string(spec_path), || format!("read {}", spec_path.display()))?;
+    let text = ctx(fs::read_to_string(spec_path), || {
+        format!("read {}", spec_path.display())
+    })?;
     let s: Spec = ctx(serde_json::from_str(&text), || "container spec".to_string())?;
-    let ns = ctx(fs::File::open(format!("/run/netns/{}", s.netns)), || format!("network namespace {}", s.netns))?;
-    ctx(setns(&ns, CloneFlags::CLONE_NEWNET), || "setns(net)".to_string())?;
+    let ns = ctx(fs::File::open(format!("/run/netns/{}", s.netns)), || {
+        format!("network namespace {}", s.netns)
+    })?;
+    ctx(setns(&ns, CloneFlags::CLONE_NEWNET), || {
+        "setns(net)".to_string()
+    })?;
     drop(ns);
-    ctx(unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS), || "unshare(mount, uts)".to_string())?;
-    ctx(nix::unistd::sethostname(&s.hostname), || "sethostname".to_string())?;
     ctx(
-        mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>),
+        unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS),
+        || "unshare(mount, uts)".to_string(),
+    )?;
+    ctx(nix::unistd::sethostname(&s.hostname), || {
+        "sethostname".to_string()
+    })?;
+    ctx(
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        ),
         || "make / private".to_string(),
     )?;
     let root = &s.root;
-    ctx(fs::create_dir_all(root), || format!("mkdir {}", root.display()))?;
+    ctx(fs::create_dir_all(root), || {
+        format!("mkdir {}", root.display())
+    })?;
     ctx(
-        mount(Some("tmpfs"), root, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=755")),
+        mount(
+            Some("tmpfs"),
+            root,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=755"),
+        ),
         || format!("tmpfs on {}", root.display()),
     )?;
     for d in HOST_DIRS {
         let host = Path::new(d);
-        let Ok(meta) = fs::symlink_metadata(host) else { continue };
+        let Ok(meta) = fs::symlink_metadata(host) else {
+            continue;
+        };
         let target = inside(root, d);
         if meta.file_type().is_symlink() {
             let link = ctx(fs::read_link(host), || format!("readlink {d}"))?;
-            ctx(symlink(&link, &target), || format!("symlink {}", target.display()))?;
+            ctx(symlink(&link, &target), || {
+                format!("symlink {}", target.display())
+            })?;
         } else {
-            ctx(fs::create_dir(&target), || format!("mkdir {}", target.display()))?;
+            ctx(fs::create_dir(&target), || {
+                format!("mkdir {}", target.display())
+            })?;
             bind(host, &target, true, true)?;
         }
     }
-    for (d, mode) in [("proc", 0o555), ("dev", 0o755), ("sys", 0o555), ("tmp", 0o1777), ("run", 0o755), ("var", 0o755), ("var/tmp", 0o1777), ("home", 0o755), ("root", 0o700)] {
+    for (d, mode) in [
+        ("proc", 0o555),
+        ("dev", 0o755),
+        ("sys", 0o555),
+        ("tmp", 0o1777),
+        ("run", 0o755),
+        ("var", 0o755),
+        ("var/tmp", 0o1777),
+        ("home", 0o755),
+        ("root", 0o700),
+    ] {
         let p = root.join(d);
         ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
-        ctx(fs::set_permissions(&p, fs::Permissions::from_mode(mode)), || format!("chmod {}", p.display()))?;
+        ctx(
+            fs::set_permissions(&p, fs::Permissions::from_mode(mode)),
+            || format!("chmod {}", p.display()),
+        )?;
     }
     ctx(
-        mount(Some("proc"), &root.join("proc"), Some("proc"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>),
+        mount(
+            Some("proc"),
+            &root.join("proc"),
+            Some("proc"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None::<&str>,
+        ),
         || "mount proc".to_string(),
     )?;
     bind(Path::new("/dev"), &root.join("dev"), false, true)?;
@@ -134,7 +197,10 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     for d in &s.image_dirs {
         let p = inside(root, d);
         ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
-        ctx(nix::unistd::chown(&p, Some(Uid::from_raw(s.uid)), Some(Gid::from_raw(s.gid))), || format!("chown {}", p.display()))?;
+        ctx(
+            nix::unistd::chown(&p, Some(Uid::from_raw(s.uid)), Some(Gid::from_raw(s.gid))),
+            || format!("chown {}", p.display()),
+        )?;
     }
     let mut binds: Vec<&Bind> = s.image_files.iter().chain(s.mounts.iter()).collect();
     binds.sort_by_key(|b| b.dst.matches('/').count());
@@ -145,7 +211,13 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     }
     if s.read_only_root {
         ctx(
-            mount(None::<&str>, root, None::<&str>, MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV, None::<&str>),
+            mount(
+                None::<&str>,
+                root,
+                None::<&str>,
+                MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                None::<&str>,
+            ),
             || "read-only root".to_string(),
         )?;
     }
@@ -156,14 +228,26 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     ctx(setgid(Gid::from_raw(s.gid)), || "setgid".to_string())?;
     ctx(setuid(Uid::from_raw(s.uid)), || "setuid".to_string())?;
     if s.no_new_privs {
-        ctx(nix::sys::prctl::set_no_new_privs(), || "no_new_privs".to_string())?;
+        ctx(nix::sys::prctl::set_no_new_privs(), || {
+            "no_new_privs".to_string()
+        })?;
     }
-    let path_var = s.env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone()).unwrap_or_else(|| "/usr/bin:/bin".into());
+    let path_var = s
+        .env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "/usr/bin:/bin".into());
     let prog = s.argv.first().ok_or("empty command")?;
-    let exe = lookup(prog, &path_var).ok_or_else(|| format!("{prog}: not found in PATH {path_var}"))?;
+    let exe =
+        lookup(prog, &path_var).ok_or_else(|| format!("{prog}: not found in PATH {path_var}"))?;
     let cs = |v: &str| CString::new(v).map_err(|_| format!("{v:?} holds a NUL byte"));
     let argv: Vec<CString> = s.argv.iter().map(|a| cs(a)).collect::<Result<_, _>>()?;
-    let envp: Vec<CString> = s.env.iter().map(|(k, v)| cs(&format!("{k}={v}"))).collect::<Result<_, _>>()?;
+    let envp: Vec<CString> = s
+        .env
+        .iter()
+        .map(|(k, v)| cs(&format!("{k}={v}")))
+        .collect::<Result<_, _>>()?;
     let exe_c = cs(&exe)?;
     ctx(execve(&exe_c, &argv, &envp), || format!("exec {exe}"))
 }
@@ -173,7 +257,8 @@ pub fn lookup(prog: &str, path: &str) -> Option<String> {
     if prog.contains('/') {
         return Some(prog.to_string());
     }
-    path.split(':').filter(|d| !d.is_empty()).map(|d| format!("{d}/{prog}")).find(|p| {
-        fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
+    path.split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| format!("{d}/{prog}"))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }

@@ -101,12 +101,14 @@ pub struct Sources<'a> {
 impl Sources<'_> {
     fn cm(&self, name: &str) -> Option<&ConfigMap> {
         self.configmaps.iter().find(|c| {
-            c.metadata.name.as_deref() == Some(name) && crate::stream::ns_of(&c.metadata) == self.namespace
+            c.metadata.name.as_deref() == Some(name)
+                && crate::stream::ns_of(&c.metadata) == self.namespace
         })
     }
     fn secret(&self, name: &str) -> Option<&Secret> {
         self.secrets.iter().find(|c| {
-            c.metadata.name.as_deref() == Some(name) && crate::stream::ns_of(&c.metadata) == self.namespace
+            c.metadata.name.as_deref() == Some(name)
+                && crate::stream::ns_of(&c.metadata) == self.namespace
         })
     }
     pub fn cm_key(&self, name: &str, key: &str) -> Option<String> {
@@ -117,7 +119,10 @@ impl Sources<'_> {
         if let Some(v) = s.string_data.as_ref().and_then(|d| d.get(key)) {
             return Some(v.clone());
         }
-        s.data.as_ref()?.get(key).map(|b| String::from_utf8_lossy(&b.0).into_owned())
+        s.data
+            .as_ref()?
+            .get(key)
+            .map(|b| String::from_utf8_lossy(&b.0).into_owned())
     }
     pub fn cm_all(&self, name: &str) -> Option<BTreeMap<String, String>> {
         Some(self.cm(name)?.data.clone().unwrap_or_default())
@@ -137,7 +142,12 @@ impl Sources<'_> {
 
 /// The container's own variables (envFrom, then env), in definition order; a later definition of
 /// the same name replaces the earlier one. Errors name the field.
-pub fn resolve(c: &Container, pod: &PodFacts, src: &Sources, field: &str) -> Result<Vec<(String, String)>, String> {
+pub fn resolve(
+    c: &Container,
+    pod: &PodFacts,
+    src: &Sources,
+    field: &str,
+) -> Result<Vec<(String, String)>, String> {
     let mut vars: Vec<(String, String)> = Vec::new();
     let set = |vars: &mut Vec<(String, String)>, k: String, v: String| {
         if let Some(e) = vars.iter_mut().find(|(n, _)| *n == k) {
@@ -149,11 +159,21 @@ pub fn resolve(c: &Container, pod: &PodFacts, src: &Sources, field: &str) -> Res
     for (i, ef) in c.env_from.iter().flatten().enumerate() {
         let prefix = ef.prefix.clone().unwrap_or_default();
         let (map, optional, what) = if let Some(r) = &ef.config_map_ref {
-            (src.cm_all(&r.name), r.optional.unwrap_or(false), format!("ConfigMap {}", r.name))
+            (
+                src.cm_all(&r.name),
+                r.optional.unwrap_or(false),
+                format!("ConfigMap {}", r.name),
+            )
         } else if let Some(r) = &ef.secret_ref {
-            (src.secret_all(&r.name), r.optional.unwrap_or(false), format!("Secret {}", r.name))
+            (
+                src.secret_all(&r.name),
+                r.optional.unwrap_or(false),
+                format!("Secret {}", r.name),
+            )
         } else {
-            return Err(format!("{field}.envFrom[{i}]: neither configMapRef nor secretRef"));
+            return Err(format!(
+                "{field}.envFrom[{i}]: neither configMapRef nor secretRef"
+            ));
         };
         match map {
             Some(m) => {
@@ -170,27 +190,47 @@ pub fn resolve(c: &Container, pod: &PodFacts, src: &Sources, field: &str) -> Res
         let value = if let Some(vf) = &e.value_from {
             if let Some(fr) = &vf.field_ref {
                 Some(field_ref(&fr.field_path, pod).ok_or_else(|| {
-                    format!("{f}.valueFrom.fieldRef.fieldPath: {} is not supported by podrun", fr.field_path)
+                    format!(
+                        "{f}.valueFrom.fieldRef.fieldPath: {} is not supported by podrun",
+                        fr.field_path
+                    )
                 })?)
             } else if let Some(r) = &vf.config_map_key_ref {
                 match src.cm_key(&r.name, &r.key) {
                     Some(v) => Some(v),
                     None if r.optional.unwrap_or(false) => None,
-                    None => return Err(format!("{f}.valueFrom.configMapKeyRef: key {} of ConfigMap {} is not in the stream", r.key, r.name)),
+                    None => {
+                        return Err(format!(
+                            "{f}.valueFrom.configMapKeyRef: key {} of ConfigMap {} is not in the stream",
+                            r.key, r.name
+                        ));
+                    }
                 }
             } else if let Some(r) = &vf.secret_key_ref {
                 match src.secret_key(&r.name, &r.key) {
                     Some(v) => Some(v),
                     None if r.optional.unwrap_or(false) => None,
-                    None => return Err(format!("{f}.valueFrom.secretKeyRef: key {} of Secret {} is not in the stream", r.key, r.name)),
+                    None => {
+                        return Err(format!(
+                            "{f}.valueFrom.secretKeyRef: key {} of Secret {} is not in the stream",
+                            r.key, r.name
+                        ));
+                    }
                 }
             } else {
-                return Err(format!("{f}.valueFrom: only fieldRef, configMapKeyRef and secretKeyRef are supported by podrun"));
+                return Err(format!(
+                    "{f}.valueFrom: only fieldRef, configMapKeyRef and secretKeyRef are supported by podrun"
+                ));
             }
         } else {
             let raw = e.value.clone().unwrap_or_default();
             let snapshot = vars.clone();
-            Some(expand(&raw, &|n| snapshot.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone())))
+            Some(expand(&raw, &|n| {
+                snapshot
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+            }))
         };
         if let Some(v) = value {
             set(&mut vars, e.name.clone(), v);
@@ -201,7 +241,12 @@ pub fn resolve(c: &Container, pod: &PodFacts, src: &Sources, field: &str) -> Res
 
 /// argv from the image's entrypoint/cmd and the container's command/args, as the runtime does:
 /// command replaces the entrypoint and drops the image's cmd; args replace the cmd.
-pub fn argv(c: &Container, entrypoint: &[String], cmd: &[String], vars: &[(String, String)]) -> Vec<String> {
+pub fn argv(
+    c: &Container,
+    entrypoint: &[String],
+    cmd: &[String],
+    vars: &[(String, String)],
+) -> Vec<String> {
     let look = |n: &str| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let x = |v: &Vec<String>| v.iter().map(|s| expand(s, &look)).collect::<Vec<_>>();
     let (ep, args) = match (&c.command, &c.args) {
@@ -239,26 +284,54 @@ mod tests {
     }
 
     fn facts() -> PodFacts {
-        PodFacts { name: "zk-0".into(), namespace: "ns".into(), pod_ip: "10.0.0.2".into(), ..Default::default() }
+        PodFacts {
+            name: "zk-0".into(),
+            namespace: "ns".into(),
+            pod_ip: "10.0.0.2".into(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn env_resolves_fieldrefs_and_earlier_variables_only() {
         let fr = |p: &str| EnvVarSource {
-            field_ref: Some(ObjectFieldSelector { field_path: p.into(), ..Default::default() }),
+            field_ref: Some(ObjectFieldSelector {
+                field_path: p.into(),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let c = Container {
             name: "c".into(),
             env: Some(vec![
-                EnvVar { name: "LATER_REF".into(), value: Some("$(POD)".into()), ..Default::default() },
-                EnvVar { name: "POD".into(), value_from: Some(fr("metadata.name")), ..Default::default() },
-                EnvVar { name: "IP".into(), value_from: Some(fr("status.podIP")), ..Default::default() },
-                EnvVar { name: "ADDR".into(), value: Some("$(POD)@$(IP):$$(IP)".into()), ..Default::default() },
+                EnvVar {
+                    name: "LATER_REF".into(),
+                    value: Some("$(POD)".into()),
+                    ..Default::default()
+                },
+                EnvVar {
+                    name: "POD".into(),
+                    value_from: Some(fr("metadata.name")),
+                    ..Default::default()
+                },
+                EnvVar {
+                    name: "IP".into(),
+                    value_from: Some(fr("status.podIP")),
+                    ..Default::default()
+                },
+                EnvVar {
+                    name: "ADDR".into(),
+                    value: Some("$(POD)@$(IP):$$(IP)".into()),
+                    ..Default::default()
+                },
             ]),
             ..Default::default()
         };
-        let src = Sources { namespace: "ns", configmaps: &[], secrets: &[] };
+        let src = Sources {
+            namespace: "ns",
+            configmaps: &[],
+            secrets: &[],
+        };
         let v = resolve(&c, &facts(), &src, "c").unwrap();
         let get = |n: &str| v.iter().find(|(k, _)| k == n).unwrap().1.clone();
         assert_eq!(get("LATER_REF"), "$(POD)");
@@ -272,16 +345,26 @@ mod tests {
             env: Some(vec![EnvVar {
                 name: "X".into(),
                 value_from: Some(EnvVarSource {
-                    field_ref: Some(ObjectFieldSelector { field_path: "status.phase".into(), ..Default::default() }),
+                    field_ref: Some(ObjectFieldSelector {
+                        field_path: "status.phase".into(),
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()
             }]),
             ..Default::default()
         };
-        let src = Sources { namespace: "ns", configmaps: &[], secrets: &[] };
+        let src = Sources {
+            namespace: "ns",
+            configmaps: &[],
+            secrets: &[],
+        };
         let e = resolve(&c, &facts(), &src, "spec.containers[0]").unwrap_err();
-        assert!(e.contains("spec.containers[0].env[0] (X).valueFrom.fieldRef.fieldPath: status.phase"), "{e}");
+        assert!(
+            e.contains("spec.containers[0].env[0] (X).valueFrom.fieldRef.fieldPath: status.phase"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -289,11 +372,25 @@ mod tests {
         let ep = vec!["/docker-entrypoint.sh".to_string()];
         let cmd = vec!["zkServer.sh".to_string(), "start-foreground".to_string()];
         let vars = vec![("N".to_string(), "3".to_string())];
-        let c = Container { name: "c".into(), ..Default::default() };
-        assert_eq!(argv(&c, &ep, &cmd, &vars), ["/docker-entrypoint.sh", "zkServer.sh", "start-foreground"]);
-        let c = Container { name: "c".into(), args: Some(vec!["n=$(N)".into()]), ..Default::default() };
+        let c = Container {
+            name: "c".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            argv(&c, &ep, &cmd, &vars),
+            ["/docker-entrypoint.sh", "zkServer.sh", "start-foreground"]
+        );
+        let c = Container {
+            name: "c".into(),
+            args: Some(vec!["n=$(N)".into()]),
+            ..Default::default()
+        };
         assert_eq!(argv(&c, &ep, &cmd, &vars), ["/docker-entrypoint.sh", "n=3"]);
-        let c = Container { name: "c".into(), command: Some(vec!["run".into(), "$(N)".into()]), ..Default::default() };
+        let c = Container {
+            name: "c".into(),
+            command: Some(vec!["run".into(), "$(N)".into()]),
+            ..Default::default()
+        };
         assert_eq!(argv(&c, &ep, &cmd, &vars), ["run", "3"]);
     }
 }

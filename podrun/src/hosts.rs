@@ -26,7 +26,9 @@ pub struct Svc {
 }
 
 pub fn render(domain: &str, pods: &[PodAddr], services: &[Svc]) -> String {
-    let mut out = String::from("# Written by podrun: cluster DNS for the pods of this state dir.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    let mut out = String::from(
+        "# Written by podrun: cluster DNS for the pods of this state dir.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+    );
     let mut pods: Vec<&PodAddr> = pods.iter().collect();
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let mut short: BTreeMap<&str, usize> = BTreeMap::new();
@@ -36,7 +38,9 @@ pub fn render(domain: &str, pods: &[PodAddr], services: &[Svc]) -> String {
     for p in &pods {
         let mut names = Vec::new();
         if let Some(sd) = &p.subdomain
-            && services.iter().any(|s| s.headless && s.name == *sd && s.namespace == p.namespace)
+            && services
+                .iter()
+                .any(|s| s.headless && s.name == *sd && s.namespace == p.namespace)
         {
             names.push(format!("{}.{sd}.{}.svc.{domain}", p.name, p.namespace));
         }
@@ -51,9 +55,9 @@ pub fn render(domain: &str, pods: &[PodAddr], services: &[Svc]) -> String {
     svcs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     for s in svcs {
         let fqdn = format!("{}.{}.svc.{domain}", s.name, s.namespace);
-        let selected = pods
-            .iter()
-            .filter(|p| p.namespace == s.namespace && crate::select::map_matches(&s.selector, &p.labels));
+        let selected = pods.iter().filter(|p| {
+            p.namespace == s.namespace && crate::select::map_matches(&s.selector, &p.labels)
+        });
         if s.headless {
             for p in selected.filter(|p| p.ready || s.publish_not_ready) {
                 let _ = writeln!(out, "{}\t{fqdn}", p.ip);
@@ -84,11 +88,36 @@ mod tests {
     fn pods_headless_and_clusterip_services() {
         let sel: BTreeMap<String, String> = [("app".into(), "zk".into())].into();
         let svcs = [
-            Svc { name: "zk".into(), namespace: "bd".into(), headless: true, publish_not_ready: true, selector: sel.clone() },
-            Svc { name: "zk-client".into(), namespace: "bd".into(), headless: false, publish_not_ready: false, selector: sel.clone() },
-            Svc { name: "zk-ready".into(), namespace: "bd".into(), headless: true, publish_not_ready: false, selector: sel },
+            Svc {
+                name: "zk".into(),
+                namespace: "bd".into(),
+                headless: true,
+                publish_not_ready: true,
+                selector: sel.clone(),
+            },
+            Svc {
+                name: "zk-client".into(),
+                namespace: "bd".into(),
+                headless: false,
+                publish_not_ready: false,
+                selector: sel.clone(),
+            },
+            Svc {
+                name: "zk-ready".into(),
+                namespace: "bd".into(),
+                headless: true,
+                publish_not_ready: false,
+                selector: sel,
+            },
         ];
-        let h = render("cluster.local", &[pod("zk-1", "10.9.0.3", true), pod("zk-0", "10.9.0.2", false)], &svcs);
+        let h = render(
+            "cluster.local",
+            &[
+                pod("zk-1", "10.9.0.3", true),
+                pod("zk-0", "10.9.0.2", false),
+            ],
+            &svcs,
+        );
         let lines: Vec<&str> = h.lines().skip(3).collect();
         assert_eq!(
             lines,

@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 pub const IMAGES_YAML: &str = include_str!("../images.yaml");
 
 /// Files named `podrun:P` in a profile, shipped inside the binary.
-pub const EMBEDDED: &[(&str, &str)] =
-    &[("images/zookeeper-3.8.4/zkEnv.sh", include_str!("../images/zookeeper-3.8.4/zkEnv.sh"))];
+pub const EMBEDDED: &[(&str, &str)] = &[(
+    "images/zookeeper-3.8.4/zkEnv.sh",
+    include_str!("../images/zookeeper-3.8.4/zkEnv.sh"),
+)];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,7 +47,8 @@ struct Doc {
 }
 
 pub fn load(text: &str) -> Result<BTreeMap<String, Profile>, String> {
-    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("images.yaml: {e}"))?;
+    let docs =
+        yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("images.yaml: {e}"))?;
     let d = docs.first().ok_or("images.yaml: empty")?;
     let v = crate::stream::yaml_to_json(d).map_err(|e| format!("images.yaml: {e}"))?;
     let doc: Doc = serde_json::from_value(v).map_err(|e| format!("images.yaml: {e}"))?;
@@ -53,7 +56,9 @@ pub fn load(text: &str) -> Result<BTreeMap<String, Profile>, String> {
 }
 
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("PODRUN_CACHE").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/var/cache/bdp-podrun"))
+    std::env::var_os("PODRUN_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/bdp-podrun"))
 }
 
 /// The host path behind a profile source; `embedded_dir` holds the `podrun:` files.
@@ -68,10 +73,16 @@ pub fn resolve_source(from: &str, embedded_dir: &Path) -> Result<PathBuf, String
         }
         embedded_dir.join(rest)
     } else if from == "java-home:" {
-        let java = std::fs::canonicalize("/usr/bin/java").map_err(|e| format!("java-home: /usr/bin/java: {e}"))?;
-        java.parent().and_then(Path::parent).ok_or("java-home: no home above the java binary")?.to_path_buf()
+        let java = std::fs::canonicalize("/usr/bin/java")
+            .map_err(|e| format!("java-home: /usr/bin/java: {e}"))?;
+        java.parent()
+            .and_then(Path::parent)
+            .ok_or("java-home: no home above the java binary")?
+            .to_path_buf()
     } else {
-        return Err(format!("{from}: a source is cache:, host:, podrun: or java-home:"));
+        return Err(format!(
+            "{from}: a source is cache:, host:, podrun: or java-home:"
+        ));
     };
     if !p.exists() {
         return Err(format!(
@@ -107,7 +118,10 @@ mod tests {
         assert!(zk.jvm.as_deref().unwrap().contains("17"));
         for f in &zk.files {
             if let Some(rest) = f.from.strip_prefix("podrun:") {
-                assert!(EMBEDDED.iter().any(|(n, _)| *n == rest), "{rest} is not embedded");
+                assert!(
+                    EMBEDDED.iter().any(|(n, _)| *n == rest),
+                    "{rest} is not embedded"
+                );
             }
         }
     }

@@ -24,7 +24,11 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
-#[command(name = "podrun", version, about = "Run the pods of a rendered stream as real processes, for tests")]
+#[command(
+    name = "podrun",
+    version,
+    about = "Run the pods of a rendered stream as real processes, for tests"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -136,7 +140,9 @@ fn abs(p: &Path) -> PathBuf {
 fn read_checked(stream: &Path) -> Result<String, String> {
     let text = if stream == Path::new("-") {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("stdin: {e}"))?;
         s
     } else {
         std::fs::read_to_string(stream).map_err(|e| format!("{}: {e}", stream.display()))?
@@ -159,11 +165,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Enter { spec } => enter::run(&spec),
-        Cmd::Daemon { s, domain, subnet } => ExitCode::from(daemon::main(abs(&s.state), domain, subnet) as u8),
+        Cmd::Daemon { s, domain, subnet } => {
+            ExitCode::from(daemon::main(abs(&s.state), domain, subnet) as u8)
+        }
         Cmd::Images => match images::load(images::IMAGES_YAML) {
             Ok(m) => {
                 for (name, p) in m {
-                    println!("{name}\n  real: {}\n  jvm: {}", p.real, p.jvm.as_deref().unwrap_or("-"));
+                    println!(
+                        "{name}\n  real: {}\n  jvm: {}",
+                        p.real,
+                        p.jvm.as_deref().unwrap_or("-")
+                    );
                     for d in p.differences {
                         println!("  differs: {d}");
                     }
@@ -176,10 +188,21 @@ fn main() -> ExitCode {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => fail(&e),
         },
-        Cmd::Up { stream, s, timeout, domain, subnet } => up(&stream, &abs(&s.state), timeout, &domain, subnet),
+        Cmd::Up {
+            stream,
+            s,
+            timeout,
+            domain,
+            subnet,
+        } => up(&stream, &abs(&s.state), timeout, &domain, subnet),
         Cmd::Apply { stream, s, wait } => apply(&stream, &Dir(abs(&s.state)), wait),
         Cmd::Status { s, json } => status(&Dir(abs(&s.state)), json),
-        Cmd::Exec { pod, container, s, cmd } => exec(&Dir(abs(&s.state)), &pod, container.as_deref(), &cmd),
+        Cmd::Exec {
+            pod,
+            container,
+            s,
+            cmd,
+        } => exec(&Dir(abs(&s.state)), &pod, container.as_deref(), &cmd),
         Cmd::Logs { pod, container, s } => logs(&Dir(abs(&s.state)), &pod, container.as_deref()),
         Cmd::Kill { pod, s } => ask(&Dir(abs(&s.state)), "kill", &pod),
         Cmd::Delete { pod, s } => ask(&Dir(abs(&s.state)), "delete", &pod),
@@ -195,27 +218,48 @@ fn up(stream: &Path, state: &Path, timeout: u64, domain: &str, subnet: Option<St
     };
     let dir = Dir(state.to_path_buf());
     if dir.pid().is_some() {
-        return fail(&format!("a podrun daemon already runs for {} (use apply, or down first)", state.display()));
+        return fail(&format!(
+            "a podrun daemon already runs for {} (use apply, or down first)",
+            state.display()
+        ));
     }
-    if let Err(e) = std::fs::create_dir_all(state).and_then(|_| std::fs::write(dir.p("desired.yaml"), &text)) {
+    if let Err(e) =
+        std::fs::create_dir_all(state).and_then(|_| std::fs::write(dir.p("desired.yaml"), &text))
+    {
         return fail(&format!("{}: {e}", state.display()));
     }
     let _ = std::fs::remove_file(dir.p("status.json"));
-    let log = match std::fs::OpenOptions::new().create(true).append(true).open(dir.p("daemon.log")) {
+    let log = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.p("daemon.log"))
+    {
         Ok(l) => l,
         Err(e) => return fail(&format!("daemon.log: {e}")),
     };
-    let Ok(err) = log.try_clone() else { return fail("daemon.log") };
-    let Ok(exe) = std::env::current_exe() else { return fail("cannot find the podrun binary") };
+    let Ok(err) = log.try_clone() else {
+        return fail("daemon.log");
+    };
+    let Ok(exe) = std::env::current_exe() else {
+        return fail("cannot find the podrun binary");
+    };
     let mut c = Command::new(exe);
-    c.arg("__daemon").arg("--state").arg(state).arg("--domain").arg(domain);
+    c.arg("__daemon")
+        .arg("--state")
+        .arg(state)
+        .arg("--domain")
+        .arg(domain);
     if let Some(s) = subnet {
         c.arg("--subnet").arg(s);
     }
     c.stdin(Stdio::null()).stdout(log).stderr(err);
     // its own session: the daemon outlives this command and the test's terminal
     unsafe {
-        c.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
+        c.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
     }
     if let Err(e) = c.spawn() {
         return fail(&format!("cannot start the daemon: {e}"));
@@ -228,7 +272,11 @@ fn up(stream: &Path, state: &Path, timeout: u64, domain: &str, subnet: Option<St
             && !st.statefulsets.is_empty()
             && st.settled()
         {
-            println!("podrun: {} pods Ready in {:.1}s", st.pods.len(), t0.elapsed().as_secs_f64());
+            println!(
+                "podrun: {} pods Ready in {:.1}s",
+                st.pods.len(),
+                t0.elapsed().as_secs_f64()
+            );
             print_status(st);
             return ExitCode::SUCCESS;
         }
@@ -243,7 +291,13 @@ fn up(stream: &Path, state: &Path, timeout: u64, domain: &str, subnet: Option<St
                 for p in st.pods.iter().filter(|p| !p.ready) {
                     for c in &p.containers {
                         eprintln!("==== {}/{} {} ({})", p.namespace, p.name, c.name, c.state);
-                        eprintln!("{}", tail(&dir.p(&format!("logs/{}_{}/{}.log", p.namespace, p.name, c.name)), 60));
+                        eprintln!(
+                            "{}",
+                            tail(
+                                &dir.p(&format!("logs/{}_{}/{}.log", p.namespace, p.name, c.name)),
+                                60
+                            )
+                        );
                     }
                     if !p.message.is_empty() {
                         eprintln!("==== {}/{}: {}", p.namespace, p.name, p.message);
@@ -267,10 +321,19 @@ fn apply(stream: &Path, dir: &Dir, wait: u64) -> ExitCode {
         Err(e) => return fail(&e),
     };
     let tmp = dir.p(".desired.yaml.tmp");
-    if let Err(e) = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, dir.p("desired.yaml"))) {
+    if let Err(e) =
+        std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, dir.p("desired.yaml")))
+    {
         return fail(&e.to_string());
     }
-    match dir.ask(&Request { op: "reload".into(), pod: String::new(), keep_volumes: false }, Duration::from_secs(30)) {
+    match dir.ask(
+        &Request {
+            op: "reload".into(),
+            pod: String::new(),
+            keep_volumes: false,
+        },
+        Duration::from_secs(30),
+    ) {
         Ok(r) if r.ok => println!("podrun: applied ({})", r.message),
         Ok(r) => return fail(&r.message),
         Err(e) => return fail(&e),
@@ -299,9 +362,15 @@ fn apply(stream: &Path, dir: &Dir, wait: u64) -> ExitCode {
 }
 
 fn print_status(st: &Status) {
-    println!("{:<12} {:<32} {:<12} {:<6} {:<9} ADDRESS", "NAMESPACE", "NAME", "PHASE", "READY", "RESTARTS");
+    println!(
+        "{:<12} {:<32} {:<12} {:<6} {:<9} ADDRESS",
+        "NAMESPACE", "NAME", "PHASE", "READY", "RESTARTS"
+    );
     for p in &st.pods {
-        println!("{:<12} {:<32} {:<12} {:<6} {:<9} {}", p.namespace, p.name, p.phase, p.ready, p.restarts, p.address);
+        println!(
+            "{:<12} {:<32} {:<12} {:<6} {:<9} {}",
+            p.namespace, p.name, p.phase, p.ready, p.restarts, p.address
+        );
     }
     for e in &st.errors {
         println!("error: {e}");
@@ -309,7 +378,9 @@ fn print_status(st: &Status) {
 }
 
 fn status(dir: &Dir, json: bool) -> ExitCode {
-    let Some(st) = dir.status() else { return fail(&format!("no status in {}", dir.0.display())) };
+    let Some(st) = dir.status() else {
+        return fail(&format!("no status in {}", dir.0.display()));
+    };
     if json {
         let pods: Vec<serde_json::Value> = st
             .pods
@@ -330,30 +401,50 @@ fn status(dir: &Dir, json: bool) -> ExitCode {
 }
 
 fn find_pod<'a>(st: &'a Status, pod: &str) -> Result<&'a state::PodStatus, String> {
-    let hits: Vec<&state::PodStatus> =
-        st.pods.iter().filter(|p| p.phase != "Terminating" && (p.name == pod || format!("{}/{}", p.namespace, p.name) == pod)).collect();
+    let hits: Vec<&state::PodStatus> = st
+        .pods
+        .iter()
+        .filter(|p| {
+            p.phase != "Terminating"
+                && (p.name == pod || format!("{}/{}", p.namespace, p.name) == pod)
+        })
+        .collect();
     match hits.len() {
         1 => Ok(hits[0]),
         0 => Err(format!("no pod {pod}")),
-        _ => Err(format!("{pod} names pods in several namespaces: say namespace/name")),
+        _ => Err(format!(
+            "{pod} names pods in several namespaces: say namespace/name"
+        )),
     }
 }
 
 fn container<'a>(p: &'a state::PodStatus, c: Option<&str>) -> Result<&'a state::CtrStatus, String> {
     match c {
-        Some(n) => p.containers.iter().find(|x| x.name == n).ok_or_else(|| format!("{} has no container {n}", p.name)),
-        None => p.containers.iter().find(|x| !x.init).ok_or_else(|| format!("{} has no container", p.name)),
+        Some(n) => p
+            .containers
+            .iter()
+            .find(|x| x.name == n)
+            .ok_or_else(|| format!("{} has no container {n}", p.name)),
+        None => p
+            .containers
+            .iter()
+            .find(|x| !x.init)
+            .ok_or_else(|| format!("{} has no container", p.name)),
     }
 }
 
 fn exec(dir: &Dir, pod: &str, c: Option<&str>, cmd: &[String]) -> ExitCode {
-    let Some(st) = dir.status() else { return fail("no status") };
+    let Some(st) = dir.status() else {
+        return fail("no status");
+    };
     let r = find_pod(&st, pod).and_then(|p| container(p, c));
     let ctr = match r {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
-    let Some(pid) = ctr.pid else { return fail(&format!("container {} is not running", ctr.name)) };
+    let Some(pid) = ctr.pid else {
+        return fail(&format!("container {} is not running", ctr.name));
+    };
     if ctr.start_ticks.is_none() || state::start_ticks(pid) != ctr.start_ticks {
         return fail(&format!("container {} is not running", ctr.name));
     }
@@ -364,10 +455,14 @@ fn exec(dir: &Dir, pod: &str, c: Option<&str>, cmd: &[String]) -> ExitCode {
 }
 
 fn logs(dir: &Dir, pod: &str, c: Option<&str>) -> ExitCode {
-    let Some(st) = dir.status() else { return fail("no status") };
+    let Some(st) = dir.status() else {
+        return fail("no status");
+    };
     let r = find_pod(&st, pod).and_then(|p| container(p, c).map(|c| (p, c)));
     match r {
-        Ok((p, c)) => match std::fs::read_to_string(dir.p(&format!("logs/{}_{}/{}.log", p.namespace, p.name, c.name))) {
+        Ok((p, c)) => match std::fs::read_to_string(
+            dir.p(&format!("logs/{}_{}/{}.log", p.namespace, p.name, c.name)),
+        ) {
             Ok(t) => {
                 print!("{t}");
                 ExitCode::SUCCESS
@@ -379,7 +474,14 @@ fn logs(dir: &Dir, pod: &str, c: Option<&str>) -> ExitCode {
 }
 
 fn ask(dir: &Dir, op: &str, pod: &str) -> ExitCode {
-    match dir.ask(&Request { op: op.into(), pod: pod.into(), keep_volumes: false }, Duration::from_secs(30)) {
+    match dir.ask(
+        &Request {
+            op: op.into(),
+            pod: pod.into(),
+            keep_volumes: false,
+        },
+        Duration::from_secs(30),
+    ) {
         Ok(r) if r.ok => {
             println!("podrun: {}", r.message);
             ExitCode::SUCCESS
@@ -391,7 +493,14 @@ fn ask(dir: &Dir, op: &str, pod: &str) -> ExitCode {
 
 fn down(dir: &Dir, keep_volumes: bool) -> ExitCode {
     if dir.pid().is_some() {
-        match dir.ask(&Request { op: "down".into(), pod: String::new(), keep_volumes }, Duration::from_secs(150)) {
+        match dir.ask(
+            &Request {
+                op: "down".into(),
+                pod: String::new(),
+                keep_volumes,
+            },
+            Duration::from_secs(150),
+        ) {
             Ok(_) => {
                 for _ in 0..50 {
                     if dir.pid().is_none() {
@@ -405,7 +514,10 @@ fn down(dir: &Dir, keep_volumes: bool) -> ExitCode {
     }
     // what a crashed or stuck daemon left behind: its own pid, the containers it recorded, net, mounts
     if let Some(pid) = dir.pid() {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
     if let Some(st) = dir.status() {
         for p in &st.pods {
@@ -413,7 +525,10 @@ fn down(dir: &Dir, keep_volumes: bool) -> ExitCode {
                 if let (Some(pid), Some(t)) = (c.pid, c.start_ticks)
                     && state::start_ticks(pid) == Some(t)
                 {
-                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-pid), nix::sys::signal::Signal::SIGKILL);
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(-pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
                 }
             }
         }

@@ -18,9 +18,17 @@ pub struct Net {
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(cmd).args(args).stdin(Stdio::null()).output().map_err(|e| format!("{cmd}: {e}"))?;
+    let out = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{cmd}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{cmd} {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "{cmd} {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -55,7 +63,9 @@ impl Net {
             run("ip", &["link", "add", &self.bridge, "type", "bridge"])?;
         }
         let addr = format!("{}.1/24", self.prefix);
-        if !run("ip", &["-4", "-o", "addr", "show", "dev", &self.bridge])?.contains(&format!("{}.1/", self.prefix)) {
+        if !run("ip", &["-4", "-o", "addr", "show", "dev", &self.bridge])?
+            .contains(&format!("{}.1/", self.prefix))
+        {
             run("ip", &["addr", "add", &addr, "dev", &self.bridge])?;
         }
         run("ip", &["link", "set", &self.bridge, "up"])?;
@@ -71,13 +81,18 @@ impl Net {
         if let Some(n) = self.hosts.get(key) {
             return Ok(*n);
         }
-        let n = (2..=254u8).find(|n| !self.hosts.values().any(|v| v == n)).ok_or("no free pod address in the /24")?;
+        let n = (2..=254u8)
+            .find(|n| !self.hosts.values().any(|v| v == n))
+            .ok_or("no free pod address in the /24")?;
         self.hosts.insert(key.to_string(), n);
         Ok(n)
     }
 
     pub fn names(&self, n: u8) -> (String, String) {
-        (format!("podrun-{}-{n}", self.tag), format!("pv{}-{n}", self.tag))
+        (
+            format!("podrun-{}-{n}", self.tag),
+            format!("pv{}-{n}", self.tag),
+        )
     }
 
     /// Creates the pod's namespace and veth (removing a stale one of the same name first).
@@ -90,13 +105,24 @@ impl Net {
         }
         let ip = format!("{}.{n}", self.prefix);
         run("ip", &["netns", "add", &ns])?;
-        run("ip", &["link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns])?;
+        run(
+            "ip",
+            &[
+                "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+            ],
+        )?;
         run("ip", &["link", "set", &veth, "master", &self.bridge])?;
         run("ip", &["link", "set", &veth, "up"])?;
-        run("ip", &["-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"])?;
+        run(
+            "ip",
+            &["-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"],
+        )?;
         run("ip", &["-n", &ns, "link", "set", "eth0", "up"])?;
         run("ip", &["-n", &ns, "link", "set", "lo", "up"])?;
-        run("ip", &["-n", &ns, "route", "add", "default", "via", &self.host_ip()])?;
+        run(
+            "ip",
+            &["-n", &ns, "route", "add", "default", "via", &self.host_ip()],
+        )?;
         Ok((ns, ip))
     }
 
@@ -127,11 +153,15 @@ pub fn apply_rules(netns: &str, rules: Option<&str>) -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("nft: {e}"))?;
     if let Some(mut i) = c.stdin.take() {
-        i.write_all(text.as_bytes()).map_err(|e| format!("nft: {e}"))?;
+        i.write_all(text.as_bytes())
+            .map_err(|e| format!("nft: {e}"))?;
     }
     let out = c.wait_with_output().map_err(|e| format!("nft: {e}"))?;
     if !out.status.success() {
-        return Err(format!("nft in {netns}: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(format!(
+            "nft in {netns}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(())
 }

@@ -47,7 +47,14 @@ pub struct State {
 
 impl State {
     pub fn new(timing: Timing, container_started: Instant) -> State {
-        State { timing, started: container_started, last_run: None, successes: 0, failures: 0, verdict: Verdict::Unknown }
+        State {
+            timing,
+            started: container_started,
+            last_run: None,
+            successes: 0,
+            failures: 0,
+            verdict: Verdict::Unknown,
+        }
     }
     /// Whether a run is due at `now` (the caller runs one probe at a time).
     pub fn due(&self, now: Instant) -> bool {
@@ -109,11 +116,19 @@ mod tests {
         assert_eq!(s.record(true), Verdict::Pass);
         assert_eq!(s.record(false), Verdict::Pass);
         assert_eq!(s.record(false), Verdict::Pass);
-        assert_eq!(s.record(true), Verdict::Pass, "a success resets the failures");
+        assert_eq!(
+            s.record(true),
+            Verdict::Pass,
+            "a success resets the failures"
+        );
         assert_eq!(s.record(false), Verdict::Pass);
         assert_eq!(s.record(false), Verdict::Pass);
         assert_eq!(s.record(false), Verdict::Fail);
-        assert_eq!(s.record(true), Verdict::Fail, "one success is below successThreshold 2");
+        assert_eq!(
+            s.record(true),
+            Verdict::Fail,
+            "one success is below successThreshold 2"
+        );
         assert_eq!(s.record(true), Verdict::Pass);
     }
 

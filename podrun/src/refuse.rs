@@ -14,7 +14,11 @@ pub fn check(stream: &Stream, images: &BTreeMap<String, Profile>) -> Vec<String>
         check_sts(s, stream, images, &mut errs);
     }
     for p in &stream.policies {
-        let types = p.spec.as_ref().and_then(|s| s.policy_types.clone()).unwrap_or_default();
+        let types = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.policy_types.clone())
+            .unwrap_or_default();
         if types.iter().any(|t| t == "Egress") {
             errs.push(format!(
                 "NetworkPolicy {}/{}: spec.policyTypes: Egress is not enforced by podrun (ingress only)",
@@ -26,25 +30,43 @@ pub fn check(stream: &Stream, images: &BTreeMap<String, Profile>) -> Vec<String>
     errs
 }
 
-fn check_sts(s: &StatefulSet, stream: &Stream, images: &BTreeMap<String, Profile>, errs: &mut Vec<String>) {
+fn check_sts(
+    s: &StatefulSet,
+    stream: &Stream,
+    images: &BTreeMap<String, Profile>,
+    errs: &mut Vec<String>,
+) {
     let ns = ns_of(&s.metadata);
-    let who = format!("StatefulSet {ns}/{}", s.metadata.name.as_deref().unwrap_or("?"));
+    let who = format!(
+        "StatefulSet {ns}/{}",
+        s.metadata.name.as_deref().unwrap_or("?")
+    );
     let mut e = |field: &str, msg: &str| errs.push(format!("{who}: {field}: {msg}"));
     let Some(spec) = &s.spec else {
         e("spec", "missing");
         return;
     };
     if spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0) != 0 {
-        e("spec.ordinals.start", "only ordinals from 0 are supported by podrun");
+        e(
+            "spec.ordinals.start",
+            "only ordinals from 0 are supported by podrun",
+        );
     }
     let Some(pod) = &spec.template.spec else {
         e("spec.template.spec", "missing");
         return;
     };
     let base = "spec.template.spec";
-    for (flag, name) in [(pod.host_network, "hostNetwork"), (pod.host_pid, "hostPID"), (pod.host_ipc, "hostIPC")] {
+    for (flag, name) in [
+        (pod.host_network, "hostNetwork"),
+        (pod.host_pid, "hostPID"),
+        (pod.host_ipc, "hostIPC"),
+    ] {
         if flag == Some(true) {
-            e(&format!("{base}.{name}"), "true is not supported by podrun (every pod gets its own namespaces)");
+            e(
+                &format!("{base}.{name}"),
+                "true is not supported by podrun (every pod gets its own namespaces)",
+            );
         }
     }
     let claims: Vec<String> = spec
@@ -65,22 +87,55 @@ fn check_sts(s: &StatefulSet, stream: &Stream, images: &BTreeMap<String, Profile
                 );
             }
         }
-        for (n, it) in v.downward_api.iter().flat_map(|d| d.items.iter().flatten()).enumerate() {
+        for (n, it) in v
+            .downward_api
+            .iter()
+            .flat_map(|d| d.items.iter().flatten())
+            .enumerate()
+        {
             if it.resource_field_ref.is_some() {
-                e(&format!("{base}.volumes[{i}] ({}).downwardAPI.items[{n}].resourceFieldRef", v.name), "not supported by podrun");
+                e(
+                    &format!(
+                        "{base}.volumes[{i}] ({}).downwardAPI.items[{n}].resourceFieldRef",
+                        v.name
+                    ),
+                    "not supported by podrun",
+                );
             }
             if let Some(f) = &it.field_ref
                 && crate::env::field_ref(&f.field_path, &Default::default()).is_none()
             {
-                e(&format!("{base}.volumes[{i}] ({}).downwardAPI.items[{n}].fieldRef.fieldPath", v.name), &format!("{} is not supported by podrun", f.field_path));
+                e(
+                    &format!(
+                        "{base}.volumes[{i}] ({}).downwardAPI.items[{n}].fieldRef.fieldPath",
+                        v.name
+                    ),
+                    &format!("{} is not supported by podrun", f.field_path),
+                );
             }
         }
     }
-    let groups = [("initContainers", pod.init_containers.clone().unwrap_or_default()), ("containers", pod.containers.clone())];
+    let groups = [
+        (
+            "initContainers",
+            pod.init_containers.clone().unwrap_or_default(),
+        ),
+        ("containers", pod.containers.clone()),
+    ];
     for (group, cs) in &groups {
         for (i, c) in cs.iter().enumerate() {
             let f = format!("{base}.{group}[{i}] ({})", c.name);
-            check_container(c, &f, pod, group == &"initContainers", &volume_names, images, &ns, stream, errs);
+            check_container(
+                c,
+                &f,
+                pod,
+                group == &"initContainers",
+                &volume_names,
+                images,
+                &ns,
+                stream,
+                errs,
+            );
         }
     }
 }
@@ -102,37 +157,77 @@ fn check_container(
     match images.get(&image) {
         None => e(
             "image".into(),
-            format!("{image:?} has no podrun image profile (podrun/images.yaml has: {})", images.keys().cloned().collect::<Vec<_>>().join(", ")),
+            format!(
+                "{image:?} has no podrun image profile (podrun/images.yaml has: {})",
+                images.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
         ),
         Some(p) => {
-            if c.command.is_none() && p.entrypoint.is_none() && !p.cmd.is_empty() && c.args.is_some() {
-                e("command".into(), format!("not set, and podrun's profile of {image} has no entrypoint (see its differences)"));
+            if c.command.is_none()
+                && p.entrypoint.is_none()
+                && !p.cmd.is_empty()
+                && c.args.is_some()
+            {
+                e(
+                    "command".into(),
+                    format!(
+                        "not set, and podrun's profile of {image} has no entrypoint (see its differences)"
+                    ),
+                );
             }
-            let uid = c.security_context.as_ref().and_then(|s| s.run_as_user)
+            let uid = c
+                .security_context
+                .as_ref()
+                .and_then(|s| s.run_as_user)
                 .or(pod.security_context.as_ref().and_then(|s| s.run_as_user))
                 .or(p.user.map(i64::from));
-            let non_root = c.security_context.as_ref().and_then(|s| s.run_as_non_root)
-                .or(pod.security_context.as_ref().and_then(|s| s.run_as_non_root));
+            let non_root = c
+                .security_context
+                .as_ref()
+                .and_then(|s| s.run_as_non_root)
+                .or(pod
+                    .security_context
+                    .as_ref()
+                    .and_then(|s| s.run_as_non_root));
             if non_root == Some(true) && uid.unwrap_or(0) == 0 {
-                e("securityContext.runAsNonRoot".into(), "true, but the container would run as root".into());
+                e(
+                    "securityContext.runAsNonRoot".into(),
+                    "true, but the container would run as root".into(),
+                );
             }
         }
     }
     if c.security_context.as_ref().and_then(|s| s.privileged) == Some(true) {
-        e("securityContext.privileged".into(), "true is not supported by podrun".into());
+        e(
+            "securityContext.privileged".into(),
+            "true is not supported by podrun".into(),
+        );
     }
     for (n, p) in c.ports.iter().flatten().enumerate() {
         if p.host_port.is_some() {
-            e(format!("ports[{n}].hostPort"), "not supported by podrun".into());
+            e(
+                format!("ports[{n}].hostPort"),
+                "not supported by podrun".into(),
+            );
         }
     }
     if init && c.restart_policy.is_some() {
-        e("restartPolicy".into(), "sidecar init containers are not supported by podrun yet".into());
+        e(
+            "restartPolicy".into(),
+            "sidecar init containers are not supported by podrun yet".into(),
+        );
     }
-    for (name, p) in [("readinessProbe", &c.readiness_probe), ("livenessProbe", &c.liveness_probe), ("startupProbe", &c.startup_probe)] {
+    for (name, p) in [
+        ("readinessProbe", &c.readiness_probe),
+        ("livenessProbe", &c.liveness_probe),
+        ("startupProbe", &c.startup_probe),
+    ] {
         if let Some(p) = p {
             if init {
-                e(name.into(), "probes on init containers are not allowed".into());
+                e(
+                    name.into(),
+                    "probes on init containers are not allowed".into(),
+                );
             }
             if let Some(m) = probe_problem(p) {
                 e(name.into(), m);
@@ -141,27 +236,46 @@ fn check_container(
     }
     if let Some(l) = &c.lifecycle {
         if l.post_start.is_some() {
-            e("lifecycle.postStart".into(), "not supported by podrun".into());
+            e(
+                "lifecycle.postStart".into(),
+                "not supported by podrun".into(),
+            );
         }
         if let Some(h) = &l.pre_stop
             && h.exec.is_none()
         {
-            e("lifecycle.preStop".into(), "only exec handlers are supported by podrun".into());
+            e(
+                "lifecycle.preStop".into(),
+                "only exec handlers are supported by podrun".into(),
+            );
         }
     }
     for (n, m) in c.volume_mounts.iter().flatten().enumerate() {
         if !volume_names.contains(&m.name) {
-            e(format!("volumeMounts[{n}].name"), format!("{} is neither a volume nor a volumeClaimTemplate", m.name));
+            e(
+                format!("volumeMounts[{n}].name"),
+                format!("{} is neither a volume nor a volumeClaimTemplate", m.name),
+            );
         }
         if m.sub_path_expr.is_some() {
-            e(format!("volumeMounts[{n}].subPathExpr"), "not supported by podrun".into());
+            e(
+                format!("volumeMounts[{n}].subPathExpr"),
+                "not supported by podrun".into(),
+            );
         }
         if !m.mount_path.starts_with('/') || m.mount_path.split('/').any(|s| s == "..") {
-            e(format!("volumeMounts[{n}].mountPath"), "must be an absolute path without ..".into());
+            e(
+                format!("volumeMounts[{n}].mountPath"),
+                "must be an absolute path without ..".into(),
+            );
         }
     }
     let facts = crate::env::PodFacts::default();
-    let src = crate::env::Sources { namespace: ns, configmaps: &stream.configmaps, secrets: &stream.secrets };
+    let src = crate::env::Sources {
+        namespace: ns,
+        configmaps: &stream.configmaps,
+        secrets: &stream.secrets,
+    };
     if let Err(m) = crate::env::resolve(c, &facts, &src, f) {
         errs.push(m);
     }
@@ -211,14 +325,23 @@ spec:
 ";
 
     fn errs(hostnet: &str, image: &str, volume: &str) -> Vec<String> {
-        let y = STS.replace("HOSTNET", hostnet).replace("IMAGE", image).replace("VOLUME", volume);
+        let y = STS
+            .replace("HOSTNET", hostnet)
+            .replace("IMAGE", image)
+            .replace("VOLUME", volume);
         let s = crate::stream::parse(&y).unwrap();
-        check(&s, &crate::images::load(crate::images::IMAGES_YAML).unwrap())
+        check(
+            &s,
+            &crate::images::load(crate::images::IMAGES_YAML).unwrap(),
+        )
     }
 
     #[test]
     fn a_runnable_pod_passes() {
-        assert_eq!(errs("", "zookeeper:3.8.4", "emptyDir: {medium: Memory}"), Vec::<String>::new());
+        assert_eq!(
+            errs("", "zookeeper:3.8.4", "emptyDir: {medium: Memory}"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -231,7 +354,12 @@ spec:
     #[test]
     fn host_network_is_refused() {
         let e = errs("hostNetwork: true", "zookeeper:3.8.4", "emptyDir: {}");
-        assert_eq!(e, ["StatefulSet ns/zk: spec.template.spec.hostNetwork: true is not supported by podrun (every pod gets its own namespaces)"]);
+        assert_eq!(
+            e,
+            [
+                "StatefulSet ns/zk: spec.template.spec.hostNetwork: true is not supported by podrun (every pod gets its own namespaces)"
+            ]
+        );
     }
 
     #[test]

@@ -4,7 +4,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use std::collections::BTreeMap;
 
 pub fn matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    let ml = sel.match_labels.iter().flatten().all(|(k, v)| labels.get(k) == Some(v));
+    let ml = sel
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
     let me = sel.match_expressions.iter().flatten().all(|r| {
         let vals = r.values.clone().unwrap_or_default();
         match r.operator.as_str() {
@@ -30,8 +34,12 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let l: BTreeMap<String, String> = [("a".into(), "1".into()), ("b".into(), "2".into())].into();
-        let s = LabelSelector { match_labels: Some([("a".into(), "1".into())].into()), ..Default::default() };
+        let l: BTreeMap<String, String> =
+            [("a".into(), "1".into()), ("b".into(), "2".into())].into();
+        let s = LabelSelector {
+            match_labels: Some([("a".into(), "1".into())].into()),
+            ..Default::default()
+        };
         assert!(matches(&s, &l));
         let s = LabelSelector {
             match_expressions: Some(vec![LabelSelectorRequirement {
@@ -42,7 +50,13 @@ mod tests {
             ..Default::default()
         };
         assert!(!matches(&s, &l));
-        assert!(matches(&LabelSelector::default(), &l), "an empty selector selects everything");
-        assert!(!map_matches(&BTreeMap::new(), &l), "a Service without selector selects nothing");
+        assert!(
+            matches(&LabelSelector::default(), &l),
+            "an empty selector selects everything"
+        );
+        assert!(
+            !map_matches(&BTreeMap::new(), &l),
+            "a Service without selector selects nothing"
+        );
     }
 }

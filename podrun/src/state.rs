@@ -57,7 +57,9 @@ pub struct Status {
 impl Status {
     /// All StatefulSets have their replicas, all Ready and at the update revision, none terminating.
     pub fn settled(&self) -> bool {
-        self.statefulsets.iter().all(|s| s.ready == s.replicas && s.updated == s.replicas)
+        self.statefulsets
+            .iter()
+            .all(|s| s.ready == s.replicas && s.updated == s.replicas)
             && self.pods.iter().all(|p| p.ready && p.phase == "Running")
             && self.pods.len() as u32 == self.statefulsets.iter().map(|s| s.replicas).sum::<u32>()
     }
@@ -85,9 +87,15 @@ impl Dir {
         self.0.join(rel)
     }
     pub fn pid(&self) -> Option<i32> {
-        let pid: i32 = std::fs::read_to_string(self.p("daemon.pid")).ok()?.trim().parse().ok()?;
+        let pid: i32 = std::fs::read_to_string(self.p("daemon.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        String::from_utf8_lossy(&cmdline).contains("__daemon").then_some(pid)
+        String::from_utf8_lossy(&cmdline)
+            .contains("__daemon")
+            .then_some(pid)
     }
     pub fn status(&self) -> Option<Status> {
         serde_json::from_str(&std::fs::read_to_string(self.p("status.json")).ok()?).ok()
@@ -97,11 +105,19 @@ impl Dir {
         if self.pid().is_none() {
             return Err(format!("no podrun daemon runs for {}", self.0.display()));
         }
-        let id = format!("{}-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0), std::process::id());
+        let id = format!(
+            "{}-{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+            std::process::id()
+        );
         let dir = self.p("requests");
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let tmp = dir.join(format!(".{id}.tmp"));
-        std::fs::write(&tmp, serde_json::to_vec(req).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        std::fs::write(&tmp, serde_json::to_vec(req).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
         std::fs::rename(&tmp, dir.join(format!("{id}.json"))).map_err(|e| e.to_string())?;
         let resp = self.p("responses").join(format!("{id}.json"));
         let t0 = Instant::now();
@@ -117,7 +133,11 @@ impl Dir {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Err(format!("the podrun daemon did not answer {} within {}s", req.op, timeout.as_secs()))
+        Err(format!(
+            "the podrun daemon did not answer {} within {}s",
+            req.op,
+            timeout.as_secs()
+        ))
     }
 }
 

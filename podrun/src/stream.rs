@@ -20,7 +20,13 @@ pub struct Stream {
 }
 
 /// Kinds that deserialize and are checked but need no runtime.
-const PASSIVE: &[&str] = &["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"];
+const PASSIVE: &[&str] = &[
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+];
 
 pub fn yaml_to_json(y: &Yaml) -> Result<Value, String> {
     Ok(match y {
@@ -52,7 +58,8 @@ pub fn yaml_to_json(y: &Yaml) -> Result<Value, String> {
 }
 
 fn typed<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T, String> {
-    serde_json::from_value(v).map_err(|e| format!("{what}: does not deserialize as the Kubernetes type: {e}"))
+    serde_json::from_value(v)
+        .map_err(|e| format!("{what}: does not deserialize as the Kubernetes type: {e}"))
 }
 
 /// Parses a stream; every problem is reported, one per line, with the document's index and name.
@@ -71,8 +78,16 @@ pub fn parse(text: &str) -> Result<Stream, Vec<String>> {
                 continue;
             }
         };
-        let kind = v.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-        let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?").to_string();
+        let kind = v
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string();
         let what = format!("document {} ({kind} {name})", i + 1);
         let r = match kind.as_str() {
             "StatefulSet" => typed(v, &what).map(|o| s.statefulsets.push(o)),
@@ -111,19 +126,29 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.configmaps.len(), 1);
-        assert_eq!(s.services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port, 2181);
+        assert_eq!(
+            s.services[0].spec.as_ref().unwrap().ports.as_ref().unwrap()[0].port,
+            2181
+        );
     }
 
     #[test]
     fn a_wrongly_typed_field_is_refused_with_the_object() {
-        let e = parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: [1]\n").unwrap_err();
-        assert!(e[0].contains("ConfigMap a") && e[0].contains("does not deserialize"), "{e:?}");
+        let e =
+            parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: [1]\n").unwrap_err();
+        assert!(
+            e[0].contains("ConfigMap a") && e[0].contains("does not deserialize"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn deployments_are_refused() {
         let e = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {selector: {}, template: {}}\n")
             .unwrap_err();
-        assert!(e[0].contains("kind Deployment is not run by podrun"), "{e:?}");
+        assert!(
+            e[0].contains("kind Deployment is not run by podrun"),
+            "{e:?}"
+        );
     }
 }

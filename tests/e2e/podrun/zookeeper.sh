@@ -19,8 +19,10 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 finish() { echo "$PASS passed, $FAIL failed"; [ $FAIL -eq 0 ]; exit $?; }
 
 [ "$(id -u)" = 0 ] || { bad "podrun needs root"; finish; }
-cargo build --release -q -p podrun -p bdp 2>&1 | tail -20
-BDP=$PWD/target/release/bdp; PODRUN=$PWD/target/release/podrun
+# PODRUN_E2E_PROFILE=debug uses debug builds (quicker to build on a busy machine)
+PROFILE=${PODRUN_E2E_PROFILE:-release}
+if [ "$PROFILE" = release ]; then cargo build --release -q -p podrun -p bdp; else cargo build -q -p podrun -p bdp; fi 2>&1 | tail -20
+BDP=$PWD/target/$PROFILE/bdp; PODRUN=$PWD/target/$PROFILE/podrun
 [ -x "$BDP" ] && [ -x "$PODRUN" ] || { bad "build bdp and podrun"; finish; }
 PY=$E2E_PY
 WORK=$(mktemp -d /tmp/podrun-zk-e2e.XXXXXX)

@@ -26,8 +26,12 @@ BDP=$PWD/target/$PROFILE/bdp; PODRUN=$PWD/target/$PROFILE/podrun
 [ -x "$BDP" ] && [ -x "$PODRUN" ] || { bad "build bdp and podrun"; finish; }
 PY=$E2E_PY
 WORK=$(mktemp -d /tmp/podrun-zk-e2e.XXXXXX)
-STATE=
-cleanup() { [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1; rm -rf "$WORK"; }
+STATE=; WRITER=
+cleanup() {
+  [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
+  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 # cluster FILE OUT [KEY=VALUE...]: the example with the metrics-provider override and extra zoo.cfg keys
@@ -69,13 +73,14 @@ PYEOF
   done
 }
 port_open() { "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)' "$1" "$2" 2>/dev/null; }
+port_closed() { ! port_open "$@"; }
 writer_start() { # writer_start RUN: background writer, result in $WORK/RUN.json
   rm -f "$WORK/stop"
   "$PY" tests/e2e/podrun/zk_writer.py --hosts "$(addrs)" --run "$1" --stop-file "$WORK/stop" --max-seconds 900 >"$WORK/$1.json" 2>"$WORK/$1.err" &
   WRITER=$!
   sleep 3
 }
-writer_stop() { touch "$WORK/stop"; wait "$WRITER"; cat "$WORK/$1.json"; }
+writer_stop() { touch "$WORK/stop"; wait "$WRITER"; WRITER=; } # not in $(...): wait needs this shell
 field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$WORK/$1.json" "$2" 2>/dev/null; }
 
 scenario() { # scenario EXAMPLE N
@@ -96,11 +101,12 @@ scenario() { # scenario EXAMPLE N
   fi
   check "$ex: status --json lists $n Ready pods with addresses" [ "$(ready_count)" = "$n" ]
   local m; m=$(modes | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-  check "$ex: one leader and $((n-1)) followers, asked from the host ($m)" [ "$m" = " 1 leader; $((n-1)) follower;" ]
+  check "$ex: one leader and $((n-1)) followers, asked from the host ($m)" [ "$m" = " $((n-1)) follower; 1 leader;" ]
   local a0; a0=$(addrs | cut -d, -f1); a0=${a0%:*}
   check "$ex: NetworkPolicy: the host (outside the cluster) reaches client port 2181" port_open "$a0" 2181
-  check "$ex: NetworkPolicy: the host cannot reach quorum port 2888 (peers only)" bash -c "! $(declare -f port_open); PY=$PY; port_open $a0 2888"
-  check "$ex: a peer pod reaches quorum port 2888 of another" "$PODRUN" exec "$sts-1" --state "$STATE" -- bash -c "exec 3<>/dev/tcp/$a0/2888"
+  # 3888 (leader election) is listened on by every server; 2888 by the leader only
+  check "$ex: NetworkPolicy: the host cannot reach election port 3888 (peers only)" port_closed "$a0" 3888
+  check "$ex: a peer pod reaches election port 3888 of another" "$PODRUN" exec "$sts-1" --state "$STATE" -- bash -c "exec 3<>/dev/tcp/$a0/3888"
 
   writer_start roll-$n
   t=$SECONDS
@@ -110,7 +116,7 @@ scenario() { # scenario EXAMPLE N
     bad "$ex: podrun apply rolled the config change"; cat "$WORK/apply.log"
   fi
   sleep 3
-  local r; r=$(writer_stop roll-$n)
+  writer_stop roll-$n; local r; r=$(cat "$WORK/roll-$n.json")
   echo "     writes during the roll: $r"
   check "$ex: writes were made during the roll" [ "$(field roll-$n attempted)" -gt 50 ]
   check "$ex: zero failed writes during the roll" [ "$(field roll-$n failed)" = 0 ]
@@ -131,12 +137,12 @@ scenario() { # scenario EXAMPLE N
   done
   if [ $back = 1 ]; then ok "$ex: a SIGKILLed server was re-created and Ready again in $((SECONDS-t))s"; else bad "$ex: the killed server came back"; fi
   sleep 3
-  r=$(writer_stop kill-$n)
+  writer_stop kill-$n; r=$(cat "$WORK/kill-$n.json")
   echo "     writes around the kill: $r"
   check "$ex: zero failed writes around the kill" [ "$(field kill-$n failed)" = 0 ]
   check "$ex: the re-created server kept its volume (myid 2)" [ "$("$PODRUN" exec "$sts-1" --state "$STATE" -- cat /data/myid)" = 2 ]
   m=$(modes | sort | uniq -c | tr -s ' ' | tr '\n' ';')
-  check "$ex: still one leader and $((n-1)) followers ($m)" [ "$m" = " 1 leader; $((n-1)) follower;" ]
+  check "$ex: still one leader and $((n-1)) followers ($m)" [ "$m" = " $((n-1)) follower; 1 leader;" ]
 
   local tag; tag=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["tag"])' "$STATE/net.json")
   t=$SECONDS

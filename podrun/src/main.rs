@@ -492,7 +492,8 @@ fn ask(dir: &Dir, op: &str, pod: &str) -> ExitCode {
 }
 
 fn down(dir: &Dir, keep_volumes: bool) -> ExitCode {
-    if dir.pid().is_some() {
+    let daemon = dir.pid();
+    if daemon.is_some() {
         match dir.ask(
             &Request {
                 op: "down".into(),
@@ -502,8 +503,12 @@ fn down(dir: &Dir, keep_volumes: bool) -> ExitCode {
             Duration::from_secs(150),
         ) {
             Ok(_) => {
-                for _ in 0..50 {
-                    if dir.pid().is_none() {
+                // until the daemon process itself is gone, not only its pid file
+                let alive = |pid: i32| {
+                    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("__daemon"))
+                };
+                for _ in 0..100 {
+                    if daemon.is_none_or(|p| !alive(p)) {
                         break;
                     }
                     std::thread::sleep(Duration::from_millis(100));

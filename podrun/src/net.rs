@@ -126,8 +126,13 @@ impl Net {
         Ok((ns, ip))
     }
 
+    /// Deletes the pod's namespace and its veth: the namespace itself may outlive its name while
+    /// the kernel still holds orphaned sockets of it; deleting the host end removes the pair now.
     pub fn pod_down(&mut self, ns: &str) {
         let _ = run("ip", &["netns", "del", ns]);
+        if let Some(n) = ns.rsplit('-').next() {
+            let _ = run("ip", &["link", "del", &format!("pv{}-{n}", self.tag)]);
+        }
         self.netns.retain(|n| n != ns);
     }
 
@@ -135,6 +140,17 @@ impl Net {
     pub fn teardown(&mut self) {
         for ns in std::mem::take(&mut self.netns) {
             let _ = run("ip", &["netns", "del", &ns]);
+        }
+        let prefix = format!("pv{}-", self.tag);
+        if !self.tag.is_empty()
+            && let Ok(links) = run("ip", &["-o", "link"])
+        {
+            for l in links.lines() {
+                let name = l.split(": ").nth(1).unwrap_or("").split('@').next().unwrap_or("");
+                if name.starts_with(&prefix) {
+                    let _ = run("ip", &["link", "del", name]);
+                }
+            }
         }
         if !self.bridge.is_empty() {
             let _ = run("ip", &["link", "del", &self.bridge]);

@@ -211,6 +211,9 @@ fn check_container(
             );
         }
     }
+    if c.startup_probe.is_some() {
+        e("startupProbe".into(), "not supported by podrun yet".into());
+    }
     if init && c.restart_policy.is_some() {
         e(
             "restartPolicy".into(),

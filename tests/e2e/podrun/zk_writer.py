@@ -8,7 +8,8 @@ write began; NodeExists on a retry means the earlier try had gone through. A wri
 only if it did not succeed within the session timeout (or the session expired). At the end every
 write that succeeded is read back (data lost = a succeeded write whose znode is missing).
 Bounded: it stops when STOP_FILE exists or after --max-seconds, at most --rate writes per second.
-Prints one JSON line: attempted, succeeded, failed, retried (writes that needed a retry), lost,
+Prints one JSON line: attempted, succeeded, failed (late ones included), late (went through, but
+only after the session timeout: counted as failed), retried (writes that needed a retry), lost,
 max_latency_s. Exit 0 always (the caller checks the numbers).
 Usage: zk_writer.py --hosts H:P,H:P --run NAME --stop-file F [--max-seconds S] [--rate R]
 """
@@ -31,7 +32,7 @@ zk.start(timeout=30)
 base = f"/podrun-writes/{a.run}"
 zk.ensure_path(base)
 t_end = time.time() + a.max_seconds
-n = attempted = succeeded = failed = retried = 0
+n = attempted = succeeded = failed = retried = late = 0
 max_lat = 0.0
 ok_paths = []
 errors = []
@@ -63,6 +64,10 @@ while time.time() < t_end and not os.path.exists(a.stop_file):
     max_lat = max(max_lat, lat)
     if tries > 1:
         retried += 1
+    if done and lat > a.session_timeout:
+        # the last try began within the session timeout but ended after it: not in time, so failed
+        done = False
+        late += 1
     if done:
         succeeded += 1
         ok_paths.append(path)
@@ -86,5 +91,5 @@ for p in ok_paths:
             time.sleep(0.1)
 zk.stop()
 zk.close()
-print(json.dumps({"attempted": attempted, "succeeded": succeeded, "failed": failed, "retried": retried,
+print(json.dumps({"attempted": attempted, "succeeded": succeeded, "failed": failed, "late": late, "retried": retried,
                   "lost": lost, "max_latency_s": round(max_lat, 3), "errors": errors[:5]}))

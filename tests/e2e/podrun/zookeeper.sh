@@ -4,7 +4,7 @@
 # `podrun apply` rolls a zoo.cfg change (rolling update from the highest ordinal, each pod waiting
 # for Ready) and while a server is SIGKILLed and re-created; no write may fail.
 # What counts as a failed write: see zk_writer.py (not written within the session timeout, retried
-# on ConnectionLoss within the session). One line per check, closing line "N passed, M failed".
+# on ConnectionLoss within the session; a write that went through only after the timeout is failed). One line per check, closing line "N passed, M failed".
 # Deviation from the stack, stated: the rendered zoo.cfg names the Prometheus metrics provider, whose
 # jar (zookeeper-prometheus-metrics 3.8.4) this machine's Maven Central does not serve; the Clusters
 # here override metricsProvider.className to ZooKeeper's built-in DefaultMetricsProvider.
@@ -74,9 +74,21 @@ PYEOF
 }
 port_open() { "$PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)' "$1" "$2" 2>/dev/null; }
 port_closed() { ! port_open "$@"; }
+# The client connects as a client in the cluster would: to the connection string of the rendered
+# discovery ConfigMap (pod FQDNs), resolved through podrun's hosts file bound over /etc/hosts in a
+# mount namespace of its own (so a deleted pod's name is gone at once, as from cluster DNS).
+zk_conn() {
+  "$PY" - "$WORK/s1.yaml" <<'PYEOF'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "ConfigMap" and d["metadata"]["name"].endswith("-zookeeper-discovery"):
+        print(d["data"]["ZOOKEEPER"]); break
+PYEOF
+}
 writer_start() { # writer_start RUN: background writer, result in $WORK/RUN.json
   rm -f "$WORK/stop"
-  "$PY" tests/e2e/podrun/zk_writer.py --hosts "$(addrs)" --run "$1" --stop-file "$WORK/stop" --max-seconds 900 >"$WORK/$1.json" 2>"$WORK/$1.err" &
+  unshare -m sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$STATE/hosts" \
+    "$PY" tests/e2e/podrun/zk_writer.py --hosts "$(zk_conn)" --run "$1" --stop-file "$WORK/stop" --max-seconds 900 >"$WORK/$1.json" 2>"$WORK/$1.err" &
   WRITER=$!
   sleep 3
 }

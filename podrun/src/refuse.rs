@@ -366,6 +366,12 @@ spec:
     }
 
     #[test]
+    fn a_startup_probe_is_refused_until_built() {
+        let e = errs("", "zookeeper:3.8.4\n          startupProbe: {tcpSocket: {port: 2181}}", "emptyDir: {}");
+        assert_eq!(e, ["StatefulSet ns/zk: spec.template.spec.containers[0] (zookeeper).startupProbe: not supported by podrun yet"]);
+    }
+
+    #[test]
     fn an_image_without_a_profile_is_refused() {
         let e = errs("", "apache/kafka:3.7.0", "emptyDir: {}");
         assert_eq!(e.len(), 1, "{e:?}");

@@ -157,13 +157,15 @@ scenario() { # scenario EXAMPLE N
   check "$ex: still one leader and $((n-1)) followers ($m)" [ "$m" = " $((n-1)) follower; 1 leader;" ]
 
   local tag; tag=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["tag"])' "$STATE/net.json")
+  # every process podrun started for this cluster: the daemon and each container's main process
+  local pids; pids="$(cat "$STATE/daemon.pid") $(pods_json | "$PY" -c 'import json,sys; print(" ".join(str(c["pid"]) for p in json.load(sys.stdin)["pods"] for c in p["containers"] if c["pid"]))')"
   t=$SECONDS
   "$PODRUN" down --state "$STATE" >/dev/null
   echo "     down in $((SECONDS-t))s"
   check "$ex: down leaves no network namespace" bash -c "! ip netns list | grep -q 'podrun-$tag-'"
   check "$ex: down leaves no bridge or veth" bash -c "! ip -o link | grep -qE 'p[bv]$tag'"
   check "$ex: down leaves no mount under the state dir" bash -c "! grep -q ' $STATE' /proc/self/mountinfo"
-  check "$ex: down leaves no process of the state dir" bash -c "! grep -ls -- '$STATE' /proc/[0-9]*/cmdline >/dev/null 2>&1"
+  check "$ex: down leaves none of the $(echo $pids | wc -w) processes it started (daemon, containers)" bash -c "for p in $pids; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
   STATE=
 }
 

@@ -124,7 +124,7 @@ fn check_sts(
     ];
     for (group, cs) in &groups {
         for (i, c) in cs.iter().enumerate() {
-            let f = format!("{base}.{group}[{i}] ({})", c.name);
+            let f = format!("{who}: {base}.{group}[{i}] ({})", c.name);
             check_container(
                 c,
                 &f,

@@ -1251,7 +1251,8 @@ impl Daemon {
         let pods: Vec<hosts::PodAddr> = self
             .pods
             .iter()
-            .filter(|p| p.phase != Phase::Terminating || p.ready())
+            // terminating pods too: their records stay while the pod object exists, as in cluster DNS
+            // (published for headless Services with publishNotReadyAddresses, never as ready)
             .map(|p| hosts::PodAddr {
                 name: p.name.clone(),
                 namespace: p.ns.clone(),

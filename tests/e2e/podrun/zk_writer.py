@@ -74,7 +74,7 @@ while time.time() < t_end and not os.path.exists(a.stop_file):
     else:
         failed += 1
         if len(errors) < 5:
-            errors.append(f"w-{n}: not written within {a.session_timeout}s")
+            errors.append(f"w-{n}: not written within {a.session_timeout}s (began {t0:.3f}, took {lat:.3f}s)")
     time.sleep(max(0.0, 1.0 / a.rate - lat))
 lost = 0
 deadline = time.time() + 60

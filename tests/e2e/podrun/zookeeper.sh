@@ -5,9 +5,6 @@
 # for Ready) and while a server is SIGKILLed and re-created; no write may fail.
 # What counts as a failed write: see zk_writer.py (not written within the session timeout, retried
 # on ConnectionLoss within the session; a write that went through only after the timeout is failed). One line per check, closing line "N passed, M failed".
-# Deviation from the stack, stated: the rendered zoo.cfg names the Prometheus metrics provider, whose
-# jar (zookeeper-prometheus-metrics 3.8.4) this machine's Maven Central does not serve; the Clusters
-# here override metricsProvider.className to ZooKeeper's built-in DefaultMetricsProvider.
 # Needs root (namespaces, bridge, nftables) and tests/e2e/install.sh --only podrun.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
@@ -34,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# cluster FILE OUT [KEY=VALUE...]: the example with the metrics-provider override and extra zoo.cfg keys
+# cluster FILE OUT [KEY=VALUE...]: the example with extra zoo.cfg keys
 cluster() {
   "$PY" - "$@" <<'PYEOF'
 import sys, yaml
@@ -43,7 +40,6 @@ c = yaml.safe_load(open(src))
 zk = c["spec"]["services"]["zookeeper"] or {}
 c["spec"]["services"]["zookeeper"] = zk
 cfg = zk.setdefault("configOverrides", {}).setdefault("zoo.cfg", {})
-cfg["metricsProvider.className"] = "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider"
 for s in kv:
     k, v = s.split("=", 1)
     cfg[k] = v

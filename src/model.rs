@@ -119,6 +119,10 @@ pub struct ImageSpec {
     pub tag: Option<String>,
     #[serde(default)]
     pub digest: Option<String>,
+    /// What the user's image supports, replacing the stack image's `capabilities` entry by
+    /// entry (see `ImageDef::capabilities`). Needed when a custom image differs.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, Vec<String>>,
 }
 
 /// Where a service finds a dependency: this cluster (default), another Cluster among the
@@ -202,6 +206,11 @@ pub struct ServiceDef {
     /// Certificate). A template that renders to nothing but whitespace is skipped.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// What every image using this service must support: capability name → requirement. An
+    /// image that declares the capability (`image.capabilities`) but lacks a demanded value is
+    /// an error; an image that does not declare it is not checked.
+    #[serde(default)]
+    pub image_requirements: BTreeMap<String, ImageRequirementDef>,
     /// Free-form stack data (not templated) that the service's templates read as `vars`, and
     /// dependents as `deps.<d>.vars` (e.g. a table of identities, a shared script).
     #[serde(default)]
@@ -264,6 +273,25 @@ pub struct ImageDef {
     pub tag: String,
     #[serde(default)]
     pub digest: Option<String>,
+    /// What the image's runtime supports, as data: capability name → the values it handles
+    /// (e.g. `krb5Enctypes: [aes256-cts-hmac-sha1-96, ...]` for the Kerberos library of the
+    /// image's JVM). Checked against the `imageRequirements` of the services this one uses.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, Vec<String>>,
+}
+
+/// A demand a service makes of every image that uses it (its own, and the images of the
+/// services depending on it), e.g. the Kerberos encryption types a realm issues tickets with.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRequirementDef {
+    /// Template rendering to the demanded values, separated by white space.
+    pub values: String,
+    /// The setting the values come from, named in the error and its hint.
+    #[serde(default)]
+    pub setting: Option<String>,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

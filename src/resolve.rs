@@ -197,6 +197,10 @@ struct Skeleton {
     roles: Vec<(String, u32)>,
     ctx: Value,
     discovery: BTreeMap<String, String>,
+    /// The image's capabilities (stack, then the Cluster's `image.capabilities` per entry).
+    capabilities: BTreeMap<String, Vec<String>>,
+    /// What this service demands of every image using it: capability → (values, setting).
+    requirements: BTreeMap<String, (Vec<String>, Option<String>)>,
 }
 
 struct Resolver<'a> {
@@ -219,6 +223,55 @@ impl Resolver<'_> {
 
     fn user_err(&mut self, doc: &Doc, path: &[String], msg: String, hint: String) {
         self.diags.push(Diagnostic::error(Some(doc.span_at(path)), path.join("."), msg).hint(hint));
+    }
+
+    /// An image that declares capability `cap` must handle every value the service `provider`
+    /// demands (its `imageRequirements`); an image that does not declare `cap` is not checked.
+    #[allow(clippy::too_many_arguments)]
+    fn check_image(
+        &mut self,
+        doc: &Doc,
+        path: &[String],
+        svc: &str,
+        image: &str,
+        caps: &BTreeMap<String, Vec<String>>,
+        provider: &str,
+        provider_cluster: &str,
+        cap: &str,
+        demanded: &[String],
+        setting: Option<&str>,
+        provider_base: &[String],
+    ) {
+        let Some(have) = caps.get(cap) else { return };
+        let missing: Vec<&str> = demanded.iter().filter(|v| !have.contains(v)).map(String::as_str).collect();
+        if missing.is_empty() {
+            return;
+        }
+        let from = match setting {
+            Some(s) => format!("setting `{s}` of `{provider}` (Cluster `{provider_cluster}`)"),
+            None => format!("`{provider}` (Cluster `{provider_cluster}`)"),
+        };
+        let usable: Vec<&str> = demanded.iter().filter(|v| have.contains(v)).map(String::as_str).collect();
+        let fix = match setting {
+            Some(s) if !usable.is_empty() => format!(
+                "set `{}.{s}` to values the image handles, e.g. `{}`; or use an image that handles {} and declare it in `image.capabilities.{cap}`",
+                provider_base.join("."),
+                usable.join(" "),
+                missing.join(", ")
+            ),
+            _ => format!("use an image that handles {} and declare it in `image.capabilities.{cap}`", missing.join(", ")),
+        };
+        self.diags.push(
+            Diagnostic::error(Some(match path.split_last() {
+                Some((last, parent)) => doc.span_of_key(parent, last),
+                None => doc.span_at(path),
+            }), path.join("."), format!(
+                "the image of `{svc}` ({image}) cannot handle {cap} {}, which {from} requires",
+                missing.join(", ")
+            ))
+            .expected(format!("{cap} within what the image declares: {}", have.join(" ")))
+            .hint(fix),
+        );
     }
 
     fn skeleton(&mut self, c: &Cluster, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec) -> Option<Skeleton> {
@@ -359,6 +412,8 @@ impl Resolver<'_> {
             );
         }
         let img = spec.image.clone().unwrap_or_default();
+        let mut capabilities = def.image.capabilities.clone();
+        capabilities.extend(img.capabilities.clone());
         let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
         let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
         let digest = img.digest.or_else(|| def.image.digest.clone());
@@ -397,7 +452,21 @@ impl Resolver<'_> {
             let f = self.file(doc, stack, svc, &df.file, fd, &mctx, spec, &RoleSpec::default(), &base_ov, &base_ov);
             discovery.insert(key.clone(), crate::render::formats::write(&f));
         }
-        Some(Skeleton { def, image, settings, roles, ctx, discovery })
+        // what this service demands of the images that use it, starting with its own
+        let mut requirements = BTreeMap::new();
+        for (cap, rq) in &def.image_requirements {
+            match self.tpl.render(&rq.values, &mctx) {
+                Ok(v) => {
+                    let vals: Vec<String> = v.split_whitespace().map(str::to_string).collect();
+                    requirements.insert(cap.clone(), (vals, rq.setting.clone()));
+                }
+                Err(m) => self.stack_err(stack, svc, &segs(&["imageRequirements", cap, "values"]), m),
+            }
+        }
+        for (cap, (vals, setting)) in &requirements {
+            self.check_image(doc, &base, svc, &image.0, &capabilities, svc, &c.metadata.name, cap, vals, setting.as_deref(), &base);
+        }
+        Some(Skeleton { def, image, settings, roles, ctx, discovery, capabilities, requirements })
     }
 }
 
@@ -586,6 +655,10 @@ impl Resolver<'_> {
                                "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"],
                                "image": s.image.0, "vars": s.def.vars}),
                     );
+                    let pbase = segs(&["spec", "services", &dd.service]);
+                    for (cap, (vals, setting)) in &s.requirements {
+                        self.check_image(doc, &base, svc, &sk.image.0, &sk.capabilities, &dd.service, &dc, cap, vals, setting.as_deref(), &pbase);
+                    }
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
                 None if dd.required => {

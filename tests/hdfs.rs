@@ -102,16 +102,19 @@ fn ha_renders_the_expected_keys() {
     // journalnode and datanode files hold their own keys, not the namenode's
     let jh = site(&objs, "analytics-hdfs-journalnode", "hdfs-site.xml");
     assert_eq!(jh["dfs.journalnode.edits.dir"], "/data/journal");
-    assert!(!jh.contains_key("dfs.namenode.shared.edits.dir"));
+    // the journalnodes' JournalNodeSyncer finds its peers in the shared edits URI (review finding 6)
+    assert_eq!(jh["dfs.namenode.shared.edits.dir"], hdfs["dfs.namenode.shared.edits.dir"]);
+    assert!(jh["dfs.namenode.shared.edits.dir"].starts_with("qjournal://"));
     let dh = site(&objs, "analytics-hdfs-datanode", "hdfs-site.xml");
     assert_eq!(dh["dfs.datanode.data.dir"], "file:///data/data");
     assert_eq!(dh["dfs.ha.namenodes.analytics"], ids.join(","));
     assert!(!dh.contains_key("dfs.ha.namenode.id"));
     assert!(!site(&objs, "analytics-hdfs-datanode", "core-site.xml").contains_key("ha.zookeeper.quorum"));
 
-    // the namenode pods: OrderedReady, ZKFC sidecar, guarded bootstrap
+    // the namenode pods: Parallel (a namenode that cannot start holds no other back; the
+    // `format` init container waits for what it needs), ZKFC sidecar, guarded bootstrap
     let sts = find(&objs, "StatefulSet", nn);
-    assert_eq!(sts.body["spec"]["podManagementPolicy"], "OrderedReady");
+    assert_eq!(sts.body["spec"]["podManagementPolicy"], "Parallel");
     assert_eq!(sts.body["spec"]["replicas"], 3);
     let ps = pod_spec(sts);
     assert_eq!(names(&ps["containers"]), ["namenode", "zkfc"]);
@@ -342,4 +345,26 @@ fn nameservice_setting_names_the_filesystem() {
     let y = cluster("ns", "    zookeeper:\n    hdfs:\n      nameservice: my.fs\n      roles:\n        namenode: {replicas: 2}\n");
     let e = errors("nameservice_invalid", &y);
     assert!(e.iter().any(|d| d.path == "spec.services.hdfs.nameservice"), "{}", all_text(&e));
+}
+
+#[test]
+fn review_findings_datanode_ipc_open_to_clients_and_no_namenode_http_service() {
+    let objs = example("hdfs-ha.yaml");
+    // readers elsewhere call getReplicaVisibleLength on the datanode IPC port: open like 9866
+    let np = find(&objs, "NetworkPolicy", "analytics-hdfs-datanode");
+    let ingress = np.body["spec"]["ingress"].as_array().unwrap();
+    let open_to_all: Vec<i64> = ingress
+        .iter()
+        .filter(|r| r["from"].is_null())
+        .flat_map(|r| r["ports"].as_array().unwrap().iter().map(|p| p["port"].as_i64().unwrap()))
+        .collect();
+    for port in [9866, 9864, 9867] {
+        assert!(open_to_all.contains(&port), "port {port} not open to clients: {ingress:?}");
+    }
+    // the balancing namenode HTTP Service (onto standbys, and no HTTP/ principal for its name) is gone
+    assert!(!has(&objs, "Service", "analytics-hdfs-namenode-http"));
+    let seed = example("seed.yaml");
+    assert!(!has(&seed, "Service", "seed-hdfs-namenode-http"));
+    let cert = find(&seed, "Certificate", "seed-hdfs-namenode-tls");
+    assert!(!cert.body.to_string().contains("namenode-http"), "{}", cert.body);
 }

@@ -280,6 +280,29 @@ pub struct ImageDef {
     pub capabilities: BTreeMap<String, Vec<String>>,
 }
 
+/// A scratch directory of a role: a path template, or one with an emptyDir medium.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum ScratchDef {
+    Path(String),
+    Dir {
+        path: String,
+        /// `Memory`: tmpfs, counted against the containers' memory limits.
+        #[serde(default)]
+        medium: Option<String>,
+        #[serde(default, rename = "sizeLimit")]
+        size_limit: Option<String>,
+    },
+}
+
+impl ScratchDef {
+    pub fn path(&self) -> &str {
+        match self {
+            ScratchDef::Path(p) | ScratchDef::Dir { path: p, .. } => p,
+        }
+    }
+}
+
 /// A demand a service makes of every image that uses it (its own, and the images of the
 /// services depending on it), e.g. the Kerberos encryption types a realm issues tickets with.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -477,10 +500,11 @@ pub struct RoleDef {
     #[serde(default)]
     pub storage: BTreeMap<String, StorageDef>,
     /// Writable scratch directories (emptyDir), since the root filesystem is read-only. Each
-    /// entry is a template; one that renders empty is left out (a directory only some
-    /// configurations need).
+    /// entry is a path template, or `{path, medium: Memory, sizeLimit}` for a tmpfs-backed
+    /// directory (secrets such as keytabs, which must never reach the node's disk); one whose
+    /// path renders empty is left out (a directory only some configurations need).
     #[serde(default)]
-    pub scratch: Vec<String>,
+    pub scratch: Vec<ScratchDef>,
     /// Files of the service mounted into this role.
     #[serde(default)]
     pub files: Vec<String>,

@@ -144,6 +144,15 @@ pub struct Container {
     pub image: Option<String>,
 }
 
+/// A writable emptyDir of a role's pods.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Scratch {
+    pub path: String,
+    /// emptyDir medium (`Memory`: tmpfs).
+    pub medium: Option<String>,
+    pub size_limit: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedRole {
     pub name: String,
@@ -157,7 +166,7 @@ pub struct ResolvedRole {
     pub ports: Vec<PortDef>,
     pub services: BTreeMap<String, Vec<String>>,
     pub storage: Vec<Storage>,
-    pub scratch: Vec<String>,
+    pub scratch: Vec<Scratch>,
     pub files: Vec<ConfigFile>,
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
@@ -875,8 +884,13 @@ impl Resolver<'_> {
                     .scratch
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, t)| match self.tpl.render(t, &mctx) {
-                        Ok(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+                    .filter_map(|(i, t)| match self.tpl.render(t.path(), &mctx) {
+                        Ok(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()).map(|path| match t {
+                            crate::model::ScratchDef::Path(_) => Scratch { path, medium: None, size_limit: None },
+                            crate::model::ScratchDef::Dir { medium, size_limit, .. } => {
+                                Scratch { path, medium: medium.clone(), size_limit: size_limit.clone() }
+                            }
+                        }),
                         Err(m) => {
                             self.stack_err(stack, svc, &segs(&["roles", r, "scratch", &i.to_string()]), m);
                             None

@@ -318,3 +318,16 @@ fn service_primaries_of_other_clusters_are_granted_and_checked() {
         assert!(e.iter().any(|d| d.message.contains("servicePrimaries must be") && d.path.ends_with("servicePrimaries")), "{bad}: {e:?}");
     }
 }
+
+#[test]
+fn keytabs_live_on_tmpfs() {
+    let o = example("seed.yaml");
+    for sts in ["seed-hdfs-namenode", "seed-hdfs-datanode"] {
+        let s = find(&o, "StatefulSet", sts);
+        let spec = &s.body["spec"]["template"]["spec"];
+        let mount = spec["containers"][0]["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == "/etc/security/keytabs").expect("keytab mount");
+        let vol = spec["volumes"].as_array().unwrap().iter().find(|v| v["name"] == mount["name"]).unwrap();
+        assert_eq!(vol["emptyDir"]["medium"], "Memory", "{sts}: {vol}");
+        assert_eq!(vol["emptyDir"]["sizeLimit"], "16Mi", "{sts}: {vol}");
+    }
+}

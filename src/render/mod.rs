@@ -214,7 +214,7 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
         mounts.push(core::VolumeMount { name: v.name.clone(), mount_path: v.mount_path.clone(), read_only: Some(true), ..Default::default() });
     }
     for (i, d) in r.scratch.iter().enumerate() {
-        mounts.push(core::VolumeMount { name: scratch_volume(i), mount_path: d.clone(), ..Default::default() });
+        mounts.push(core::VolumeMount { name: scratch_volume(i), mount_path: d.path.clone(), ..Default::default() });
     }
     let ports: Vec<core::ContainerPort> = c
         .ports
@@ -360,8 +360,12 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             ..Default::default()
         });
     }
-    for (i, _) in r.scratch.iter().enumerate() {
-        volumes.push(core::Volume { name: scratch_volume(i), empty_dir: Some(core::EmptyDirVolumeSource::default()), ..Default::default() });
+    for (i, d) in r.scratch.iter().enumerate() {
+        let empty_dir = core::EmptyDirVolumeSource {
+            medium: d.medium.clone(),
+            size_limit: d.size_limit.clone().map(k8s_openapi::apimachinery::pkg::api::resource::Quantity),
+        };
+        volumes.push(core::Volume { name: scratch_volume(i), empty_dir: Some(empty_dir), ..Default::default() });
     }
     let mut pod_annotations = BTreeMap::new();
     pod_annotations.insert(CHECKSUM_ANNOTATION.to_string(), checksum(r));

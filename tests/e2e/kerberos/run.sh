@@ -212,7 +212,7 @@ keytab_ok() { # keytab_ok KDIR KEYTAB PRINCIPAL... : exactly these principals, e
 java8_enctypes() { # java8_enctypes KDIR KEYTAB : every key of the keytab, and the service ticket of
   # each principal (ticket and session key, `klist -e`), only of the types Java 8 has
   local k=$1 kt=$2 p bad
-  bad=$(klist -ke "$kt" | awk 'NR>3' | grep -v -E '\((aes256-cts-hmac-sha1-96|aes128-cts-hmac-sha1-96)\)$')
+  bad=$(klist -ke "$kt" | awk 'NR>3' | grep -v -E '\((aes256-cts-hmac-sha1-96|aes128-cts-hmac-sha1-96)\) *$')
   [ -z "$bad" ] || { echo "keys Java 8 cannot use:"; echo "$bad"; return 1; }
   for p in $(klist -k "$kt" | awk 'NR>3 {print $2}' | sort -u); do
     KRB5_CONFIG=$k/krb5.conf kinit -k -t "$kt" -c "FILE:$k/etype.cc" "$p" || return 1

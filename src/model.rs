@@ -89,6 +89,10 @@ pub struct ServiceSpec {
 pub struct RoleSpec {
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// How the role's pods spread over nodes, replacing the stack's default (e.g. `preferred`
+    /// for a single-node development cluster, where `required` would leave pods Pending).
+    #[serde(default)]
+    pub placement: Option<PlacementDef>,
     #[serde(default)]
     pub resources: Option<Value>,
     #[serde(default)]
@@ -278,6 +282,21 @@ pub struct ImageDef {
     /// image's JVM). Checked against the `imageRequirements` of the services this one uses.
     #[serde(default)]
     pub capabilities: BTreeMap<String, Vec<String>>,
+}
+
+/// Pod placement of a role. `spread`:
+/// - `required`: never two pods of the role on one node (pod anti-affinity required on
+///   `kubernetes.io/hostname`); for quorum members, where two on one node lose the quorum
+///   with that node;
+/// - `preferred` (default): the scheduler avoids it when it can (anti-affinity preferred);
+/// - `none`: no rule.
+/// With `required` and `preferred`, the pods also spread over zones
+/// (`topology.kubernetes.io/zone`, maxSkew 1, ScheduleAnyway: best effort, never Pending).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementDef {
+    #[serde(default)]
+    pub spread: Option<String>,
 }
 
 /// A scratch directory of a role: a path template, or one with an emptyDir medium.
@@ -512,6 +531,10 @@ pub struct RoleDef {
     pub resources: Option<Value>,
     #[serde(default)]
     pub pdb: Option<PdbDef>,
+    /// How the role's pods spread over nodes (default: `preferred`); a Cluster can change it
+    /// per role.
+    #[serde(default)]
+    pub placement: Option<PlacementDef>,
     #[serde(default)]
     pub termination_grace_period_seconds: Option<i64>,
     #[serde(default)]

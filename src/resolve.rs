@@ -171,6 +171,8 @@ pub struct ResolvedRole {
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
     pub pdb_max_unavailable: Option<i32>,
+    /// Pod spread over nodes: `required`, `preferred` or `none` (Cluster, else stack, else preferred).
+    pub spread: String,
     pub termination_grace_period_seconds: Option<i64>,
     pub pod_overrides: Option<Value>,
     pub volumes: Vec<ExternalVolume>,
@@ -901,6 +903,12 @@ impl Resolver<'_> {
                 init_containers: inits,
                 containers: conts,
                 pdb_max_unavailable: rd.pdb.as_ref().and_then(|p| p.max_unavailable),
+                spread: user
+                    .placement
+                    .as_ref()
+                    .and_then(|p| p.spread.clone())
+                    .or_else(|| rd.placement.as_ref().and_then(|p| p.spread.clone()))
+                    .unwrap_or_else(|| "preferred".into()),
                 termination_grace_period_seconds: rd.termination_grace_period_seconds,
                 pod_overrides,
                 volumes,

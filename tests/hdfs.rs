@@ -368,3 +368,37 @@ fn review_findings_datanode_ipc_open_to_clients_and_no_namenode_http_service() {
     let cert = find(&seed, "Certificate", "seed-hdfs-namenode-tls");
     assert!(!cert.body.to_string().contains("namenode-http"), "{}", cert.body);
 }
+
+#[test]
+fn pods_spread_over_nodes_and_zones_with_a_per_role_setting() {
+    let objs = example("hdfs-ha.yaml");
+    let pod = |o: &[Object], n: &str| pod_spec(find(o, "StatefulSet", n)).clone();
+    // quorum members and HA namenodes: never two on one node; datanodes: preferably not
+    for sts in ["analytics-hdfs-namenode", "analytics-hdfs-journalnode", "analytics-zookeeper-server"] {
+        let ps = pod(&objs, sts);
+        let req = &ps["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+        assert_eq!(req[0]["topologyKey"], "kubernetes.io/hostname", "{sts}: {ps}");
+        assert_eq!(req[0]["labelSelector"]["matchLabels"], find(&objs, "StatefulSet", sts).body["spec"]["selector"]["matchLabels"]);
+        assert_eq!(ps["topologySpreadConstraints"][0]["topologyKey"], "topology.kubernetes.io/zone");
+        assert_eq!(ps["topologySpreadConstraints"][0]["whenUnsatisfiable"], "ScheduleAnyway");
+    }
+    let dn = pod(&objs, "analytics-hdfs-datanode");
+    assert!(dn["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_null());
+    let pref = &dn["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(pref["weight"], 100);
+    assert_eq!(pref["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(dn["topologySpreadConstraints"][0]["whenUnsatisfiable"], "ScheduleAnyway");
+    // a single-node development cluster relaxes it per role
+    let dev = compile_text("dev", &cluster("dev", "    zookeeper:\n      roles:\n        server: {placement: {spread: preferred}}\n    hdfs:\n      roles:\n        datanode: {replicas: 3, placement: {spread: none}}\n")).unwrap();
+    let zk = pod(&dev, "dev-zookeeper-server");
+    assert!(zk["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_null(), "{zk}");
+    assert!(zk["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].is_array());
+    let d = pod(&dev, "dev-hdfs-datanode");
+    assert!(d["affinity"].is_null() && d["topologySpreadConstraints"].is_null(), "{d}");
+    // anything else is refused with the choices
+    let e = match compile_text("badspread", &cluster("b", "    zookeeper:\n      roles:\n        server: {placement: {spread: always}}\n")) {
+        Ok(_) => panic!("compiled"),
+        Err(d) => d,
+    };
+    assert!(e.iter().any(|d| d.path.contains("placement") && d.to_string().contains("required")), "{e:?}");
+}

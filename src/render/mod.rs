@@ -164,6 +164,37 @@ fn config_volume(dir: &str) -> String {
     n.chars().take(63).collect::<String>().trim_end_matches('-').to_string()
 }
 
+/// Pod anti-affinity on the node (`kubernetes.io/hostname`) for a role's `placement.spread`.
+fn spread_affinity(spread: &str, selector: BTreeMap<String, String>) -> Option<core::Affinity> {
+    let term = core::PodAffinityTerm {
+        label_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    let anti = match spread {
+        "required" => core::PodAntiAffinity { required_during_scheduling_ignored_during_execution: Some(vec![term]), ..Default::default() },
+        "preferred" => core::PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![core::WeightedPodAffinityTerm { weight: 100, pod_affinity_term: term }]),
+            ..Default::default()
+        },
+        _ => return None,
+    };
+    Some(core::Affinity { pod_anti_affinity: Some(anti), ..Default::default() })
+}
+
+/// Best-effort spread over zones (never leaves a pod Pending) for `required` and `preferred`.
+fn spread_zones(spread: &str, selector: BTreeMap<String, String>) -> Option<Vec<core::TopologySpreadConstraint>> {
+    matches!(spread, "required" | "preferred").then(|| {
+        vec![core::TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: "topology.kubernetes.io/zone".into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+            ..Default::default()
+        }]
+    })
+}
+
 fn scratch_volume(i: usize) -> String {
     format!("scratch-{i}")
 }
@@ -391,6 +422,8 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
                 .then(|| r.init_containers.iter().map(|c| container(ctx, r, c, run_as)).collect()),
             containers: r.containers.iter().map(|c| container(ctx, r, c, run_as)).collect(),
             volumes: (!volumes.is_empty()).then_some(volumes),
+            affinity: spread_affinity(&r.spread, ctx.selector(&r.name)),
+            topology_spread_constraints: spread_zones(&r.spread, ctx.selector(&r.name)),
             ..Default::default()
         }),
     };

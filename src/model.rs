@@ -290,6 +290,7 @@ pub struct ImageDef {
 ///   with that node;
 /// - `preferred` (default): the scheduler avoids it when it can (anti-affinity preferred);
 /// - `none`: no rule.
+///
 /// With `required` and `preferred`, the pods also spread over zones
 /// (`topology.kubernetes.io/zone`, maxSkew 1, ScheduleAnyway: best effort, never Pending).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

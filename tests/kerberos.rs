@@ -220,10 +220,22 @@ fn without_kerberos_hdfs_is_plain() {
 fn a_kerberos_of_another_cluster_secures_hdfs() {
     let text = format!(
         "{}---\n{}",
-        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n"),
+        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n      servicePrimaries: [nn, dn, jn, HTTP]\n"),
         cluster("data", "    zookeeper:\n    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n")
     );
     let o = compile_text("other", &text).unwrap();
+    let acl = data(find(&o, "ConfigMap", "realm-kerberos-kdc"), "kadm5.acl");
+    assert!(acl.contains("bdp/provisioner@SHARED.EXAMPLE  aie  nn/*@SHARED.EXAMPLE"), "{acl}");
+    // without them, the realm's kadm5.acl would refuse HDFS's principals at runtime: refused here
+    let text = format!(
+        "{}---\n{}",
+        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n      servicePrimaries: [nn]\n"),
+        cluster("data", "    zookeeper:\n    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n")
+    );
+    let e = match compile_text("other-noacl", &text) { Ok(_) => panic!("compiled"), Err(d) => d };
+    let d = e.iter().find(|d| d.message.contains("does not let its provisioner create HDFS principals")).unwrap_or_else(|| panic!("{e:?}"));
+    assert!(d.message.contains("jn, dn, HTTP") || d.message.contains("dn") && d.message.contains("HTTP"), "{d:?}");
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("servicePrimaries: [nn, jn, dn, HTTP]")), "{d:?}");
     let nn = find(&o, "ConfigMap", "data-hdfs-namenode");
     assert_eq!(xml(data(nn, "hdfs-site.xml"), "dfs.namenode.kerberos.principal").as_deref(), Some("nn/data-hdfs-namenode.t.svc.cluster.local@SHARED.EXAMPLE"));
     assert!(data(nn, "krb5.conf").contains("kdc = realm-kerberos-kdc-client.t.svc.cluster.local:88"));

@@ -89,6 +89,10 @@ pub struct ServiceSpec {
 pub struct RoleSpec {
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// How the role's pods spread over nodes, replacing the stack's default (e.g. `preferred`
+    /// for a single-node development cluster, where `required` would leave pods Pending).
+    #[serde(default)]
+    pub placement: Option<PlacementDef>,
     #[serde(default)]
     pub resources: Option<Value>,
     #[serde(default)]
@@ -119,6 +123,10 @@ pub struct ImageSpec {
     pub tag: Option<String>,
     #[serde(default)]
     pub digest: Option<String>,
+    /// What the user's image supports, replacing the stack image's `capabilities` entry by
+    /// entry (see `ImageDef::capabilities`). Needed when a custom image differs.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, Vec<String>>,
 }
 
 /// Where a service finds a dependency: this cluster (default), another Cluster among the
@@ -202,6 +210,11 @@ pub struct ServiceDef {
     /// Certificate). A template that renders to nothing but whitespace is skipped.
     #[serde(default)]
     pub manifests: Vec<String>,
+    /// What every image using this service must support: capability name → requirement. An
+    /// image that declares the capability (`image.capabilities`) but lacks a demanded value is
+    /// an error; an image that does not declare it is not checked.
+    #[serde(default)]
+    pub image_requirements: BTreeMap<String, ImageRequirementDef>,
     /// Free-form stack data (not templated) that the service's templates read as `vars`, and
     /// dependents as `deps.<d>.vars` (e.g. a table of identities, a shared script).
     #[serde(default)]
@@ -264,6 +277,64 @@ pub struct ImageDef {
     pub tag: String,
     #[serde(default)]
     pub digest: Option<String>,
+    /// What the image's runtime supports, as data: capability name → the values it handles
+    /// (e.g. `krb5Enctypes: [aes256-cts-hmac-sha1-96, ...]` for the Kerberos library of the
+    /// image's JVM). Checked against the `imageRequirements` of the services this one uses.
+    #[serde(default)]
+    pub capabilities: BTreeMap<String, Vec<String>>,
+}
+
+/// Pod placement of a role. `spread`:
+/// - `required`: never two pods of the role on one node (pod anti-affinity required on
+///   `kubernetes.io/hostname`); for quorum members, where two on one node lose the quorum
+///   with that node;
+/// - `preferred` (default): the scheduler avoids it when it can (anti-affinity preferred);
+/// - `none`: no rule.
+///
+/// With `required` and `preferred`, the pods also spread over zones
+/// (`topology.kubernetes.io/zone`, maxSkew 1, ScheduleAnyway: best effort, never Pending).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementDef {
+    #[serde(default)]
+    pub spread: Option<String>,
+}
+
+/// A scratch directory of a role: a path template, or one with an emptyDir medium.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum ScratchDef {
+    Path(String),
+    Dir {
+        path: String,
+        /// `Memory`: tmpfs, counted against the containers' memory limits.
+        #[serde(default)]
+        medium: Option<String>,
+        #[serde(default, rename = "sizeLimit")]
+        size_limit: Option<String>,
+    },
+}
+
+impl ScratchDef {
+    pub fn path(&self) -> &str {
+        match self {
+            ScratchDef::Path(p) | ScratchDef::Dir { path: p, .. } => p,
+        }
+    }
+}
+
+/// A demand a service makes of every image that uses it (its own, and the images of the
+/// services depending on it), e.g. the Kerberos encryption types a realm issues tickets with.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageRequirementDef {
+    /// Template rendering to the demanded values, separated by white space.
+    pub values: String,
+    /// The setting the values come from, named in the error and its hint.
+    #[serde(default)]
+    pub setting: Option<String>,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -508,10 +579,11 @@ pub struct RoleDef {
     #[serde(default)]
     pub storage: BTreeMap<String, StorageDef>,
     /// Writable scratch directories (emptyDir), since the root filesystem is read-only. Each
-    /// entry is a template; one that renders empty is left out (a directory only some
-    /// configurations need).
+    /// entry is a path template, or `{path, medium: Memory, sizeLimit}` for a tmpfs-backed
+    /// directory (secrets such as keytabs, which must never reach the node's disk); one whose
+    /// path renders empty is left out (a directory only some configurations need).
     #[serde(default)]
-    pub scratch: Vec<String>,
+    pub scratch: Vec<ScratchDef>,
     /// Files of the service mounted into this role.
     #[serde(default)]
     pub files: Vec<String>,
@@ -519,6 +591,10 @@ pub struct RoleDef {
     pub resources: Option<Value>,
     #[serde(default)]
     pub pdb: Option<PdbDef>,
+    /// How the role's pods spread over nodes (default: `preferred`); a Cluster can change it
+    /// per role.
+    #[serde(default)]
+    pub placement: Option<PlacementDef>,
     #[serde(default)]
     pub termination_grace_period_seconds: Option<i64>,
     #[serde(default)]

@@ -144,6 +144,15 @@ pub struct Container {
     pub image: Option<String>,
 }
 
+/// A writable emptyDir of a role's pods.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Scratch {
+    pub path: String,
+    /// emptyDir medium (`Memory`: tmpfs).
+    pub medium: Option<String>,
+    pub size_limit: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedRole {
     pub name: String,
@@ -157,11 +166,13 @@ pub struct ResolvedRole {
     pub ports: Vec<PortDef>,
     pub services: BTreeMap<String, Vec<String>>,
     pub storage: Vec<Storage>,
-    pub scratch: Vec<String>,
+    pub scratch: Vec<Scratch>,
     pub files: Vec<ConfigFile>,
     pub init_containers: Vec<Container>,
     pub containers: Vec<Container>,
     pub pdb_max_unavailable: Option<i32>,
+    /// Pod spread over nodes: `required`, `preferred` or `none` (Cluster, else stack, else preferred).
+    pub spread: String,
     pub termination_grace_period_seconds: Option<i64>,
     pub pod_overrides: Option<Value>,
     pub volumes: Vec<ExternalVolume>,
@@ -213,6 +224,10 @@ struct Skeleton {
     roles: Vec<(String, u32)>,
     ctx: Value,
     discovery: BTreeMap<String, String>,
+    /// The image's capabilities (stack, then the Cluster's `image.capabilities` per entry).
+    capabilities: BTreeMap<String, Vec<String>>,
+    /// What this service demands of every image using it: capability → (values, setting).
+    requirements: BTreeMap<String, (Vec<String>, Option<String>)>,
 }
 
 struct Resolver<'a> {
@@ -246,6 +261,55 @@ impl Resolver<'_> {
 
     fn user_err(&mut self, doc: &Doc, path: &[String], msg: String, hint: String) {
         self.diags.push(Diagnostic::error(Some(doc.span_at(path)), path.join("."), msg).hint(hint));
+    }
+
+    /// An image that declares capability `cap` must handle every value the service `provider`
+    /// demands (its `imageRequirements`); an image that does not declare `cap` is not checked.
+    #[allow(clippy::too_many_arguments)]
+    fn check_image(
+        &mut self,
+        doc: &Doc,
+        path: &[String],
+        svc: &str,
+        image: &str,
+        caps: &BTreeMap<String, Vec<String>>,
+        provider: &str,
+        provider_cluster: &str,
+        cap: &str,
+        demanded: &[String],
+        setting: Option<&str>,
+        provider_base: &[String],
+    ) {
+        let Some(have) = caps.get(cap) else { return };
+        let missing: Vec<&str> = demanded.iter().filter(|v| !have.contains(v)).map(String::as_str).collect();
+        if missing.is_empty() {
+            return;
+        }
+        let from = match setting {
+            Some(s) => format!("setting `{s}` of `{provider}` (Cluster `{provider_cluster}`)"),
+            None => format!("`{provider}` (Cluster `{provider_cluster}`)"),
+        };
+        let usable: Vec<&str> = demanded.iter().filter(|v| have.contains(v)).map(String::as_str).collect();
+        let fix = match setting {
+            Some(s) if !usable.is_empty() => format!(
+                "set `{}.{s}` to values the image handles, e.g. `{}`; or use an image that handles {} and declare it in `image.capabilities.{cap}`",
+                provider_base.join("."),
+                usable.join(" "),
+                missing.join(", ")
+            ),
+            _ => format!("use an image that handles {} and declare it in `image.capabilities.{cap}`", missing.join(", ")),
+        };
+        self.diags.push(
+            Diagnostic::error(Some(match path.split_last() {
+                Some((last, parent)) => doc.span_of_key(parent, last),
+                None => doc.span_at(path),
+            }), path.join("."), format!(
+                "the image of `{svc}` ({image}) cannot handle {cap} {}, which {from} requires",
+                missing.join(", ")
+            ))
+            .expected(format!("{cap} within what the image declares: {}", have.join(" ")))
+            .hint(fix),
+        );
     }
 
     fn skeleton(&mut self, c: &Cluster, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec) -> Option<Skeleton> {
@@ -404,6 +468,8 @@ impl Resolver<'_> {
             }
         }
         let img = spec.image.clone().unwrap_or_default();
+        let mut capabilities = def.image.capabilities.clone();
+        capabilities.extend(img.capabilities.clone());
         let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
         let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
         let digest = img.digest.or_else(|| def.image.digest.clone());
@@ -442,7 +508,21 @@ impl Resolver<'_> {
             let f = self.file(doc, stack, svc, &df.file, fd, &mctx, spec, &RoleSpec::default(), &base_ov, &base_ov);
             discovery.insert(key.clone(), crate::render::formats::write(&f));
         }
-        Some(Skeleton { def, image, settings, roles, ctx, discovery })
+        // what this service demands of the images that use it, starting with its own
+        let mut requirements = BTreeMap::new();
+        for (cap, rq) in &def.image_requirements {
+            match self.tpl.render(&rq.values, &mctx) {
+                Ok(v) => {
+                    let vals: Vec<String> = v.split_whitespace().map(str::to_string).collect();
+                    requirements.insert(cap.clone(), (vals, rq.setting.clone()));
+                }
+                Err(m) => self.stack_err(stack, svc, &segs(&["imageRequirements", cap, "values"]), m),
+            }
+        }
+        for (cap, (vals, setting)) in &requirements {
+            self.check_image(doc, &base, svc, &image.0, &capabilities, svc, &c.metadata.name, cap, vals, setting.as_deref(), &base);
+        }
+        Some(Skeleton { def, image, settings, roles, ctx, discovery, capabilities, requirements })
     }
 }
 
@@ -643,6 +723,10 @@ impl Resolver<'_> {
                                "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"],
                                "image": s.image.0, "vars": s.def.vars}),
                     );
+                    let pbase = segs(&["spec", "services", &dd.service]);
+                    for (cap, (vals, setting)) in &s.requirements {
+                        self.check_image(doc, &base, svc, &sk.image.0, &sk.capabilities, &dd.service, &dc, cap, vals, setting.as_deref(), &pbase);
+                    }
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
                 None if dd.required => {
@@ -870,8 +954,13 @@ impl Resolver<'_> {
                     .scratch
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, t)| match self.tpl.render(t, &mctx) {
-                        Ok(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()),
+                    .filter_map(|(i, t)| match self.tpl.render(t.path(), &mctx) {
+                        Ok(d) => Some(d.trim().to_string()).filter(|d| !d.is_empty()).map(|path| match t {
+                            crate::model::ScratchDef::Path(_) => Scratch { path, medium: None, size_limit: None },
+                            crate::model::ScratchDef::Dir { medium, size_limit, .. } => {
+                                Scratch { path, medium: medium.clone(), size_limit: size_limit.clone() }
+                            }
+                        }),
                         Err(m) => {
                             self.stack_err(stack, svc, &segs(&["roles", r, "scratch", &i.to_string()]), m);
                             None
@@ -882,6 +971,12 @@ impl Resolver<'_> {
                 init_containers: inits,
                 containers: conts,
                 pdb_max_unavailable: rd.pdb.as_ref().and_then(|p| p.max_unavailable),
+                spread: user
+                    .placement
+                    .as_ref()
+                    .and_then(|p| p.spread.clone())
+                    .or_else(|| rd.placement.as_ref().and_then(|p| p.spread.clone()))
+                    .unwrap_or_else(|| "preferred".into()),
                 termination_grace_period_seconds: rd.termination_grace_period_seconds,
                 pod_overrides,
                 volumes,

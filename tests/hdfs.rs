@@ -102,16 +102,19 @@ fn ha_renders_the_expected_keys() {
     // journalnode and datanode files hold their own keys, not the namenode's
     let jh = site(&objs, "analytics-hdfs-journalnode", "hdfs-site.xml");
     assert_eq!(jh["dfs.journalnode.edits.dir"], "/data/journal");
-    assert!(!jh.contains_key("dfs.namenode.shared.edits.dir"));
+    // the journalnodes' JournalNodeSyncer finds its peers in the shared edits URI (review finding 6)
+    assert_eq!(jh["dfs.namenode.shared.edits.dir"], hdfs["dfs.namenode.shared.edits.dir"]);
+    assert!(jh["dfs.namenode.shared.edits.dir"].starts_with("qjournal://"));
     let dh = site(&objs, "analytics-hdfs-datanode", "hdfs-site.xml");
     assert_eq!(dh["dfs.datanode.data.dir"], "file:///data/data");
     assert_eq!(dh["dfs.ha.namenodes.analytics"], ids.join(","));
     assert!(!dh.contains_key("dfs.ha.namenode.id"));
     assert!(!site(&objs, "analytics-hdfs-datanode", "core-site.xml").contains_key("ha.zookeeper.quorum"));
 
-    // the namenode pods: OrderedReady, ZKFC sidecar, guarded bootstrap
+    // the namenode pods: Parallel (a namenode that cannot start holds no other back; the
+    // `format` init container waits for what it needs), ZKFC sidecar, guarded bootstrap
     let sts = find(&objs, "StatefulSet", nn);
-    assert_eq!(sts.body["spec"]["podManagementPolicy"], "OrderedReady");
+    assert_eq!(sts.body["spec"]["podManagementPolicy"], "Parallel");
     assert_eq!(sts.body["spec"]["replicas"], 3);
     let ps = pod_spec(sts);
     assert_eq!(names(&ps["containers"]), ["namenode", "zkfc"]);
@@ -342,4 +345,60 @@ fn nameservice_setting_names_the_filesystem() {
     let y = cluster("ns", "    zookeeper:\n    hdfs:\n      nameservice: my.fs\n      roles:\n        namenode: {replicas: 2}\n");
     let e = errors("nameservice_invalid", &y);
     assert!(e.iter().any(|d| d.path == "spec.services.hdfs.nameservice"), "{}", all_text(&e));
+}
+
+#[test]
+fn review_findings_datanode_ipc_open_to_clients_and_no_namenode_http_service() {
+    let objs = example("hdfs-ha.yaml");
+    // readers elsewhere call getReplicaVisibleLength on the datanode IPC port: open like 9866
+    let np = find(&objs, "NetworkPolicy", "analytics-hdfs-datanode");
+    let ingress = np.body["spec"]["ingress"].as_array().unwrap();
+    let open_to_all: Vec<i64> = ingress
+        .iter()
+        .filter(|r| r["from"].is_null())
+        .flat_map(|r| r["ports"].as_array().unwrap().iter().map(|p| p["port"].as_i64().unwrap()))
+        .collect();
+    for port in [9866, 9864, 9867] {
+        assert!(open_to_all.contains(&port), "port {port} not open to clients: {ingress:?}");
+    }
+    // the balancing namenode HTTP Service (onto standbys, and no HTTP/ principal for its name) is gone
+    assert!(!has(&objs, "Service", "analytics-hdfs-namenode-http"));
+    let seed = example("seed.yaml");
+    assert!(!has(&seed, "Service", "seed-hdfs-namenode-http"));
+    let cert = find(&seed, "Certificate", "seed-hdfs-namenode-tls");
+    assert!(!cert.body.to_string().contains("namenode-http"), "{}", cert.body);
+}
+
+#[test]
+fn pods_spread_over_nodes_and_zones_with_a_per_role_setting() {
+    let objs = example("hdfs-ha.yaml");
+    let pod = |o: &[Object], n: &str| pod_spec(find(o, "StatefulSet", n)).clone();
+    // quorum members and HA namenodes: never two on one node; datanodes: preferably not
+    for sts in ["analytics-hdfs-namenode", "analytics-hdfs-journalnode", "analytics-zookeeper-server"] {
+        let ps = pod(&objs, sts);
+        let req = &ps["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"];
+        assert_eq!(req[0]["topologyKey"], "kubernetes.io/hostname", "{sts}: {ps}");
+        assert_eq!(req[0]["labelSelector"]["matchLabels"], find(&objs, "StatefulSet", sts).body["spec"]["selector"]["matchLabels"]);
+        assert_eq!(ps["topologySpreadConstraints"][0]["topologyKey"], "topology.kubernetes.io/zone");
+        assert_eq!(ps["topologySpreadConstraints"][0]["whenUnsatisfiable"], "ScheduleAnyway");
+    }
+    let dn = pod(&objs, "analytics-hdfs-datanode");
+    assert!(dn["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_null());
+    let pref = &dn["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0];
+    assert_eq!(pref["weight"], 100);
+    assert_eq!(pref["podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(dn["topologySpreadConstraints"][0]["whenUnsatisfiable"], "ScheduleAnyway");
+    // a single-node development cluster relaxes it per role
+    let dev = compile_text("dev", &cluster("dev", "    zookeeper:\n      roles:\n        server: {placement: {spread: preferred}}\n    hdfs:\n      roles:\n        datanode: {replicas: 3, placement: {spread: none}}\n")).unwrap();
+    let zk = pod(&dev, "dev-zookeeper-server");
+    assert!(zk["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].is_null(), "{zk}");
+    assert!(zk["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"].is_array());
+    let d = pod(&dev, "dev-hdfs-datanode");
+    assert!(d["affinity"].is_null() && d["topologySpreadConstraints"].is_null(), "{d}");
+    // anything else is refused with the choices
+    let e = match compile_text("badspread", &cluster("b", "    zookeeper:\n      roles:\n        server: {placement: {spread: always}}\n")) {
+        Ok(_) => panic!("compiled"),
+        Err(d) => d,
+    };
+    assert!(e.iter().any(|d| d.path.contains("placement") && d.to_string().contains("required")), "{e:?}");
 }

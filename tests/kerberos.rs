@@ -52,7 +52,19 @@ fn seed_renders_a_secure_cluster() {
     let kdc_conf = data(kdc_cm, "kdc.conf");
     assert!(kdc_conf.contains("database_name = /var/lib/krb5kdc/principal"), "{kdc_conf}");
     assert!(kdc_conf.contains("max_renewable_life = 7d"), "{kdc_conf}");
-    assert!(data(kdc_cm, "kadm5.acl").contains("bdp/provisioner@CLUSTER.LOCAL  aie  */*@CLUSTER.LOCAL"));
+    // the provisioner may create and export only the service principals of the realm's services,
+    // never an administrator (*/admin, denied before any allow line)
+    let acl: Vec<&str> = data(kdc_cm, "kadm5.acl").lines().filter(|l| !l.starts_with('#')).collect();
+    let allows: Vec<&str> = acl.iter().copied().filter(|l| l.contains("  aie  ")).collect();
+    assert_eq!(allows, [
+        "bdp/provisioner@CLUSTER.LOCAL  aie  dn/*@CLUSTER.LOCAL",
+        "bdp/provisioner@CLUSTER.LOCAL  aie  HTTP/*@CLUSTER.LOCAL",
+        "bdp/provisioner@CLUSTER.LOCAL  aie  jn/*@CLUSTER.LOCAL",
+        "bdp/provisioner@CLUSTER.LOCAL  aie  nn/*@CLUSTER.LOCAL",
+    ]);
+    let deny_admin = acl.iter().position(|l| *l == "bdp/provisioner@CLUSTER.LOCAL  ADMCILPSE  */admin@CLUSTER.LOCAL").expect("*/admin denied");
+    assert!(acl.iter().position(|l| l.contains("  aie  ")).unwrap() > deny_admin, "{acl:?}");
+    assert!(!acl.iter().any(|l| l.contains("*/*@")), "{acl:?}");
     // krb5.conf, published for the services
     let krb5 = data(find(&o, "ConfigMap", "seed-kerberos-discovery"), "krb5.conf");
     for line in [
@@ -208,10 +220,22 @@ fn without_kerberos_hdfs_is_plain() {
 fn a_kerberos_of_another_cluster_secures_hdfs() {
     let text = format!(
         "{}---\n{}",
-        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n"),
+        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n      servicePrimaries: [nn, dn, jn, HTTP]\n"),
         cluster("data", "    zookeeper:\n    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n")
     );
     let o = compile_text("other", &text).unwrap();
+    let acl = data(find(&o, "ConfigMap", "realm-kerberos-kdc"), "kadm5.acl");
+    assert!(acl.contains("bdp/provisioner@SHARED.EXAMPLE  aie  nn/*@SHARED.EXAMPLE"), "{acl}");
+    // without them, the realm's kadm5.acl would refuse HDFS's principals at runtime: refused here
+    let text = format!(
+        "{}---\n{}",
+        cluster("realm", "    kerberos:\n      realm: SHARED.EXAMPLE\n      servicePrimaries: [nn]\n"),
+        cluster("data", "    zookeeper:\n    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n")
+    );
+    let e = match compile_text("other-noacl", &text) { Ok(_) => panic!("compiled"), Err(d) => d };
+    let d = e.iter().find(|d| d.message.contains("does not let its provisioner create HDFS principals")).unwrap_or_else(|| panic!("{e:?}"));
+    assert!(d.message.contains("jn, dn, HTTP") || d.message.contains("dn") && d.message.contains("HTTP"), "{d:?}");
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("servicePrimaries: [nn, jn, dn, HTTP]")), "{d:?}");
     let nn = find(&o, "ConfigMap", "data-hdfs-namenode");
     assert_eq!(xml(data(nn, "hdfs-site.xml"), "dfs.namenode.kerberos.principal").as_deref(), Some("nn/data-hdfs-namenode.t.svc.cluster.local@SHARED.EXAMPLE"));
     assert!(data(nn, "krb5.conf").contains("kdc = realm-kerberos-kdc-client.t.svc.cluster.local:88"));
@@ -244,4 +268,78 @@ fn the_realm_defaults_to_the_cluster_domain() {
     let disc = find(&o, "ConfigMap", "d-kerberos-discovery");
     assert_eq!(data(disc, "REALM"), "K8S.EXAMPLE.ORG");
     assert!(data(disc, "krb5.conf").contains(".ns1.svc.k8s.example.org = K8S.EXAMPLE.ORG"));
+}
+
+const SHA2: &str = "aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128 aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96";
+
+#[test]
+fn the_realm_issues_only_enctypes_that_java_8_reads() {
+    // apache/hadoop 3.x runs Java 8, which has no RFC 8009 (SHA-2) enctypes: the default realm
+    // must not make keys of them, nor ask for them
+    let o = example("seed.yaml");
+    let kdc = find(&o, "ConfigMap", "seed-kerberos-kdc");
+    let kdc_conf = data(kdc, "kdc.conf");
+    assert!(kdc_conf.contains("supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal\n"), "{kdc_conf}");
+    for (cm, file) in [("seed-kerberos-kdc", "krb5.conf"), ("seed-hdfs-namenode", "krb5.conf"), ("seed-kerberos-discovery", "krb5.conf")] {
+        let text = data(find(&o, "ConfigMap", cm), file);
+        for key in ["permitted_enctypes", "default_tkt_enctypes", "default_tgs_enctypes"] {
+            assert!(text.contains(&format!("{key} = aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96\n")), "{cm} {key}: {text}");
+        }
+        assert!(!text.contains("sha384") && !text.contains("sha256"), "{cm}: {text}");
+    }
+    // the keytab script makes keys of exactly these types
+    let kt = &init_containers(find(&o, "StatefulSet", "seed-hdfs-namenode"))[0];
+    assert_eq!(env(kt, "KRB_ENCTYPES").as_deref(), Some("aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96"));
+}
+
+#[test]
+fn a_realm_enctype_that_an_image_cannot_handle_is_refused() {
+    // in-cluster realm with SHA-2 types: the hdfs image (Java 8) cannot read such tickets
+    let e = errors("sha2", &cluster("s", &format!("    kerberos:\n      enctypes: {SHA2}\n    hdfs:\n      roles: {{datanode: {{replicas: 3}}}}\n")));
+    let d = e.iter().find(|d| d.message.contains("cannot handle")).unwrap_or_else(|| panic!("{e:?}"));
+    assert_eq!(d.path, "spec.services.hdfs");
+    assert!(d.message.contains("apache/hadoop:3.3.6") && d.message.contains("aes256-cts-hmac-sha384-192, aes128-cts-hmac-sha256-128"), "{d:?}");
+    assert!(d.message.contains("setting `enctypes` of `kerberos`"), "{d:?}");
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("spec.services.kerberos.enctypes") && h.contains("`aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96`")), "{d:?}");
+    assert!(d.span.is_some());
+    // the KDC image itself handles them: no error for kerberos alone
+    compile_text("sha2-kdc-only", &cluster("k", &format!("    kerberos:\n      enctypes: {SHA2}\n"))).unwrap();
+    // an external realm is checked the same way (its `enctypes` say what it issues)
+    let e = errors("sha2-external", &cluster("x", &format!(
+        "    kerberos:\n      realm: CORP.EXAMPLE\n      externalKdcs: [kdc1.corp.example:88]\n      externalAdminServer: kdc1.corp.example:749\n      enctypes: {SHA2}\n    hdfs:\n")));
+    assert!(e.iter().any(|d| d.message.contains("cannot handle") && d.path == "spec.services.hdfs"), "{e:?}");
+    // a realm in another Cluster too
+    let text = format!("{}---\n{}", cluster("realm", &format!("    kerberos:\n      enctypes: {SHA2}\n")),
+        cluster("data", "    hdfs:\n      dependencies:\n        kerberos: {cluster: realm}\n"));
+    let e = match compile_text("sha2-other", &text) { Ok(_) => panic!("compiled"), Err(d) => d };
+    assert!(e.iter().any(|d| d.message.contains("cannot handle") && d.message.contains("Cluster `realm`")), "{e:?}");
+    // a custom image that declares SHA-2 support (e.g. Hadoop on Java 17) is accepted
+    compile_text("sha2-java17", &cluster("j", &format!(
+        "    kerberos:\n      enctypes: {SHA2}\n    hdfs:\n      image:\n        repository: registry.example/hadoop-java17\n        tag: 3.3.6\n        capabilities:\n          krb5Enctypes: [{}]\n",
+        SHA2.replace(' ', ", ")))).unwrap();
+}
+
+#[test]
+fn service_primaries_of_other_clusters_are_granted_and_checked() {
+    let o = compile_text("primaries", &cluster("p", "    kerberos:\n      servicePrimaries: [zookeeper, nn]\n")).unwrap();
+    let acl = data(find(&o, "ConfigMap", "p-kerberos-kdc"), "kadm5.acl");
+    let allows: Vec<&str> = acl.lines().filter(|l| l.contains("  aie  ")).collect();
+    assert_eq!(allows, ["bdp/provisioner@CLUSTER.LOCAL  aie  nn/*@CLUSTER.LOCAL", "bdp/provisioner@CLUSTER.LOCAL  aie  zookeeper/*@CLUSTER.LOCAL"]);
+    for bad in ["admin", "krbtgt", "'*'", "'a b'", "'x/y'"] {
+        let e = errors("badprimary", &cluster("b", &format!("    kerberos:\n      servicePrimaries: [{bad}]\n")));
+        assert!(e.iter().any(|d| d.message.contains("servicePrimaries must be") && d.path.ends_with("servicePrimaries")), "{bad}: {e:?}");
+    }
+}
+
+#[test]
+fn keytabs_live_on_tmpfs() {
+    let o = example("seed.yaml");
+    for sts in ["seed-hdfs-namenode", "seed-hdfs-datanode"] {
+        let s = find(&o, "StatefulSet", sts);
+        let spec = &s.body["spec"]["template"]["spec"];
+        let mount = spec["containers"][0]["volumeMounts"].as_array().unwrap().iter().find(|m| m["mountPath"] == "/etc/security/keytabs").expect("keytab mount");
+        let vol = spec["volumes"].as_array().unwrap().iter().find(|v| v["name"] == mount["name"]).unwrap();
+        assert_eq!(vol["emptyDir"]["medium"], "Memory", "{sts}: {vol}");
+        assert_eq!(vol["emptyDir"]["sizeLimit"], "16Mi", "{sts}: {vol}");
+    }
 }

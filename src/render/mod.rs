@@ -164,6 +164,37 @@ fn config_volume(dir: &str) -> String {
     n.chars().take(63).collect::<String>().trim_end_matches('-').to_string()
 }
 
+/// Pod anti-affinity on the node (`kubernetes.io/hostname`) for a role's `placement.spread`.
+fn spread_affinity(spread: &str, selector: BTreeMap<String, String>) -> Option<core::Affinity> {
+    let term = core::PodAffinityTerm {
+        label_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    let anti = match spread {
+        "required" => core::PodAntiAffinity { required_during_scheduling_ignored_during_execution: Some(vec![term]), ..Default::default() },
+        "preferred" => core::PodAntiAffinity {
+            preferred_during_scheduling_ignored_during_execution: Some(vec![core::WeightedPodAffinityTerm { weight: 100, pod_affinity_term: term }]),
+            ..Default::default()
+        },
+        _ => return None,
+    };
+    Some(core::Affinity { pod_anti_affinity: Some(anti), ..Default::default() })
+}
+
+/// Best-effort spread over zones (never leaves a pod Pending) for `required` and `preferred`.
+fn spread_zones(spread: &str, selector: BTreeMap<String, String>) -> Option<Vec<core::TopologySpreadConstraint>> {
+    matches!(spread, "required" | "preferred").then(|| {
+        vec![core::TopologySpreadConstraint {
+            max_skew: 1,
+            topology_key: "topology.kubernetes.io/zone".into(),
+            when_unsatisfiable: "ScheduleAnyway".into(),
+            label_selector: Some(LabelSelector { match_labels: Some(selector), match_expressions: None }),
+            ..Default::default()
+        }]
+    })
+}
+
 fn scratch_volume(i: usize) -> String {
     format!("scratch-{i}")
 }
@@ -214,7 +245,7 @@ fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::C
         mounts.push(core::VolumeMount { name: v.name.clone(), mount_path: v.mount_path.clone(), read_only: Some(true), ..Default::default() });
     }
     for (i, d) in r.scratch.iter().enumerate() {
-        mounts.push(core::VolumeMount { name: scratch_volume(i), mount_path: d.clone(), ..Default::default() });
+        mounts.push(core::VolumeMount { name: scratch_volume(i), mount_path: d.path.clone(), ..Default::default() });
     }
     let ports: Vec<core::ContainerPort> = c
         .ports
@@ -360,8 +391,12 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             ..Default::default()
         });
     }
-    for (i, _) in r.scratch.iter().enumerate() {
-        volumes.push(core::Volume { name: scratch_volume(i), empty_dir: Some(core::EmptyDirVolumeSource::default()), ..Default::default() });
+    for (i, d) in r.scratch.iter().enumerate() {
+        let empty_dir = core::EmptyDirVolumeSource {
+            medium: d.medium.clone(),
+            size_limit: d.size_limit.clone().map(k8s_openapi::apimachinery::pkg::api::resource::Quantity),
+        };
+        volumes.push(core::Volume { name: scratch_volume(i), empty_dir: Some(empty_dir), ..Default::default() });
     }
     let mut pod_annotations = BTreeMap::new();
     pod_annotations.insert(CHECKSUM_ANNOTATION.to_string(), checksum(r));
@@ -387,6 +422,8 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
                 .then(|| r.init_containers.iter().map(|c| container(ctx, r, c, run_as)).collect()),
             containers: r.containers.iter().map(|c| container(ctx, r, c, run_as)).collect(),
             volumes: (!volumes.is_empty()).then_some(volumes),
+            affinity: spread_affinity(&r.spread, ctx.selector(&r.name)),
+            topology_spread_constraints: spread_zones(&r.spread, ctx.selector(&r.name)),
             ..Default::default()
         }),
     };

@@ -11,6 +11,7 @@
 //        --namenodes HOST:PORT,...    namenode RPC addresses, in ordinal order (required)
 //        [--http HOST:PORT,...]       namenode HTTP addresses, in ordinal order
 //        [--journalnodes HOST:PORT,...] journalnodes of the shared edit log (a namenode's own file)
+//        [--journal-peers HOST:PORT,...] a journalnode's file: the peers its JournalNodeSyncer must find
 //        [--zookeeper HOST:PORT,...]  ZooKeeper servers of the failover controllers, after Hadoop's
 //                                     ${env.NAME} expansion (a namenode's own file, HA)
 //        [--pod NAME]                 the file is namenode pod NAME's; POD_NAME must be set to NAME
@@ -170,6 +171,24 @@ public class Check {
             "dfs.namenode.http-address is namenode-0's HTTP address " + http.get(0), "got " + web);
       expect(conf.get("dfs.namenode.shared.edits.dir") == null && conf.get("ha.zookeeper.quorum") == null,
           "no shared edits and no ZooKeeper without HA", "found HA keys");
+    }
+
+    // 4'. A journalnode's file: its JournalNodeSyncer finds its peers in the shared edits URI
+    //     (dfs.namenode.shared.edits.dir, read as Hadoop's Configuration gives it).
+    String peers = opt.get("journal-peers");
+    if (peers != null) {
+      String edits = conf.getTrimmed("dfs.namenode.shared.edits.dir");
+      List<String> want = list(peers);
+      List<String> got = new ArrayList<>();
+      try {
+        URI u = new URI(edits);
+        if ("qjournal".equals(u.getScheme()))
+          for (String a : u.getAuthority().split(";")) got.add(hostPort(NetUtils.createSocketAddr(a, 8485)));
+      } catch (Exception e) {
+        got.add("unparsable: " + edits + ": " + e);
+      }
+      expect(got.equals(want), "journal sync: the journalnode's shared edits URI lists every journalnode (" + want.size() + ")",
+          "expected " + want + ", got " + edits);
     }
 
     // 4. A namenode pod's own file: its id, the shared journal, ZooKeeper, the exclude file.

@@ -7,8 +7,10 @@
 # local TCP listeners (open or closed), WAIT_TRIES is 1, and `hdfs` on PATH is a stub that records
 # its arguments (and answers `haadmin -getServiceState` / `zkfc -formatZK` as a scenario says).
 # Proves the guards: format only on namenode-0 with an empty directory and every journalnode
-# reachable, never over existing data, bootstrapStandby elsewhere (or when a namenode is active),
-# formatZK exit code 2 accepted, the bounded waits give up.
+# reachable, never over existing data, bootstrapStandby elsewhere (or when a namenode is active)
+# and only once another namenode answers (the namenodes start in Parallel), formatZK exit code 2
+# accepted, the bounded waits give up. For a secure stream (KRB5CCNAME rendered), a stub `kinit`
+# records its arguments too: the ticket is there before `hdfs haadmin` asks the other namenodes.
 # Prints `ok   NAME` / `NOT OK NAME` per scenario; exit 1 if any failed.
 set -u
 STREAM=${1:?usage: bootstrap.sh STREAM.yaml}
@@ -48,6 +50,7 @@ PY
 mkdir -p "$W/bin"
 cat >"$W/bin/hdfs" <<'EOF'
 #!/usr/bin/env bash
+if [ -n "${KRB5CCNAME:-}" ] && [ -s "${KRB5CCNAME#FILE:}" ]; then echo "ticket cache present" >>"$STUB_LOG"; fi
 echo "hdfs $*" >>"$STUB_LOG"
 case "$*" in
   "haadmin -getServiceState "*) [ "$3" = "${STUB_ACTIVE:-}" ] && echo active || echo standby;;
@@ -57,6 +60,14 @@ case "$*" in
 esac
 EOF
 chmod +x "$W/bin/hdfs"
+# a stub `kinit` (secure mode): records its arguments, writes the cache named by -c
+cat >"$W/bin/kinit" <<'EOF'
+#!/usr/bin/env bash
+echo "kinit $*" >>"$STUB_LOG"
+[ "${STUB_KINIT_RC:-0}" = 0 ] || exit "$STUB_KINIT_RC"
+while [ $# -gt 0 ]; do [ "$1" = -c ] && { echo ticket >"${2#FILE:}"; }; shift; done
+EOF
+chmod +x "$W/bin/kinit"
 
 # one open local port (an "up" journalnode/namenode) and one closed port (a "down" one)
 "$PY" - >"$W/port" <<'PY' &
@@ -102,36 +113,60 @@ nn=$(. "$W/namenode.format.env"; echo "${NAMENODE_IDS%%,*}")
 nn=${nn%-0}
 [ -n "$nn" ] || { echo "NOT OK bootstrap: NAMENODE_IDS is empty (not an HA example?)"; exit 1; }
 
-run namenode.format "$nn-0" "JOURNALNODES=$UP,$UP"
+# the namenodes start in Parallel: a standby bootstraps only once another namenode answers
+OTHER_UP="NAMENODE_RPC=$UP"
+secure=$(. "$W/namenode.format.env"; echo "${KRB5CCNAME:-}")
+SEC=()
+[ -z "$secure" ] || SEC=("KRB5CCNAME=FILE:$W/init.ccache" "KRB_KEYTAB=$W/hdfs.keytab")
+
+run namenode.format "$nn-0" "JOURNALNODES=$UP,$UP" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-0, empty volume, journalnodes up: formats (non-interactively, once)" \
   eval 'is $rc 0 && has_call "namenode -format -nonInteractive" && ! grep -q -- "-force" <<<"$calls" && is "$(grep -c "namenode " <<<"$calls")" 1'
 verdict "namenode-0 asks the other namenodes whether one is active, not itself" \
   eval 'has_call "haadmin -getServiceState $nn-1" && ! has_call "haadmin -getServiceState $nn-0"'
 
-run namenode.format "$nn-0" "JOURNALNODES=$UP,$DOWN"
+run namenode.format "$nn-0" "JOURNALNODES=$UP,$DOWN" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-0, a journalnode unreachable: gives up (bounded) without formatting" \
   eval '! is $rc 0 && no_call'
 
 mkdir -p "$W/name/$nn-0/current" && touch "$W/name/$nn-0/current/VERSION" "$W/name/$nn-0/current/fsimage_0000000000000000000"
-run namenode.format "$nn-0" "JOURNALNODES=$UP"
+run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-0, formatted volume: does nothing" eval 'is $rc 0 && is "$calls" ""'
 
 rm "$W/name/$nn-0/current/fsimage_0000000000000000000"
-run namenode.format "$nn-0" "JOURNALNODES=$UP"
+run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-0, VERSION without fsimage (half-finished format): refuses" eval '! is $rc 0 && no_call'
 
 rm -rf "$W/name/$nn-0" && mkdir -p "$W/name/$nn-0/stray"
-run namenode.format "$nn-0" "JOURNALNODES=$UP"
+run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-0, data but no VERSION: refuses to format over it" eval '! is $rc 0 && no_call'
 
-run namenode.format "$nn-1" "JOURNALNODES=$UP"
+run namenode.format "$nn-1" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}"
 verdict "namenode-1, empty volume: bootstraps as a standby, never formats" \
   eval 'is $rc 0 && has_call "namenode -bootstrapStandby -nonInteractive" && ! has_call "namenode -format -nonInteractive"'
 
 rm -rf "$W/name/$nn-0"
-run namenode.format "$nn-0" "JOURNALNODES=$UP" "STUB_ACTIVE=$nn-1"
+run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}" "STUB_ACTIVE=$nn-1"
 verdict "namenode-0, new volume while $nn-1 is active: bootstraps instead of formatting" \
   eval 'is $rc 0 && has_call "namenode -bootstrapStandby -nonInteractive" && ! has_call "namenode -format -nonInteractive"'
+
+rm -rf "$W/name/$nn-1"
+run namenode.format "$nn-1" "JOURNALNODES=$UP" "NAMENODE_RPC=$DOWN" "${SEC[@]}"
+verdict "namenode-1, empty volume, no other namenode answers yet (Parallel start): waits, bounded, then fails without bootstrapping" \
+  eval '! is $rc 0 && no_call'
+
+if [ -n "$secure" ]; then
+  rm -rf "$W/name/$nn-0" "$W/init.ccache"
+  run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}" "STUB_ACTIVE=$nn-1"
+  first_kinit=$(grep -n '^kinit ' <<<"$calls" | head -1 | cut -d: -f1)
+  first_haadmin=$(grep -n '^hdfs haadmin ' <<<"$calls" | head -1 | cut -d: -f1)
+  verdict "secure: kinit -k -t <keytab> nn/<role Service> into KRB5CCNAME before hdfs haadmin, which then finds the ticket" \
+    eval '[ -n "$first_kinit" ] && [ -n "$first_haadmin" ] && [ "$first_kinit" -lt "$first_haadmin" ] && grep -q "^kinit -k -t $W/hdfs.keytab -c FILE:$W/init.ccache nn/" <<<"$calls" && is "$(sed -n "$((first_haadmin - 1))p" <<<"$calls")" "ticket cache present" && has_call "namenode -bootstrapStandby -nonInteractive"'
+  rm -rf "$W/name/$nn-0" "$W/init.ccache"
+  run namenode.format "$nn-0" "JOURNALNODES=$UP" "$OTHER_UP" "${SEC[@]}" "STUB_KINIT_RC=1"
+  verdict "secure: no ticket (kinit fails): fails before asking or formatting anything" \
+    eval '! is $rc 0 && ! grep -q "^hdfs " <<<"$calls"'
+fi
 
 for zk in 0 2; do
   run namenode.format-zk "$nn-0" "STUB_ZK_RC=$zk"

@@ -111,7 +111,11 @@ for cm in objs:
     role = l.get("kubebdp.github.io/role")
     if role != "namenode":
         what = f"{role} configuration" if role else "client configuration (discovery ConfigMap)"
-        emit(f"{cmname}: {what}", write(cm, ["core-site.xml", "hdfs-site.xml"], cmname), {}, base)
+        extra = []
+        if role == "journalnode":  # the JournalNodeSyncer's peers: every journalnode pod
+            jn = sts(ns, cl, "hdfs", "journalnode")
+            extra = ["--journal-peers", ",".join(pods(jn, "journalnode", "rpc"))]
+        emit(f"{cmname}: {what}", write(cm, ["core-site.xml", "hdfs-site.xml"], cmname), {}, base + extra)
         continue
 
     # the namenode ConfigMap, as each namenode pod sees it

@@ -105,6 +105,24 @@ for ex in "${examples[@]}"; do
   fi
 done
 
+# the bootstrap scripts of a secure HA cluster too (kinit before haadmin)
+if [ $# -eq 0 ]; then
+  sec=examples/secure-hdfs.yaml
+  if "$BDP" render "$sec" >"$W/secure.yaml" 2>"$W/secure.render.log" && grep -q 'name: KRB5CCNAME' "$W/secure.yaml"; then
+    PY=$PY "$HERE/bootstrap.sh" "$W/secure.yaml" >"$W/secure.boot.log" 2>&1
+    while IFS= read -r line; do
+      case $line in
+        "ok   "*) pass=$((pass + 1)); echo "ok   secure-hdfs: ${line#ok   }";;
+        "NOT OK "*) fail=$((fail + 1)); echo "NOT OK secure-hdfs: ${line#NOT OK }";;
+        "       "*) echo "$line";;
+      esac
+    done <"$W/secure.boot.log"
+    grep -q 'secure: kinit' "$W/secure.boot.log" || not_ok "secure-hdfs: the secure bootstrap scenarios did not run" "$W/secure.boot.log"
+  else
+    not_ok "secure-hdfs: render with a KRB5CCNAME for the format init container" "$W/secure.render.log"
+  fi
+fi
+
 # the suite must keep covering HA with 2 and 3 namenodes and the single-namenode form
 if [ $# -eq 0 ]; then
   missing=""

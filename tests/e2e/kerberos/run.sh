@@ -154,9 +154,12 @@ provision_all() { # provision_all XDIR KDIR ROUND : every keytab init container 
   for sts in $(jq_ "$x/plan.json" '" ".join(e["sts"] for e in d["keytab"])'); do
     n=$(jq_ "$x/plan.json" "next(e['replicas'] for e in d['keytab'] if e['sts']=='$sts')")
     kt=$(jq_ "$x/plan.json" "next(e['env']['KRB_KEYTAB'] for e in d['keytab'] if e['sts']=='$sts')")
+    cc=$(jq_ "$x/plan.json" "next(e['env'].get('KRB_CCACHE', '') for e in d['keytab'] if e['sts']=='$sts')")
     for i in $(seq 0 $((n-1))); do
-      pod=$sts-$i; mkdir -p "$k/pods/$pod" "$k/tmp/$pod"
-      "$PY" "$HERE/run_container.py" "$x/plan.json" "keytab:$sts" --secrets "$k/secrets.json" --root "$k/root/$pod" \
+      pod=$sts-$i; mkdir -p "$k/pods/$pod" "$k/tmp/$pod" "$k/cc"
+      local ccset=()
+      [ -z "$cc" ] || ccset=(--set KRB_CCACHE="FILE:$k/cc/$pod")
+      "$PY" "$HERE/run_container.py" "$x/plan.json" "keytab:$sts" --secrets "$k/secrets.json" --root "$k/root/$pod" "${ccset[@]}" \
         --set POD_NAME="$pod" --set POD_NAMESPACE="$(jq_ "$x/plan.json" "next(e['namespace'] for e in d['keytab'] if e['sts']=='$sts')")" \
         --set KRB5_CONFIG="$k/krb5.conf" --set KRB_KEYTAB="$k/pods/$pod/$(basename "$kt")" --set TMPDIR="$k/tmp/$pod" \
         >"$k/pods/$pod/round$r.log" 2>&1 &
@@ -174,6 +177,7 @@ keytab_checks() { # keytab_checks UNIT XDIR KDIR : per pod: the keytab holds wha
   local pod ktfile principals
   while IFS=$'\t' read -r pod ktfile principals; do
     t "$u: keytab of $pod holds and kinits $principals" keytab_ok "$k" "$ktfile" $principals
+    t "$u: $pod: keys and service tickets (kvno, klist -e) are aes256/aes128-cts-hmac-sha1-96 only (Java 8)" java8_enctypes "$k" "$ktfile"
   done < <("$PY" - "$x/plan.json" "$k" "$REALM" <<'PY'
 
 import json, sys
@@ -205,6 +209,24 @@ keytab_ok() { # keytab_ok KDIR KEYTAB PRINCIPAL... : exactly these principals, e
   done
   klist -kte "$kt"
 }
+java8_enctypes() { # java8_enctypes KDIR KEYTAB : every key of the keytab, and the service ticket of
+  # each principal (ticket and session key, `klist -e`), only of the types Java 8 has
+  local k=$1 kt=$2 p bad
+  bad=$(klist -ke "$kt" | awk 'NR>3' | grep -v -E '\((aes256-cts-hmac-sha1-96|aes128-cts-hmac-sha1-96)\) *$')
+  [ -z "$bad" ] || { echo "keys Java 8 cannot use:"; echo "$bad"; return 1; }
+  for p in $(klist -k "$kt" | awk 'NR>3 {print $2}' | sort -u); do
+    KRB5_CONFIG=$k/krb5.conf kinit -k -t "$kt" -c "FILE:$k/etype.cc" "$p" || return 1
+    KRB5_CONFIG=$k/krb5.conf kvno -c "FILE:$k/etype.cc" "$p" >/dev/null || return 1
+    klist -e -c "FILE:$k/etype.cc" | grep -A1 " $p\$" | tee "$k/etype.txt"
+    grep -q "Etype (skey, tkt): aes256-cts-hmac-sha1-96, aes256-cts-hmac-sha1-96" "$k/etype.txt" || { echo "service ticket of $p: not aes256-cts-hmac-sha1-96"; return 1; }
+  done
+}
+ccache_ok() { # every ticket cache the keytab init containers left holds a valid nn/ ticket
+  local c n=0
+  for c in "$1"/cc/*; do [ -f "$c" ] || continue; n=$((n+1))
+    klist -s -c "FILE:$c" || { echo "$c: no valid ticket"; return 1; }
+    klist -c "FILE:$c" | tee /dev/stderr | grep -q "^Default principal: nn/" || return 1
+  done; [ $n -gt 0 ]; }
 keys_of() { klist -kK "$1" | awk 'NR>3 {print $1, $2, $3}' | sort; }
 
 idempotence_checks() { # idempotence_checks UNIT XDIR KDIR
@@ -251,6 +273,10 @@ acl_checks() { # acl_checks UNIT XDIR KDIR : what the provisioner must not be ab
   t "$u: the provisioner cannot re-randomise $shared" refused "$k" "cpw -randkey $shared" "change-password"
   t "$u: the provisioner cannot extract krbtgt's keys" refused "$k" "ktadd -norandkey -k $k/stolen.kt krbtgt/$REALM@$REALM" "privilege"
   t "$u: the provisioner cannot read the master key principal" refused "$k" "getprinc K/M@$REALM" "privilege"
+  t "$u: the provisioner cannot create evil/admin (an administrator)" refused "$k" "addprinc -randkey evil/admin@$REALM" "privilege"
+  t "$u: the provisioner cannot create nn/admin (a service primary, but */admin)" refused "$k" "addprinc -randkey nn/admin@$REALM" "privilege"
+  t "$u: the provisioner cannot create foo/bar (no service uses that primary)" refused "$k" "addprinc -randkey foo/bar@$REALM" "privilege"
+  t "$u: the provisioner cannot create a one-part principal (a user)" refused "$k" "addprinc -randkey mallory@$REALM" "privilege"
 }
 refused() { # refused KDIR QUERY TEXT : kadmin as the provisioner answers with TEXT (a refusal)
   admin_login "$1" || return 1
@@ -333,6 +359,9 @@ for e in p["keytab"]:
     if [m["items"] for m in mine] != [["admin-password"]]: bad.append(e["sts"] + ": the keytab init container mounts " + str(mine))
 print("\n".join(bad)); sys.exit(1 if bad or not p["keytab"] else 0)' "$x/plan.json"
   t "$u: every keytab init container of every pod at once (rendered script)" provision_all "$x" "$k" 1
+  if [ -n "$(jq_ "$x/plan.json" '" ".join(e["sts"] for e in d["keytab"] if e["env"].get("KRB_CCACHE"))')" ]; then
+    t "$u: HA namenodes: the keytab init container left a ticket of the nn/ principal for the format init container (haadmin)" ccache_ok "$k"
+  fi
   keytab_checks "$u" "$x" "$k"
   idempotence_checks "$u" "$x" "$k"
   acl_checks "$u" "$x" "$k"
@@ -368,6 +397,9 @@ standin_kdc() { # standin_kdc KDIR MASTER : a KDC for $REALM (not rendered: the 
     kadmind_listen = 127.0.0.1:$KADMIN_PORT
     kpasswd_listen = 127.0.0.1:$(free_port)
     max_renewable_life = 7d
+    # a modern realm: SHA-2 keys first (MIT's own default is SHA-1 only); the provisioning
+    # script must still create keys of the Cluster's `enctypes` only (addprinc -e)
+    supported_enctypes = aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
   }
 [logging]
   default = STDERR

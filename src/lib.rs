@@ -16,6 +16,7 @@ pub mod diff;
 pub mod emit;
 pub mod flux;
 pub mod graph;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod plan;

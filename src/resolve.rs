@@ -203,6 +203,8 @@ struct Resolver<'a> {
     tpl: Templates,
     registry: &'a Registry,
     diags: &'a mut Diagnostics,
+    /// Every Cluster among the inputs, (namespace, name) → where it is written.
+    found: BTreeMap<(String, String), Span>,
 }
 
 impl Resolver<'_> {
@@ -264,11 +266,27 @@ impl Resolver<'_> {
                 }
             }
         }
-        // roles: replicas first (an `enabled` expression may look at them)
+        // roles: replicas first (an `enabled` expression may look at them). A count is checked
+        // against its bound here, before anything (pods, names, template lists) is built from it.
         let mut replicas: BTreeMap<String, u32> = BTreeMap::new();
         for (r, rd) in &def.roles {
             let user = spec.roles.get(r).and_then(|x| x.as_ref()).and_then(|x| x.replicas);
-            replicas.insert(r.clone(), user.unwrap_or(rd.replicas.default));
+            let n = user.unwrap_or(rd.replicas.default);
+            let max = rd.replicas.max.min(crate::limits::MAX_REPLICAS);
+            if n > max {
+                let mut p = base.clone();
+                p.extend(segs(&["roles", r, "replicas"]));
+                let d = Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, more than {max}"))
+                    .expected(format!("{} to {max}", rd.replicas.min))
+                    .hint(format!("set replicas to at most {max}"));
+                if user.is_some() {
+                    self.diags.push(d);
+                } else {
+                    self.stack_err(stack, svc, &segs(&["roles", r, "replicas", "default"]), format!("default replicas {n} is more than {max}"));
+                }
+            }
+            // over the bound: the error above stops the run; later stages see the bound
+            replicas.insert(r.clone(), n.min(max));
         }
         for r in spec.roles.keys() {
             if !def.roles.contains_key(r) {
@@ -403,13 +421,70 @@ impl Resolver<'_> {
 
 type SkeletonKey = (String, String, String); // namespace, cluster, service
 
+/// Whether a template expression reads dependency `d` (`deps.d`, `deps['d']`, `deps["d"]`).
+fn mentions_dep(expr: &str, d: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    expr.match_indices("deps").any(|(i, _)| {
+        let before_ok = !expr[..i].chars().next_back().is_some_and(ident);
+        let rest = &expr[i + 4..];
+        let dotted = rest.strip_prefix('.').and_then(|r| r.strip_prefix(d)).is_some_and(|r| !r.starts_with(ident));
+        let indexed = [format!("['{d}']"), format!("[\"{d}\"]")].iter().any(|x| rest.starts_with(x.as_str()));
+        before_ok && (dotted || indexed)
+    })
+}
+
+/// The stack a Cluster is checked against: the one it names; when it names none and bdp knows
+/// exactly one stack, that one, so the missing `stack` (an error) does not hide the Cluster's
+/// other problems.
+fn stack_name_of(c: &Cluster, registry: &Registry) -> Option<String> {
+    if !c.spec.stack.is_empty() {
+        return Some(c.spec.stack.clone());
+    }
+    let names = registry.names();
+    (names.len() == 1).then(|| names[0].to_string())
+}
+
+fn missing_stack(c: &Cluster, doc: &Doc, registry: &Registry) -> Diagnostic {
+    let names = registry.names();
+    let checked = match names.as_slice() {
+        [one] => format!("; the rest of the Cluster is checked against `{one}`, the only stack bdp knows"),
+        _ => String::new(),
+    };
+    Diagnostic::error(Some(doc.span_at(&segs(&["spec"]))), "spec.stack", format!("Cluster `{}` names no stack{checked}", c.metadata.name))
+        .expected("`stack: NAME` under spec")
+        .hint(format!("known stacks: {} (`bdp stacks` describes them)", names.join(", ")))
+}
+
+/// The positions of the keys of one mapping in a user's document, indexed once.
+struct KeySpans<'a> {
+    doc: &'a Doc,
+    path: &'a [String],
+    keys: std::collections::HashMap<String, (usize, usize)>,
+}
+
+impl<'a> KeySpans<'a> {
+    fn new(doc: &'a Doc, path: &'a [String]) -> Self {
+        let keys = match &doc.root.locate(path).value {
+            crate::source::NodeValue::Map(m) => m.iter().map(|(k, _)| (k.key_string(), (k.line, k.col))).collect(),
+            _ => Default::default(),
+        };
+        KeySpans { doc, path, keys }
+    }
+    fn get(&self, key: &str) -> Span {
+        match self.keys.get(key) {
+            Some(&(line, col)) => Span::new(&self.doc.file, line, col),
+            None => self.doc.span_at(self.path),
+        }
+    }
+}
+
 /// Resolves every Cluster. Clusters with errors are left out; errors go to `diags`.
 pub fn resolve(
     clusters: &[Located<Cluster>],
     registry: &Registry,
     diags: &mut Diagnostics,
 ) -> Vec<ResolvedCluster> {
-    let mut r = Resolver { tpl: Templates::new(), registry, diags };
+    let mut r = Resolver { tpl: Templates::new(), registry, diags, found: BTreeMap::new() };
     let mut stacks: BTreeMap<String, Stack> = BTreeMap::new();
     let mut skeletons: BTreeMap<SkeletonKey, Skeleton> = BTreeMap::new();
     let mut seen: BTreeMap<(String, String), Span> = BTreeMap::new();
@@ -427,10 +502,23 @@ pub fn resolve(
             continue;
         }
         seen.insert(key, here);
-        if !stacks.contains_key(&c.spec.stack) {
-            match r.registry.resolved(&c.spec.stack) {
+        if c.metadata.namespace.is_none() {
+            r.diags.push(
+                Diagnostic::warning(Some(doc.span_at(&segs(&["metadata"]))), "metadata.namespace", format!("Cluster `{}` names no namespace; bdp puts it in `default`", c.metadata.name))
+                    .hint("add `namespace: NAME` under metadata; objects in `default` mix with everything else there, and a later namespace change recreates every object"),
+            );
+        }
+        let Some(stack_name) = stack_name_of(c, r.registry) else {
+            r.diags.push(missing_stack(c, doc, r.registry));
+            continue;
+        };
+        if c.spec.stack.is_empty() {
+            r.diags.push(missing_stack(c, doc, r.registry));
+        }
+        if !stacks.contains_key(&stack_name) {
+            match r.registry.resolved(&stack_name) {
                 Ok(s) => {
-                    stacks.insert(c.spec.stack.clone(), s);
+                    stacks.insert(stack_name.clone(), s);
                 }
                 Err(m) => {
                     r.diags.push(
@@ -441,7 +529,7 @@ pub fn resolve(
                 }
             }
         }
-        let stack = &stacks[&c.spec.stack];
+        let stack = &stacks[&stack_name];
         for (svc, spec) in &c.spec.services {
             let spec = spec.clone().unwrap_or_default();
             if !stack.spec.services.contains_key(svc) {
@@ -458,10 +546,12 @@ pub fn resolve(
         }
     }
 
+    r.found = seen;
+
     // pass 2: dependencies, files, containers
     let mut out = Vec::new();
     for Located { value: c, doc } in clusters {
-        let Some(stack) = stacks.get(&c.spec.stack) else { continue };
+        let Some(stack) = stack_name_of(c, r.registry).and_then(|n| stacks.get(&n)) else { continue };
         let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
         let mut services = Vec::new();
         for (svc, spec) in &c.spec.services {
@@ -506,6 +596,8 @@ impl Resolver<'_> {
         let mut deps = Vec::new();
         let mut deps_ctx = Map::new();
         let mut dep_env: BTreeMap<String, EnvValue> = BTreeMap::new();
+        // dependencies that could not be resolved (each already reported once)
+        let mut failed: Vec<String> = Vec::new();
         for d in spec.dependencies.keys() {
             if !def.dependencies.contains_key(d) {
                 let mut p = base.clone();
@@ -529,6 +621,7 @@ impl Resolver<'_> {
             let provider: Option<(&Skeleton, DepSource)> = match user {
                 Some(DependencySpec { config_map: Some(cm), cluster: None, .. }) => {
                     let Some(env_ref) = &dd.env_ref else {
+                        failed.push(d.clone());
                         self.user_err(doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
                         continue;
                     };
@@ -538,6 +631,7 @@ impl Resolver<'_> {
                     let value = match self.tpl.render(env_ref, &ctx) {
                         Ok(v) => v,
                         Err(m) => {
+                            failed.push(d.clone());
                             self.stack_err(stack, svc, &segs(&["dependencies", d, "envRef"]), m);
                             continue;
                         }
@@ -548,6 +642,7 @@ impl Resolver<'_> {
                     continue;
                 }
                 Some(DependencySpec { config_map: Some(_), cluster: Some(_), .. }) => {
+                    failed.push(d.clone());
                     self.user_err(doc, &p, format!("dependency `{d}` names both a cluster and a configMap"), "choose one of them".into());
                     continue;
                 }
@@ -556,13 +651,28 @@ impl Resolver<'_> {
                     match all.get(&(ons.clone(), other.clone(), dd.service.clone())) {
                         Some(s) => Some((s, DepSource::Cluster { cluster: other.clone(), namespace: ons })),
                         None => {
-                            let has_cluster = all.keys().any(|(n, cl, _)| n == &ons && cl == other);
-                            let msg = if has_cluster {
-                                format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service)
-                            } else {
-                                format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs")
+                            failed.push(d.clone());
+                            if self.found.contains_key(&(ons.clone(), other.clone())) {
+                                let msg = format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service);
+                                self.user_err(doc, &p, msg, format!("add `{}:` to that Cluster's services; or {three_ways}", dd.service));
+                                continue;
+                            }
+                            let msg = format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs");
+                            // a Cluster of that name elsewhere is most likely the one meant
+                            let elsewhere: Vec<(&String, &Span)> =
+                                self.found.iter().filter(|((_, n), _)| n == other).map(|((n, _), sp)| (n, sp)).collect();
+                            let hint = match elsewhere.as_slice() {
+                                [] => format!("give that Cluster's file to bdp too; or {three_ways}"),
+                                found => {
+                                    let at: Vec<String> = found.iter().map(|(n, sp)| format!("namespace `{n}` ({sp})")).collect();
+                                    format!(
+                                        "a Cluster `{other}` is among the inputs in {}; add `namespace: {}` to dependencies.{d}",
+                                        at.join(", "),
+                                        found[0].0
+                                    )
+                                }
                             };
-                            self.user_err(doc, &p, msg, format!("give that Cluster's file to bdp too; or {three_ways}"));
+                            self.user_err(doc, &p, msg, hint);
                             continue;
                         }
                     }
@@ -589,6 +699,7 @@ impl Resolver<'_> {
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
                 None if dd.required => {
+                    failed.push(d.clone());
                     self.diags.push(
                         Diagnostic::error(Some(doc.span_at(&base)), base.join("."), format!("service `{svc}` needs `{}` (dependency `{d}`), and none is given", dd.service))
                             .hint(three_ways),
@@ -846,7 +957,7 @@ impl Resolver<'_> {
         let manifests = self.manifests(stack, svc, &segs(&["manifests"]), &def.manifests, &smctx);
         let mut check_ctx = ctx;
         check_ctx["config"] = Value::Object(roles_files_ctx);
-        self.checks(doc, stack, svc, &def.checks, &crate::template::value(&check_ctx));
+        self.checks(doc, stack, svc, &def.checks, &crate::template::value(&check_ctx), &failed);
         Some(ResolvedService {
             name: svc.to_string(),
             version: def.version.clone(),
@@ -863,9 +974,15 @@ impl Resolver<'_> {
 
     /// The stack's `checks`: rules over the resolved service (e.g. enough datanodes for
     /// `dfs.replication`). A failed rule points at the Cluster; a broken rule at the stack.
-    fn checks(&mut self, doc: &Doc, stack: &Stack, svc: &str, checks: &[CheckDef], ctx: &minijinja::Value) {
+    /// A check that reads a dependency in `failed` is skipped: that dependency's error is
+    /// already reported, and one cause gets one error (no cascade).
+    fn checks(&mut self, doc: &Doc, stack: &Stack, svc: &str, checks: &[CheckDef], ctx: &minijinja::Value, failed: &[String]) {
         for (i, chk) in checks.iter().enumerate() {
             let here = segs(&["checks", &i.to_string()]);
+            let exprs = [Some(&chk.assert), chk.when.as_ref(), Some(&chk.message)];
+            if failed.iter().any(|d| exprs.iter().flatten().any(|e| mentions_dep(e, d))) {
+                continue;
+            }
             if let Some(w) = &chk.when {
                 match self.tpl.truthy(w, ctx) {
                     Ok(true) => {}
@@ -1076,12 +1193,14 @@ impl Resolver<'_> {
             let Some(keys) = ov.get(fname) else { continue };
             let mut fp = path.to_vec();
             fp.push(fname.to_string());
+            // positions of the keys, looked up once (a search per key made wide overrides quadratic)
+            let key_spans = KeySpans::new(doc, &fp);
             for (k, v) in keys {
                 let mut kp = fp.clone();
                 kp.push(k.clone());
                 if fd.format == FileFormat::Text {
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{fname}` is a template file without keys"))
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{fname}` is a template file without keys"))
                             .hint("it cannot be overridden key by key"),
                     );
                     continue;
@@ -1089,14 +1208,14 @@ impl Resolver<'_> {
                 if let Some(why) = owned.get(k) {
                     let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
                             .hint("bdp derives this key from the cluster layout; change the roles, replicas or dependencies instead"),
                     );
                     continue;
                 }
                 if !entries.contains_key(k) && !fd.keys.contains_key(k) {
                     let known: Vec<&str> = fd.keys.keys().map(String::as_str).collect();
-                    let mut d = Diagnostic::warning(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
+                    let mut d = Diagnostic::warning(Some(key_spans.get(k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
                     d = d.hint_opt(crate::diag::did_you_mean(k, known).or_else(|| Some("it is passed through as written; check its spelling against the service's documentation".into())));
                     self.diags.push(d);
                 }

@@ -1,0 +1,166 @@
+//! Hostile and careless input: bounds before allocation, text decoding, and errors that always
+//! point into the user's file with a field path.
+//!
+//! No test here measures wall time: a run that built a million pods would still pass a loose
+//! timer on a fast machine. Instead each hostile input must come back with its located error
+//! (which the old code reached only after building everything, or never); a 10 s guard turns a
+//! hang into a failure instead of a stuck test run.
+
+use bdp::diag::Severity;
+use bdp::{compile, Options};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static N: AtomicUsize = AtomicUsize::new(0);
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("bdp-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_bytes(bytes: &[u8]) -> PathBuf {
+    let p = dir().join(format!("c{}.yaml", N.fetch_add(1, Ordering::SeqCst)));
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Runs `bdp ARGS`, killed after 10 s; returns (exit code, stdout, stderr).
+fn bdp(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bdp"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bdp runs");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bdp {args:?} ran for more than 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+const HEAD: &str = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: zk, namespace: ns}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n";
+
+fn render_fails(text: &[u8], needles: &[&str]) -> String {
+    let f = write_bytes(text);
+    let (code, out, err) = bdp(&["render", f.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "stdout: {out}\nstderr: {err}");
+    assert!(out.is_empty(), "nothing on stdout after an error");
+    for n in needles {
+        assert!(err.contains(n), "`{n}` missing from:\n{err}");
+    }
+    err
+}
+
+// ---------------------------------------------------------------------------------------------
+// bounds before allocation
+
+#[test]
+fn huge_replicas_fail_with_a_located_error_before_pods_are_built() {
+    // 4294967295 aborted on a 137 GB allocation; 1000000 took 57 s and 8.5 GB
+    for n in ["4294967295", "1000000"] {
+        let text = format!("{HEAD}      roles: {{server: {{replicas: {n}}}}}\n");
+        render_fails(
+            text.as_bytes(),
+            &[":8:34:", "spec.services.zookeeper.roles.server.replicas", &format!("{n} replicas, more than 255"), "at most 255"],
+        );
+    }
+}
+
+#[test]
+fn a_stack_cannot_raise_the_replica_bound() {
+    let stack = "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {name: wide}\nspec:\n  services:\n    svc:\n      roles:\n        r:\n          replicas: {default: 1, max: 4294967295}\n          containers: [{name: c, command: [run]}]\n";
+    let text = format!("{stack}---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {{name: w, namespace: ns}}\nspec:\n  stack: wide\n  services:\n    svc:\n      roles: {{r: {{replicas: 4000000000}}}}\n");
+    render_fails(text.as_bytes(), &[":19:", "spec.services.svc.roles.r.replicas", "4000000000 replicas, more than 10000"]);
+}
+
+#[test]
+fn counts_too_large_for_their_type_are_located() {
+    let text = format!("{HEAD}      roles: {{server: {{replicas: 99999999999}}}}\n");
+    render_fails(text.as_bytes(), &[":8:34:", "spec.services.zookeeper.roles.server.replicas", "expected: a whole number from 0 to 4294967295"]);
+}
+
+#[test]
+fn wide_mappings_and_long_lists_hit_the_entry_limit() {
+    let mut text = format!("{HEAD}      configOverrides:\n        zoo.cfg:\n");
+    for i in 0..=bdp::limits::MAX_ENTRIES {
+        text.push_str(&format!("          k{i}: v\n"));
+    }
+    render_fails(text.as_bytes(), &[":10:", "mapping has more than 50000 keys", "src/limits.rs"]);
+    let mut text = format!("{HEAD}      podOverrides:\n        spec:\n          tolerations:\n");
+    for _ in 0..=bdp::limits::MAX_ENTRIES {
+        text.push_str("          - {key: a}\n");
+    }
+    render_fails(text.as_bytes(), &[":11:", "list has more than 50000 items"]);
+}
+
+#[test]
+fn wide_overrides_are_reported_once_each() {
+    // 20,000 unknown keys: 20,000 warnings, each at its own line (the old de-duplication and
+    // key lookups were quadratic; see bench/wide.sh for the timing)
+    let n = 20_000;
+    let mut text = format!("{HEAD}      configOverrides:\n        zoo.cfg:\n");
+    for i in 0..n {
+        text.push_str(&format!("          custom.key{i}: v\n"));
+    }
+    let f = write_bytes(text.as_bytes());
+    let c = compile(&[f], &Options::default()).expect("renders");
+    let w: Vec<_> = c.diags.items.iter().filter(|d| d.severity == Severity::Warning && d.message.contains("custom.key")).collect();
+    assert_eq!(w.len(), n);
+    assert_eq!(w.iter().map(|d| d.span.as_ref().unwrap().line).collect::<std::collections::BTreeSet<_>>().len(), n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// text decoding
+
+#[test]
+fn a_leading_bom_is_accepted() {
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    text.extend_from_slice(HEAD.as_bytes());
+    let f = write_bytes(&text);
+    let (code, out, err) = bdp(&["render", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("kind: StatefulSet"));
+}
+
+#[test]
+fn nul_and_control_bytes_are_refused_with_their_offset() {
+    // a NUL after the first Cluster used to drop the rest of the file, with exit 0
+    let mut text = HEAD.as_bytes().to_vec();
+    let offset = text.len() + 4;
+    text.extend_from_slice(b"---\n\x00\n");
+    text.extend_from_slice(HEAD.replace("name: zk", "name: zk2").as_bytes());
+    render_fails(&text, &[":9:1:", &format!("NUL byte at byte offset {offset}"), "not YAML text"]);
+    // other control characters, and the offset counts a BOM
+    let mut text = b"\xEF\xBB\xBF".to_vec();
+    text.extend_from_slice(HEAD.replace("name: zk,", "name: z\x1bk,").as_bytes());
+    let offset = 3 + HEAD.find("zk,").unwrap() + 1;
+    render_fails(&text, &[":3:19:", &format!("control character U+001B at byte offset {offset}")]);
+}
+
+#[test]
+fn invalid_utf8_is_refused_with_its_position() {
+    let mut text = HEAD.as_bytes().to_vec();
+    text.extend_from_slice(b"      envOverrides: {A: \"caf\xE9\"}\n");
+    render_fails(&text, &[":8:29:", "invalid UTF-8 byte 0xE9", &format!("byte offset {}", HEAD.len() + 28)]);
+}
+
+#[test]
+fn tab_cr_lf_and_unicode_are_text() {
+    let text = HEAD.replace('\n', "\r\n") + "      envOverrides: {A: \"Grüße\tå 😀\"}\r\n";
+    let f = write_bytes(text.as_bytes());
+    let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -14,7 +14,9 @@
 //! | [`MAX_DEPTH`] nesting levels | `source.rs` |
 //! | [`MAX_ENTRIES`] keys of one mapping, items of one list | `source.rs` |
 //! | [`MAX_REPLICAS`] pods of one role (a stack's `max` may only be lower) | `resolve.rs`, before pods are built |
-//! | [`MAX_RENDERED_REPLICAS`] replicas read back from rendered objects | `diff.rs` |
+//!
+//! `bdp diff --rendered` reads counts it did not write: a rendered `replicas` is only counted,
+//! never expanded into pod names (`diff::PodList` summarises `first … last (N pods)`).
 
 /// Largest input file bdp reads.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -26,5 +28,3 @@ pub const MAX_DEPTH: usize = 128;
 pub const MAX_ENTRIES: usize = 50_000;
 /// Upper bound on the replicas of one role, whatever its stack allows.
 pub const MAX_REPLICAS: u32 = 10_000;
-/// Replicas read from a rendered StatefulSet above this are reported, never expanded pod by pod.
-pub const MAX_RENDERED_REPLICAS: i64 = 1_000_000;

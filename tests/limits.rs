@@ -164,3 +164,39 @@ fn tab_cr_lf_and_unicode_are_text() {
     let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// diff --rendered reads counts it did not write
+
+fn sts(replicas: &str, image: &str) -> String {
+    format!(
+        "---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata: {{name: db, namespace: ns}}\nspec:\n  replicas: {replicas}\n  serviceName: db\n  selector: {{matchLabels: {{a: b}}}}\n  template:\n    metadata: {{labels: {{a: b}}}}\n    spec:\n      containers: [{{name: c, image: {image}}}]\n  volumeClaimTemplates:\n  - metadata: {{name: data}}\n    spec: {{resources: {{requests: {{storage: 1Gi}}}}}}\n"
+    )
+}
+
+#[test]
+fn rendered_replica_counts_are_summarised_never_expanded() {
+    // 10^12 pods used to be materialised as names (24 TB)
+    let old = write_bytes(sts("1000000000000", "img:1").as_bytes());
+    let new = write_bytes(sts("2", "img:2").as_bytes());
+    // exit 1: there are differences
+    let (code, out, err) = bdp(&["diff", "--rendered", old.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.contains("replicas 1000000000000 → 2: db-2 … db-999999999999 (999999999998 pods) removed"), "{out}");
+    assert!(out.contains("(data-db-2 … data-db-999999999999 (999999999998 pods))"), "{out}");
+    let (code, out, err) = bdp(&["diff", "--rendered", new.to_str().unwrap(), old.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["restarts"][0]["pods"], serde_json::json!(["db-0", "db-1"]), "{out}");
+    let both = write_bytes(sts("1000000000000", "img:3").as_bytes());
+    let (_, out, _) = bdp(&["diff", "--rendered", old.to_str().unwrap(), both.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["restarts"][0]["pods"], serde_json::json!({"first": "db-0", "last": "db-999999999999", "count": 1000000000000u64}), "{out}");
+    // negative and extreme counts neither panic nor wrap
+    for (a, b) in [("-5", "3"), ("9223372036854775807", "-9223372036854775808"), ("9223372036854775807", "9223372036854775806")] {
+        let x = write_bytes(sts(a, "img:1").as_bytes());
+        let y = write_bytes(sts(b, "img:2").as_bytes());
+        let (code, _, err) = bdp(&["diff", "--rendered", x.to_str().unwrap(), y.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{a} → {b}: {err}");
+    }
+}

@@ -1421,26 +1421,7 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
 
 /// A Kubernetes quantity in bytes (or units), for comparison only.
 fn parse_quantity(q: &str) -> Option<f64> {
-    let q = q.trim();
-    let split = q.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(q.len());
-    let (num, suffix) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "m" => 1e-3,
-        _ => return None,
-    };
-    Some(n * mult)
+    crate::quantity::parse(q)
 }
 
 fn role_label(v: &Value) -> Option<String> {

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod quantity;
 pub mod render;
 pub mod resolve;
 pub mod source;

@@ -200,3 +200,59 @@ fn rendered_replica_counts_are_summarised_never_expanded() {
         assert_eq!(code, Some(1), "{a} → {b}: {err}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// pod overrides are checked like the API server would, at the user's field
+
+#[test]
+fn pod_overrides_that_break_the_pod_template_are_located() {
+    let text = format!("{HEAD}      podOverrides: {{spec: {{containers: \"not a list\", tolerations: {{a: b}}}}}}\n");
+    render_fails(text.as_bytes(), &[":8:41:", "spec.services.zookeeper.podOverrides.spec.containers", "expected a sequence", "PodTemplateSpec"]);
+    let text = format!("{HEAD}      roles:\n        server:\n          podOverrides: {{spec: {{tolerations: {{a: b}}}}}}\n");
+    render_fails(text.as_bytes(), &[":10:", "spec.services.zookeeper.roles.server.podOverrides.spec.tolerations", "expected a sequence"]);
+}
+
+#[test]
+fn requests_above_limits_are_refused() {
+    let text = format!("{HEAD}      roles:\n        server:\n          resources: {{requests: {{cpu: 2, memory: 1Gi}}, limits: {{cpu: \"1\"}}}}\n");
+    let err = render_fails(text.as_bytes(), &[":10:39:", "roles.server.resources.requests.cpu", "requests cpu 2 but is limited to 1"]);
+    assert!(err.contains("requests memory 1Gi but is limited to 768Mi"), "{err}");
+    let text = format!("{HEAD}      podOverrides: {{spec: {{containers: [{{name: zookeeper, resources: {{requests: {{cpu: 1500m}}, limits: {{cpu: 1e0, memory: lots}}}}}}]}}}}\n");
+    let err = render_fails(text.as_bytes(), &["podOverrides.spec.containers.0.resources.requests.cpu", "requests cpu 1500m but is limited to 1"]);
+    assert!(err.contains("limits.memory `lots` is not a Kubernetes quantity"), "{err}");
+    // equal, and in other units, is fine
+    let text = format!("{HEAD}      roles:\n        server:\n          resources: {{requests: {{cpu: 1000m, memory: 512Mi}}, limits: {{cpu: \"1\", memory: 0.5Gi}}}}\n");
+    let f = write_bytes(text.as_bytes());
+    let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// one error per cause
+
+#[test]
+fn a_missing_stack_does_not_hide_other_errors() {
+    let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: zk, namespace: ns}\nspec:\n  services:\n    zookeeper:\n      roles: {server: {replicas: 4}}\n";
+    render_fails(text.as_bytes(), &[":5:", "spec.stack", "names no stack", "known stacks: hadoop-3.3"]);
+    render_fails(text.as_bytes(), &[":7:34:", "needs an odd number of replicas"]);
+}
+
+#[test]
+fn a_missing_namespace_is_a_located_warning() {
+    let f = write_bytes(HEAD.replace("name: zk, namespace: ns", "name: zk").as_bytes());
+    let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("warning:") && err.contains(":3:11: metadata.namespace") && err.contains("bdp puts it in `default`"), "{err}");
+}
+
+#[test]
+fn a_dependency_in_another_namespace_gets_one_error_that_says_where() {
+    let zk = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: shared, namespace: platform}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n";
+    let hdfs = "---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: data, namespace: analytics}\nspec:\n  stack: hadoop-3.3\n  services:\n    hdfs:\n      dependencies: {zookeeper: {cluster: shared}}\n      roles: {namenode: {replicas: 2}}\n";
+    let err = render_fails(
+        format!("{zk}{hdfs}").as_bytes(),
+        &["dependencies.zookeeper", "not among the inputs", "a Cluster `shared` is among the inputs in namespace `platform` (", ":3:18)", "add `namespace: platform`"],
+    );
+    assert!(!err.contains("needs ZooKeeper"), "the stack check on the same dependency is a cascade:\n{err}");
+    assert!(err.contains("bdp: 1 error(s)"), "{err}");
+}

@@ -261,6 +261,8 @@ impl Resolver<'_> {
                                 .expected(sd.ty.clone().unwrap_or_default())
                                 .hint(sd.description.clone()),
                         );
+                        // the stack's templates go on with its default: one error, no cascade
+                        continue;
                     }
                     settings.insert(k.clone(), v.clone());
                 }

@@ -256,3 +256,87 @@ fn a_dependency_in_another_namespace_gets_one_error_that_says_where() {
     assert!(!err.contains("needs ZooKeeper"), "the stack check on the same dependency is a cascade:\n{err}");
     assert!(err.contains("bdp: 1 error(s)"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// malformed variants of every example: every error is in the user's file, located, with a path
+
+fn paths(v: &serde_json::Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    if !here.is_empty() {
+        out.push(here.clone());
+    }
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                here.push(k.clone());
+                paths(x, here, out);
+                here.pop();
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                here.push(i.to_string());
+                paths(x, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn set(v: &mut serde_json::Value, path: &[String], new: serde_json::Value) {
+    let mut cur = v;
+    for seg in path {
+        cur = match cur {
+            serde_json::Value::Object(m) => m.get_mut(seg).unwrap(),
+            serde_json::Value::Array(a) => &mut a[seg.parse::<usize>().unwrap()],
+            _ => unreachable!(),
+        };
+    }
+    *cur = new;
+}
+
+#[test]
+fn malformed_variants_of_the_examples_get_errors_in_the_users_file() {
+    use serde_json::json;
+    let variants = [json!(3.5), json!("x"), json!([1]), json!({"a": "b"}), json!(null), json!(1e20), json!(-1), json!(4294967296u64)];
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    examples.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    for ex in examples {
+        let text = std::fs::read_to_string(&ex).unwrap();
+        let docs: Vec<serde_json::Value> =
+            bdp::source::parse_documents(&ex, &text).unwrap().iter().map(|d| d.root.to_json()).collect();
+        for (di, doc) in docs.iter().enumerate() {
+            if doc["kind"] != "Cluster" {
+                continue;
+            }
+            let mut ps = Vec::new();
+            paths(doc, &mut vec![], &mut ps);
+            // a field already varied in an earlier example is not varied again (bounded run time)
+            for p in ps.iter().filter(|p| (p[0] == "metadata" || p[0] == "spec") && seen.insert(p.join("."))) {
+                for var in &variants {
+                    let mut all = docs.clone();
+                    set(&mut all[di], p, var.clone());
+                    let text: String = all.iter().map(|d| format!("---\n{}", bdp::yamlout::to_yaml(d))).collect();
+                    let f = write_bytes(text.as_bytes());
+                    runs += 1;
+                    let Err(diags) = compile(std::slice::from_ref(&f), &Options::default()) else { continue };
+                    for d in diags.items.iter().filter(|d| d.severity == Severity::Error) {
+                        let good = d.span.as_ref().is_some_and(|s| s.file == f && s.line >= 1 && s.col >= 1) && !d.path.is_empty();
+                        if !good {
+                            failures.push(format!("{}: {} = {var}: {d}", ex.display(), p.join(".")));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(runs > 400, "{runs} variants");
+    assert!(failures.is_empty(), "{} of {runs} variants have errors outside the user's file or without a path:\n{}", failures.len(), failures.join("\n"));
+}

@@ -81,7 +81,7 @@ pub fn load_file(path: &Path, diags: &mut Diagnostics) -> Vec<Doc> {
     let text = match decode(path, &bytes) {
         Ok(t) => t,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return vec![];
         }
     };

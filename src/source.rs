@@ -20,7 +20,7 @@ pub use crate::limits::{MAX_DEPTH, MAX_ENTRIES, MAX_NODES};
 /// text is refused with its line, column and byte offset: invalid UTF-8, NUL and the other
 /// control characters except tab, line feed and carriage return (YAML 1.2's printable set), so
 /// a stray byte can never silently end a file early.
-pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
+pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Box<Diagnostic>> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
     let body = &bytes[skip..];
@@ -30,9 +30,9 @@ pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Diagnostic> {
         (line, col, offset + skip)
     };
     let refuse = |(line, col, offset): (usize, usize, usize), what: String| {
-        Diagnostic::error(Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
+        Box::new(Diagnostic::error(Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
             .expected("UTF-8 text without control characters other than tab, line feed and carriage return")
-            .hint("remove the byte or save the file as UTF-8 text; bdp refuses it instead of reading only part of the file")
+            .hint("remove the byte or save the file as UTF-8 text; bdp refuses it instead of reading only part of the file"))
     };
     let text = match std::str::from_utf8(body) {
         Ok(t) => t,

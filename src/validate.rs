@@ -198,11 +198,11 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
         match kind.as_str() {
             "Cluster" => match typed::<Cluster>(&doc, value, &kind) {
                 Ok(c) => out.clusters.push(Located { value: c, doc }),
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
             _ => match typed::<StackDefinition>(&doc, value, &kind) {
                 Ok(s) => out.stacks.push(Located { value: s, doc }),
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
         }
     }
@@ -212,7 +212,7 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
 /// Deserialises a schema-checked document into its type. What the schema cannot say (a whole
 /// number written `3.0`, a count too large for its type) is reported at the field it concerns,
 /// with its path (serde_path_to_error tracks it) and the expectation in the user's words.
-fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) -> Result<T, Diagnostic> {
+fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) -> Result<T, Box<Diagnostic>> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path: Vec<String> = e
             .path()
@@ -225,7 +225,7 @@ fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) ->
             })
             .collect();
         let (got, expected) = serde_words(&e.inner().to_string());
-        Diagnostic::error(Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected)
+        Box::new(Diagnostic::error(Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected))
     })
 }
 

@@ -321,7 +321,7 @@ fn pod_template(ctx: &Ctx, r: &ResolvedRole) -> core::PodTemplateSpec {
     pod_annotations.insert(CHECKSUM_ANNOTATION.to_string(), checksum(r));
     let mut pod_labels = ctx.labels(Some(&r.name));
     pod_labels.extend(ctx.selector(&r.name));
-    let pod = core::PodTemplateSpec {
+    core::PodTemplateSpec {
         metadata: Some(ObjectMeta { labels: Some(pod_labels), annotations: Some(pod_annotations), ..Default::default() }),
         spec: Some(core::PodSpec {
             service_account_name: Some(format!("{}-{}", cl, ctx.s.name)),
@@ -343,8 +343,7 @@ fn pod_template(ctx: &Ctx, r: &ResolvedRole) -> core::PodTemplateSpec {
             volumes: (!volumes.is_empty()).then_some(volumes),
             ..Default::default()
         }),
-    };
-    pod
+    }
 }
 
 /// A role's pod template with its `podOverrides` merged, as JSON: what the StatefulSet carries.

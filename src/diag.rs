@@ -4,11 +4,13 @@
 //! collection and the CLI prints them all at once. A diagnostic names the file, line and column,
 //! the field path (`spec.services.zookeeper.roles.server.replicas`), what was expected, and a hint.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 /// Where in the input a value came from (1-based line and column).
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Span {
     pub file: PathBuf,
     pub line: usize,
@@ -27,14 +29,14 @@ impl fmt::Display for Span {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     pub span: Option<Span>,
@@ -103,13 +105,26 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     pub items: Vec<Diagnostic>,
+    /// Hash of each item → its indexes, so `push` drops a repeated diagnostic in constant time
+    /// (a linear scan made 20,000 override keys quadratic).
+    seen: HashMap<u64, Vec<usize>>,
+}
+
+fn hash_of(d: &Diagnostic) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    d.hash(&mut h);
+    h.finish()
 }
 
 impl Diagnostics {
     pub fn push(&mut self, d: Diagnostic) {
-        if !self.items.contains(&d) {
-            self.items.push(d);
+        let h = hash_of(&d);
+        let same = self.seen.entry(h).or_default();
+        if same.iter().any(|&i| self.items[i] == d) {
+            return;
         }
+        same.push(self.items.len());
+        self.items.push(d);
     }
     pub fn extend(&mut self, other: Diagnostics) {
         for d in other.items {
@@ -126,6 +141,10 @@ impl Diagnostics {
     pub fn make_strict(&mut self) {
         for d in &mut self.items {
             d.severity = Severity::Error;
+        }
+        self.seen.clear();
+        for (i, d) in self.items.iter().enumerate() {
+            self.seen.entry(hash_of(d)).or_default().push(i);
         }
     }
     /// Prints every diagnostic to stderr, sorted, then a count line when there are errors.
@@ -146,8 +165,8 @@ impl Diagnostics {
     pub fn sorted(&self) -> Vec<&Diagnostic> {
         let mut v: Vec<&Diagnostic> = self.items.iter().collect();
         v.sort_by(|a, b| {
-            let ka = a.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
-            let kb = b.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+            let ka = a.span.as_ref().map(|s| (&s.file, s.line, s.col));
+            let kb = b.span.as_ref().map(|s| (&s.file, s.line, s.col));
             ka.cmp(&kb).then(a.path.cmp(&b.path)).then(a.message.cmp(&b.message))
         });
         v

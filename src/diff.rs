@@ -413,7 +413,7 @@ pub struct ObjChange {
 #[derive(Debug, Clone, Serialize)]
 pub struct Restart {
     pub workload: ObjKey,
-    pub pods: Vec<String>,
+    pub pods: PodList,
     /// How the pods roll (one at a time, on delete, ...).
     pub rollout: String,
     pub reasons: Vec<String>,
@@ -1010,8 +1010,10 @@ fn at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     Some(cur)
 }
 
+/// `spec.replicas` of a rendered workload; a negative count (which the API server refuses)
+/// counts as 0. Whatever its size, it is only ever counted, never expanded.
 fn replicas(v: &Value) -> i64 {
-    at(v, &["spec", "replicas"]).and_then(Value::as_i64).unwrap_or(1)
+    at(v, &["spec", "replicas"]).and_then(Value::as_i64).unwrap_or(1).max(0)
 }
 
 fn wave_of(v: &Value) -> Option<i64> {
@@ -1110,16 +1112,110 @@ fn short(v: &Value, max: usize) -> String {
     }
 }
 
-fn pod_range(name: &str, from: i64, to: i64) -> Vec<String> {
-    (from..to).map(|i| format!("{name}-{i}")).collect()
+/// Pod (or PVC) names without materialising them: runs of `<prefix>-<ordinal>` and single
+/// names, in order. A rendered StatefulSet may say `replicas: 1000000000000`; its pods are
+/// counted and summarised (first … last (N pods)), never listed one by one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodList {
+    runs: Vec<PodRun>,
 }
 
-fn list_pods(p: &[String]) -> String {
-    match p.len() {
-        0 => "no pods".into(),
-        1 => p[0].clone(),
-        2 => format!("{}, {}", p[0], p[1]),
-        n => format!("{} … {} ({n} pods)", p[0], p[n - 1]),
+#[derive(Debug, Clone, PartialEq)]
+enum PodRun {
+    Ordinals { prefix: String, from: i64, to: i64 },
+    Name(String),
+}
+
+/// Above this many names, JSON output gives `{"first", "last", "count"}` instead of the list.
+pub const MAX_LISTED_PODS: u64 = 1000;
+
+impl PodList {
+    /// `<name>-<from>` up to `<name>-<to - 1>`; empty when `to <= from`.
+    pub fn range(name: &str, from: i64, to: i64) -> Self {
+        let mut l = PodList::default();
+        l.push_range(name, from, to);
+        l
+    }
+    fn push_range(&mut self, name: &str, from: i64, to: i64) {
+        if to > from {
+            self.runs.push(PodRun::Ordinals { prefix: name.to_string(), from, to });
+        }
+    }
+    pub fn named(name: String) -> Self {
+        PodList { runs: vec![PodRun::Name(name)] }
+    }
+    pub fn len(&self) -> u64 {
+        self.runs
+            .iter()
+            .map(|r| match r {
+                PodRun::Ordinals { from, to, .. } => to.saturating_sub(*from).max(0) as u64,
+                PodRun::Name(_) => 1,
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The first `skip` names dropped (a rolling update's partition).
+    pub fn skip(&self, mut skip: u64) -> Self {
+        let mut out = PodList::default();
+        for r in &self.runs {
+            match r {
+                PodRun::Ordinals { prefix, from, to } => {
+                    let n = to.saturating_sub(*from).max(0) as u64;
+                    let s = skip.min(n);
+                    skip -= s;
+                    out.push_range(prefix, from.saturating_add(s as i64), *to);
+                }
+                PodRun::Name(n) if skip == 0 => out.runs.push(PodRun::Name(n.clone())),
+                PodRun::Name(_) => skip -= 1,
+            }
+        }
+        out
+    }
+    fn first(&self) -> Option<String> {
+        self.runs.first().map(|r| match r {
+            PodRun::Ordinals { prefix, from, .. } => format!("{prefix}-{from}"),
+            PodRun::Name(n) => n.clone(),
+        })
+    }
+    fn last(&self) -> Option<String> {
+        self.runs.last().map(|r| match r {
+            PodRun::Ordinals { prefix, to, .. } => format!("{prefix}-{}", to - 1),
+            PodRun::Name(n) => n.clone(),
+        })
+    }
+    /// Every name, when there are at most `max` of them.
+    pub fn names(&self, max: u64) -> Option<Vec<String>> {
+        if self.len() > max {
+            return None;
+        }
+        Some(
+            self.runs
+                .iter()
+                .flat_map(|r| match r {
+                    PodRun::Ordinals { prefix, from, to } => (*from..*to).map(|i| format!("{prefix}-{i}")).collect::<Vec<_>>(),
+                    PodRun::Name(n) => vec![n.clone()],
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Serialize for PodList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.names(MAX_LISTED_PODS) {
+            Some(n) => n.serialize(s),
+            None => serde_json::json!({"first": self.first(), "last": self.last(), "count": self.len()}).serialize(s),
+        }
+    }
+}
+
+fn list_pods(p: &PodList) -> String {
+    match (p.len(), p.names(2)) {
+        (0, _) => "no pods".into(),
+        (_, Some(n)) => n.join(", "),
+        (n, None) => format!("{} … {} ({n} pods)", p.first().unwrap_or_default(), p.last().unwrap_or_default()),
     }
 }
 
@@ -1238,8 +1334,11 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
     let (ro, rn) = (replicas(old), replicas(new));
     let cl = claims(old).into_iter().chain(claims(new)).collect::<BTreeSet<_>>();
     if rn < ro && !cl.is_empty() {
-        let gone = pod_range(&key.name, rn, ro);
-        let pvcs: Vec<String> = cl.iter().flat_map(|c| gone.iter().map(move |p| format!("{c}-{p}"))).collect();
+        let gone = PodList::range(&key.name, rn, ro);
+        let mut pvcs = PodList::default();
+        for c in &cl {
+            pvcs.push_range(&format!("{c}-{}", key.name), rn, ro);
+        }
         let (their, are) = if pvcs.len() == 1 { ("its PVC", "is") } else { ("their PVCs", "are") };
         let kept = if retention(new, "whenScaled") == "Delete" {
             format!("{their} ({}) {are} DELETED (persistentVolumeClaimRetentionPolicy.whenScaled: Delete)", list_pods(&pvcs))
@@ -1258,7 +1357,7 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
             out.push(Risk {
                 object: key.clone(),
                 risk: format!("quorum role {}: {rn} replicas is even; it tolerates {} failure(s), no more than {}", f.id, tol(rn), rn - 1),
-                advice: format!("use {} or {} replicas", rn - 1, rn + 1),
+                advice: format!("use {} or {} replicas", rn - 1, rn.saturating_add(1)),
             });
         } else if rn != ro && tol(rn) < tol(ro) {
             out.push(Risk {
@@ -1298,26 +1397,7 @@ fn sts_risks(key: &ObjKey, old: &Value, new: &Value, facts_old: Option<&RoleFact
 
 /// A Kubernetes quantity in bytes (or units), for comparison only.
 fn parse_quantity(q: &str) -> Option<f64> {
-    let q = q.trim();
-    let split = q.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(q.len());
-    let (num, suffix) = q.split_at(split);
-    let n: f64 = num.parse().ok()?;
-    let mult = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => 1024f64.powi(2),
-        "Gi" => 1024f64.powi(3),
-        "Ti" => 1024f64.powi(4),
-        "Pi" => 1024f64.powi(5),
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "m" => 1e-3,
-        _ => return None,
-    };
-    Some(n * mult)
+    crate::quantity::parse(q)
 }
 
 fn role_label(v: &Value) -> Option<String> {
@@ -1545,22 +1625,23 @@ pub fn compare(old: &Side, new: &Side) -> Report {
         let n_old = replicas(a);
         let (pods, rollout) = match k.kind.as_str() {
             "StatefulSet" => {
-                let pods = pod_range(&k.name, 0, n_new.min(n_old));
+                let pods = PodList::range(&k.name, 0, n_new.min(n_old));
                 let strat = at(b, &["spec", "updateStrategy", "type"]).and_then(Value::as_str).unwrap_or("RollingUpdate");
                 let partition = at(b, &["spec", "updateStrategy", "rollingUpdate", "partition"]).and_then(Value::as_i64).unwrap_or(0);
                 if strat == "OnDelete" {
                     (pods, "updateStrategy OnDelete: pods change only when deleted by hand".to_string())
                 } else if partition > 0 {
-                    (pods.into_iter().skip(partition as usize).collect(), format!("one at a time from the highest ordinal, down to the partition {partition}"))
+                    (pods.skip(partition as u64), format!("one at a time from the highest ordinal, down to the partition {partition}"))
                 } else {
                     (pods, "one at a time from the highest ordinal, each after the previous is Ready".to_string())
                 }
             }
-            "Deployment" | "ReplicaSet" => (vec![format!("{} pod(s) of {}", n_new, k.name)], "rolling update".to_string()),
-            "DaemonSet" => (vec![format!("every pod of {}", k.name)], "rolling update, node by node".to_string()),
-            _ => (vec![], String::new()),
+            "Deployment" | "ReplicaSet" => (PodList::named(format!("{} pod(s) of {}", n_new, k.name)), "rolling update".to_string()),
+            "DaemonSet" => (PodList::named(format!("every pod of {}", k.name)), "rolling update, node by node".to_string()),
+            _ => (PodList::default(), String::new()),
         };
-        r.summary.pods_restarting += if k.kind == "StatefulSet" { pods.len() } else { n_new.max(0) as usize };
+        let count = if k.kind == "StatefulSet" { pods.len() } else { n_new as u64 };
+        r.summary.pods_restarting = r.summary.pods_restarting.saturating_add(usize::try_from(count).unwrap_or(usize::MAX));
         r.restarts.push(Restart { workload: k.clone(), pods, rollout, reasons });
     }
     for (ns, cm) in changed_files.keys() {
@@ -2091,7 +2172,7 @@ mod tests {
         let r = compare(&old, &new);
         assert!(r.has_changes());
         assert_eq!(r.restarts.len(), 1);
-        assert_eq!(r.restarts[0].pods, ["db-0", "db-1", "db-2"]);
+        assert_eq!(r.restarts[0].pods.names(10).unwrap(), ["db-0", "db-1", "db-2"]);
         let why = r.restarts[0].reasons.join(" | ");
         assert!(why.contains("config: db/x.properties (a)") && why.contains("img:2.0 → img:1.9 (downgrade)"), "{why}");
         assert_eq!(r.immutable.len(), 1);

@@ -6,11 +6,10 @@
 //! a repository can keep its Clusters and their rendered output side by side.
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::source::{parse_documents, Doc};
+use crate::source::{decode, parse_documents, Doc};
 use std::path::{Path, PathBuf};
 
-/// Largest input file bdp reads (bounded memory for hostile input).
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+pub use crate::limits::MAX_FILE_BYTES;
 
 /// Expands files and directories into the YAML files to read, sorted and de-duplicated.
 pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf> {
@@ -53,32 +52,42 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
 
 /// Reads and parses one file (or standard input for `-`).
 pub fn load_file(path: &Path, diags: &mut Diagnostics) -> Vec<Doc> {
-    let text = if path.as_os_str() == "-" {
-        let mut s = String::new();
-        match std::io::Read::read_to_string(&mut std::io::stdin().take(MAX_FILE_BYTES), &mut s) {
-            Ok(_) => s,
+    let too_big = || {
+        Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("file is larger than {MAX_FILE_BYTES} bytes"))
+            .hint("bdp's input limit (see `src/limits.rs`); split the input into several files")
+    };
+    let bytes = if path.as_os_str() == "-" {
+        // one byte more than the limit tells a file at the limit from a larger one
+        let mut b = Vec::new();
+        match std::io::stdin().take(MAX_FILE_BYTES + 1).read_to_end(&mut b) {
+            Ok(_) if b.len() as u64 > MAX_FILE_BYTES => {
+                diags.push(too_big());
+                return vec![];
+            }
+            Ok(_) => b,
             Err(e) => {
                 diags.push(Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("cannot read standard input: {e}")));
                 return vec![];
             }
         }
     } else {
-        match std::fs::metadata(path) {
-            Ok(m) if m.len() > MAX_FILE_BYTES => {
-                diags.push(
-                    Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("file is larger than {MAX_FILE_BYTES} bytes"))
-                        .hint("split the input into several files"),
-                );
-                return vec![];
-            }
-            _ => {}
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+            diags.push(too_big());
+            return vec![];
         }
-        match std::fs::read_to_string(path) {
-            Ok(s) => s,
+        match std::fs::read(path) {
+            Ok(b) => b,
             Err(e) => {
                 diags.push(Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("cannot read file: {e}")));
                 return vec![];
             }
+        }
+    };
+    let text = match decode(path, &bytes) {
+        Ok(t) => t,
+        Err(d) => {
+            diags.push(*d);
+            return vec![];
         }
     };
     match parse_documents(path, &text) {

@@ -49,6 +49,9 @@ pub struct Cluster {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterSpec {
+    /// Required: a missing stack is reported by resolve (empty here), not by the schema, so
+    /// that it does not hide the Cluster's other problems.
+    #[serde(default)]
     pub stack: String,
     #[serde(default = "default_domain")]
     pub cluster_domain: String,

@@ -234,6 +234,8 @@ struct Resolver<'a> {
     tpl: Templates,
     registry: &'a Registry,
     diags: &'a mut Diagnostics,
+    /// Every Cluster among the inputs, (namespace, name) → where it is written.
+    found: BTreeMap<(String, String), Span>,
 }
 
 impl Resolver<'_> {
@@ -348,17 +350,34 @@ impl Resolver<'_> {
                                 .expected(m.expected)
                                 .hint(hint),
                         );
+                        // the stack's templates go on with its default: one error, no cascade
                         continue;
                     }
                     settings.insert(k.clone(), v.clone());
                 }
             }
         }
-        // roles: replicas first (an `enabled` expression may look at them)
+        // roles: replicas first (an `enabled` expression may look at them). A count is checked
+        // against its bound here, before anything (pods, names, template lists) is built from it.
         let mut replicas: BTreeMap<String, u32> = BTreeMap::new();
         for (r, rd) in &def.roles {
             let user = spec.roles.get(r).and_then(|x| x.as_ref()).and_then(|x| x.replicas);
-            replicas.insert(r.clone(), user.unwrap_or(rd.replicas.default));
+            let n = user.unwrap_or(rd.replicas.default);
+            let max = rd.replicas.max.min(crate::limits::MAX_REPLICAS);
+            if n > max {
+                let mut p = base.clone();
+                p.extend(segs(&["roles", r, "replicas"]));
+                let d = Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, more than {max}"))
+                    .expected(format!("{} to {max}", rd.replicas.min))
+                    .hint(format!("set replicas to at most {max}"));
+                if user.is_some() {
+                    self.diags.push(d);
+                } else {
+                    self.stack_err(stack, svc, &segs(&["roles", r, "replicas", "default"]), format!("default replicas {n} is more than {max}"));
+                }
+            }
+            // over the bound: the error above stops the run; later stages see the bound
+            replicas.insert(r.clone(), n.min(max));
         }
         for r in spec.roles.keys() {
             if !def.roles.contains_key(r) {
@@ -528,13 +547,70 @@ impl Resolver<'_> {
 
 type SkeletonKey = (String, String, String); // namespace, cluster, service
 
+/// Whether a template expression reads dependency `d` (`deps.d`, `deps['d']`, `deps["d"]`).
+fn mentions_dep(expr: &str, d: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    expr.match_indices("deps").any(|(i, _)| {
+        let before_ok = !expr[..i].chars().next_back().is_some_and(ident);
+        let rest = &expr[i + 4..];
+        let dotted = rest.strip_prefix('.').and_then(|r| r.strip_prefix(d)).is_some_and(|r| !r.starts_with(ident));
+        let indexed = [format!("['{d}']"), format!("[\"{d}\"]")].iter().any(|x| rest.starts_with(x.as_str()));
+        before_ok && (dotted || indexed)
+    })
+}
+
+/// The stack a Cluster is checked against: the one it names; when it names none and bdp knows
+/// exactly one stack, that one, so the missing `stack` (an error) does not hide the Cluster's
+/// other problems.
+fn stack_name_of(c: &Cluster, registry: &Registry) -> Option<String> {
+    if !c.spec.stack.is_empty() {
+        return Some(c.spec.stack.clone());
+    }
+    let names = registry.names();
+    (names.len() == 1).then(|| names[0].to_string())
+}
+
+fn missing_stack(c: &Cluster, doc: &Doc, registry: &Registry) -> Diagnostic {
+    let names = registry.names();
+    let checked = match names.as_slice() {
+        [one] => format!("; the rest of the Cluster is checked against `{one}`, the only stack bdp knows"),
+        _ => String::new(),
+    };
+    Diagnostic::error(Some(doc.span_at(&segs(&["spec"]))), "spec.stack", format!("Cluster `{}` names no stack{checked}", c.metadata.name))
+        .expected("`stack: NAME` under spec")
+        .hint(format!("known stacks: {} (`bdp stacks` describes them)", names.join(", ")))
+}
+
+/// The positions of the keys of one mapping in a user's document, indexed once.
+struct KeySpans<'a> {
+    doc: &'a Doc,
+    path: &'a [String],
+    keys: std::collections::HashMap<String, (usize, usize)>,
+}
+
+impl<'a> KeySpans<'a> {
+    fn new(doc: &'a Doc, path: &'a [String]) -> Self {
+        let keys = match &doc.root.locate(path).value {
+            crate::source::NodeValue::Map(m) => m.iter().map(|(k, _)| (k.key_string(), (k.line, k.col))).collect(),
+            _ => Default::default(),
+        };
+        KeySpans { doc, path, keys }
+    }
+    fn get(&self, key: &str) -> Span {
+        match self.keys.get(key) {
+            Some(&(line, col)) => Span::new(&self.doc.file, line, col),
+            None => self.doc.span_at(self.path),
+        }
+    }
+}
+
 /// Resolves every Cluster. Clusters with errors are left out; errors go to `diags`.
 pub fn resolve(
     clusters: &[Located<Cluster>],
     registry: &Registry,
     diags: &mut Diagnostics,
 ) -> Vec<ResolvedCluster> {
-    let mut r = Resolver { tpl: Templates::new(), registry, diags };
+    let mut r = Resolver { tpl: Templates::new(), registry, diags, found: BTreeMap::new() };
     let mut stacks: BTreeMap<String, Stack> = BTreeMap::new();
     let mut skeletons: BTreeMap<SkeletonKey, Skeleton> = BTreeMap::new();
     let mut seen: BTreeMap<(String, String), Span> = BTreeMap::new();
@@ -552,11 +628,24 @@ pub fn resolve(
             continue;
         }
         seen.insert(key, here);
-        if !stacks.contains_key(&c.spec.stack) {
-            match r.registry.resolved(&c.spec.stack) {
+        if c.metadata.namespace.is_none() {
+            r.diags.push(
+                Diagnostic::warning(Some(doc.span_at(&segs(&["metadata"]))), "metadata.namespace", format!("Cluster `{}` names no namespace; bdp puts it in `default`", c.metadata.name))
+                    .hint("add `namespace: NAME` under metadata; objects in `default` mix with everything else there, and a later namespace change recreates every object"),
+            );
+        }
+        let Some(stack_name) = stack_name_of(c, r.registry) else {
+            r.diags.push(missing_stack(c, doc, r.registry));
+            continue;
+        };
+        if c.spec.stack.is_empty() {
+            r.diags.push(missing_stack(c, doc, r.registry));
+        }
+        if !stacks.contains_key(&stack_name) {
+            match r.registry.resolved(&stack_name) {
                 Ok(s) => {
                     r.check_setting_defaults(&s);
-                    stacks.insert(c.spec.stack.clone(), s);
+                    stacks.insert(stack_name.clone(), s);
                 }
                 Err(m) => {
                     r.diags.push(
@@ -567,7 +656,7 @@ pub fn resolve(
                 }
             }
         }
-        let stack = &stacks[&c.spec.stack];
+        let stack = &stacks[&stack_name];
         for (svc, spec) in &c.spec.services {
             let spec = spec.clone().unwrap_or_default();
             if !stack.spec.services.contains_key(svc) {
@@ -584,10 +673,12 @@ pub fn resolve(
         }
     }
 
+    r.found = seen;
+
     // pass 2: dependencies, files, containers
     let mut out = Vec::new();
     for Located { value: c, doc } in clusters {
-        let Some(stack) = stacks.get(&c.spec.stack) else { continue };
+        let Some(stack) = stack_name_of(c, r.registry).and_then(|n| stacks.get(&n)) else { continue };
         let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
         let mut services = Vec::new();
         for (svc, spec) in &c.spec.services {
@@ -600,16 +691,143 @@ pub fn resolve(
         }
         // A cluster with errors still goes on to the plan, so its checks are reported in the
         // same run; rendering never starts while there are errors.
-        out.push(ResolvedCluster {
+        let rc = ResolvedCluster {
             name: c.metadata.name.clone(),
             namespace: ns,
             domain: c.spec.cluster_domain.clone(),
             stack: stack.name.clone(),
             services,
             doc: doc.clone(),
-        });
+        };
+        for s in &rc.services {
+            for role in &s.roles {
+                check_pod(&rc, s, role, r.diags);
+            }
+        }
+        out.push(rc);
     }
     out
+}
+
+/// The node at exactly `path` in a user's document, if there is one.
+fn node_at<'a>(doc: &'a Doc, path: &[String]) -> Option<&'a crate::source::Node> {
+    let mut cur = &doc.root;
+    for seg in path {
+        cur = match &cur.value {
+            crate::source::NodeValue::Map(m) => m.iter().find(|(k, _)| &k.key_string() == seg).map(|(_, v)| v)?,
+            crate::source::NodeValue::Seq(v) => v.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Checks a role's pod template after `podOverrides` the way the API server will: it must
+/// deserialise into k8s-openapi's `PodTemplateSpec`, and every container's resource requests
+/// must be quantities no larger than its limits. Render runs after this and cannot fail, so
+/// anything it would write wrongly is an error here, at the user's field.
+fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, diags: &mut Diagnostics) {
+    let doc = &c.doc;
+    let rp = &r.user_path;
+    let svc_path = segs(&["spec", "services", &s.name]);
+    let overrides: Vec<Vec<String>> = [rp.clone(), svc_path.clone()]
+        .into_iter()
+        .map(|mut p| {
+            p.push("podOverrides".into());
+            p
+        })
+        .filter(|p| node_at(doc, p).is_some())
+        .collect();
+    // the user's field at `sub` (a path inside the pod template), or the closest override
+    let locate = |sub: &[String]| -> Vec<String> {
+        for o in &overrides {
+            let mut p = o.clone();
+            p.extend(sub.iter().cloned());
+            if node_at(doc, &p).is_some() {
+                return p;
+            }
+        }
+        overrides.first().cloned().unwrap_or_else(|| rp.clone())
+    };
+    let tpl = crate::render::merged_pod_template(c, s, r);
+    if !overrides.is_empty()
+        && let Err(e) = serde_path_to_error::deserialize::<_, k8s_openapi::api::core::v1::PodTemplateSpec>(tpl.clone())
+    {
+        let sub: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let p = locate(&sub);
+        let inner = e.inner().to_string();
+        let got = inner.strip_prefix("invalid type: ").unwrap_or(&inner);
+        diags.push(
+            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("podOverrides make the pod template invalid at `{}`: {got}", sub.join(".")))
+                .expected("a Kubernetes v1 PodTemplateSpec (`kubectl explain pod.spec` describes its fields)")
+                .hint("podOverrides are merged over the generated pod template: objects key by key, lists of named items (containers, env, volumes) item by item"),
+        );
+        return;
+    }
+    for list in ["initContainers", "containers"] {
+        let Some(items) = tpl["spec"][list].as_array() else { continue };
+        for (i, ct) in items.iter().enumerate() {
+            let name = ct["name"].as_str().unwrap_or_default();
+            let res = &ct["resources"];
+            // the container's place in the user's override lists (matched by name, as merged)
+            let user_sub = |which: &str, key: &str| -> Vec<String> {
+                let idx = overrides
+                    .iter()
+                    .find_map(|o| {
+                        let mut lp = o.clone();
+                        lp.extend(segs(&["spec", list]));
+                        match node_at(doc, &lp).map(|n| n.to_json()) {
+                            Some(Value::Array(a)) => a.iter().position(|x| x["name"] == json!(name)),
+                            _ => None,
+                        }
+                    })
+                    .unwrap_or(i);
+                segs(&["spec", list, &idx.to_string(), "resources", which, key])
+            };
+            let user_field = |which: &str, key: &str| -> Vec<String> {
+                let sub = user_sub(which, key);
+                let in_override = locate(&sub);
+                if in_override.ends_with(&[which.to_string(), key.to_string()]) {
+                    return in_override;
+                }
+                let mut p = rp.clone();
+                p.extend(segs(&["resources", which, key]));
+                if node_at(doc, &p).is_some() { p } else { in_override }
+            };
+            for which in ["requests", "limits"] {
+                for (k, v) in res[which].as_object().into_iter().flatten() {
+                    if crate::quantity::of_json(v).is_none() {
+                        let p = user_field(which, k);
+                        diags.push(
+                            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}`: {which}.{k} `{}` is not a Kubernetes quantity", scalar_string(v)))
+                                .expected("a number with an optional suffix: 500m, 2, 1.5Gi, 512Mi, 1G, 2e3"),
+                        );
+                    }
+                }
+            }
+            for (k, req) in res["requests"].as_object().into_iter().flatten() {
+                let (Some(rq), Some(lm)) = (crate::quantity::of_json(req), res["limits"].get(k).and_then(crate::quantity::of_json)) else { continue };
+                if rq > lm {
+                    let p = user_field("requests", k);
+                    let lim = scalar_string(&res["limits"][k]);
+                    diags.push(
+                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}` of {} {} requests {k} {} but is limited to {lim}", s.name, r.name, scalar_string(req)))
+                            .expected(format!("a request of at most the limit ({lim})"))
+                            .hint(format!("the API server refuses a request above its limit; lower requests.{k} or raise limits.{k}")),
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl Resolver<'_> {
@@ -632,6 +850,8 @@ impl Resolver<'_> {
         let mut deps = Vec::new();
         let mut deps_ctx = Map::new();
         let mut dep_env: BTreeMap<String, EnvValue> = BTreeMap::new();
+        // dependencies that could not be resolved (each already reported once)
+        let mut failed: Vec<String> = Vec::new();
         for d in spec.dependencies.keys() {
             if !def.dependencies.contains_key(d) {
                 let mut p = base.clone();
@@ -655,6 +875,7 @@ impl Resolver<'_> {
             let provider: Option<(&Skeleton, DepSource)> = match user {
                 Some(DependencySpec { config_map: Some(cm), cluster: None, .. }) => {
                     let Some(env_ref) = &dd.env_ref else {
+                        failed.push(d.clone());
                         self.user_err(doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
                         continue;
                     };
@@ -675,6 +896,7 @@ impl Resolver<'_> {
                     let value = match self.tpl.render(env_ref, &ctx) {
                         Ok(v) => v,
                         Err(m) => {
+                            failed.push(d.clone());
                             self.stack_err(stack, svc, &segs(&["dependencies", d, "envRef"]), m);
                             continue;
                         }
@@ -685,6 +907,7 @@ impl Resolver<'_> {
                     continue;
                 }
                 Some(DependencySpec { config_map: Some(_), cluster: Some(_), .. }) => {
+                    failed.push(d.clone());
                     self.user_err(doc, &p, format!("dependency `{d}` names both a cluster and a configMap"), "choose one of them".into());
                     continue;
                 }
@@ -693,13 +916,28 @@ impl Resolver<'_> {
                     match all.get(&(ons.clone(), other.clone(), dd.service.clone())) {
                         Some(s) => Some((s, DepSource::Cluster { cluster: other.clone(), namespace: ons })),
                         None => {
-                            let has_cluster = all.keys().any(|(n, cl, _)| n == &ons && cl == other);
-                            let msg = if has_cluster {
-                                format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service)
-                            } else {
-                                format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs")
+                            failed.push(d.clone());
+                            if self.found.contains_key(&(ons.clone(), other.clone())) {
+                                let msg = format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service);
+                                self.user_err(doc, &p, msg, format!("add `{}:` to that Cluster's services; or {three_ways}", dd.service));
+                                continue;
+                            }
+                            let msg = format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs");
+                            // a Cluster of that name elsewhere is most likely the one meant
+                            let elsewhere: Vec<(&String, &Span)> =
+                                self.found.iter().filter(|((_, n), _)| n == other).map(|((n, _), sp)| (n, sp)).collect();
+                            let hint = match elsewhere.as_slice() {
+                                [] => format!("give that Cluster's file to bdp too; or {three_ways}"),
+                                found => {
+                                    let at: Vec<String> = found.iter().map(|(n, sp)| format!("namespace `{n}` ({sp})")).collect();
+                                    format!(
+                                        "a Cluster `{other}` is among the inputs in {}; add `namespace: {}` to dependencies.{d}",
+                                        at.join(", "),
+                                        found[0].0
+                                    )
+                                }
                             };
-                            self.user_err(doc, &p, msg, format!("give that Cluster's file to bdp too; or {three_ways}"));
+                            self.user_err(doc, &p, msg, hint);
                             continue;
                         }
                     }
@@ -730,6 +968,7 @@ impl Resolver<'_> {
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from });
                 }
                 None if dd.required => {
+                    failed.push(d.clone());
                     self.diags.push(
                         Diagnostic::error(Some(doc.span_at(&base)), base.join("."), format!("service `{svc}` needs `{}` (dependency `{d}`), and none is given", dd.service))
                             .hint(three_ways),
@@ -1009,7 +1248,7 @@ impl Resolver<'_> {
         let manifests = self.manifests(stack, svc, &segs(&["manifests"]), &def.manifests, &smctx);
         let mut check_ctx = ctx;
         check_ctx["config"] = Value::Object(roles_files_ctx);
-        self.checks(doc, stack, svc, &def.checks, &crate::template::value(&check_ctx));
+        self.checks(doc, stack, svc, &def.checks, &crate::template::value(&check_ctx), &failed);
         Some(ResolvedService {
             name: svc.to_string(),
             version: def.version.clone(),
@@ -1026,9 +1265,15 @@ impl Resolver<'_> {
 
     /// The stack's `checks`: rules over the resolved service (e.g. enough datanodes for
     /// `dfs.replication`). A failed rule points at the Cluster; a broken rule at the stack.
-    fn checks(&mut self, doc: &Doc, stack: &Stack, svc: &str, checks: &[CheckDef], ctx: &minijinja::Value) {
+    /// A check that reads a dependency in `failed` is skipped: that dependency's error is
+    /// already reported, and one cause gets one error (no cascade).
+    fn checks(&mut self, doc: &Doc, stack: &Stack, svc: &str, checks: &[CheckDef], ctx: &minijinja::Value, failed: &[String]) {
         for (i, chk) in checks.iter().enumerate() {
             let here = segs(&["checks", &i.to_string()]);
+            let exprs = [Some(&chk.assert), chk.when.as_ref(), Some(&chk.message)];
+            if failed.iter().any(|d| exprs.iter().flatten().any(|e| mentions_dep(e, d))) {
+                continue;
+            }
             if let Some(w) = &chk.when {
                 match self.tpl.truthy(w, ctx) {
                     Ok(true) => {}
@@ -1242,12 +1487,14 @@ impl Resolver<'_> {
             let Some(keys) = ov.get(fname) else { continue };
             let mut fp = path.to_vec();
             fp.push(fname.to_string());
+            // positions of the keys, looked up once (a search per key made wide overrides quadratic)
+            let key_spans = KeySpans::new(doc, &fp);
             for (k, v) in keys {
                 let mut kp = fp.clone();
                 kp.push(k.clone());
                 if fd.format == FileFormat::Text {
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{fname}` is a template file without keys"))
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{fname}` is a template file without keys"))
                             .hint("it cannot be overridden key by key"),
                     );
                     continue;
@@ -1255,7 +1502,7 @@ impl Resolver<'_> {
                 if let Some(why) = owned.get(k) {
                     let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
                             .hint("bdp derives this key from the cluster layout; change the roles, replicas or dependencies instead"),
                     );
                     continue;
@@ -1263,7 +1510,7 @@ impl Resolver<'_> {
                 // unknown: neither declared by the stack nor in the daemon's key lists (knownKeys)
                 let lists = stack.known_keys(svc, fname);
                 if !entries.contains_key(k) && !fd.keys.contains_key(k) && !lists.iter().any(|l| l.contains(k)) {
-                    let mut d = Diagnostic::warning(Some(doc.span_of_key(&fp, k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
+                    let mut d = Diagnostic::warning(Some(key_spans.get(k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
                     // bounded work: a did-you-mean for the first MAX_SUGGESTIONS unknown keys of a file
                     let close = (suggested < MAX_SUGGESTIONS).then(|| {
                         suggested += 1;

@@ -14,10 +14,44 @@ use std::path::Path;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// Upper bound on nodes one document may expand to through aliases.
-pub const MAX_NODES: usize = 200_000;
-/// Upper bound on nesting depth.
-pub const MAX_DEPTH: usize = 128;
+pub use crate::limits::{MAX_DEPTH, MAX_ENTRIES, MAX_NODES};
+
+/// Input bytes → text. A leading UTF-8 byte order mark is dropped. Anything that is not YAML
+/// text is refused with its line, column and byte offset: invalid UTF-8, NUL and the other
+/// control characters except tab, line feed and carriage return (YAML 1.2's printable set), so
+/// a stray byte can never silently end a file early.
+pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Box<Diagnostic>> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let skip = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let body = &bytes[skip..];
+    let position = |valid: &str, offset: usize| {
+        let line = 1 + valid.bytes().filter(|&b| b == b'\n').count();
+        let col = 1 + valid.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        (line, col, offset + skip)
+    };
+    let refuse = |(line, col, offset): (usize, usize, usize), what: String| {
+        Box::new(Diagnostic::error(Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
+            .expected("UTF-8 text without control characters other than tab, line feed and carriage return")
+            .hint("remove the byte or save the file as UTF-8 text; bdp refuses it instead of reading only part of the file"))
+    };
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let valid = std::str::from_utf8(&body[..at]).unwrap_or_default();
+            return Err(refuse(position(valid, at), format!("invalid UTF-8 byte 0x{:02X}", body[at])));
+        }
+    };
+    let printable = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    if let Some((at, c)) = text.char_indices().find(|&(_, c)| !printable(c)) {
+        let name = if c == '\0' { "NUL byte".to_string() } else { format!("control character U+{:04X}", c as u32) };
+        return Err(refuse(position(&text[..at], at), name));
+    }
+    Ok(text.to_string())
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeValue {
@@ -186,8 +220,8 @@ impl<'a> Builder<'a> {
         if self.nodes > MAX_NODES {
             self.err(
                 m,
-                format!("document expands to more than {MAX_NODES} nodes through aliases"),
-                "this looks like an alias bomb; write the values out or use fewer nested aliases",
+                format!("document has more than {MAX_NODES} nodes (aliases expanded)"),
+                "bdp's input limit (see `src/limits.rs`); with aliases this looks like an alias bomb: write the values out or use fewer nested aliases",
             );
             return false;
         }
@@ -236,6 +270,14 @@ impl<'a> Builder<'a> {
                             break;
                         }
                         None => return None,
+                        _ if items.len() == MAX_ENTRIES => {
+                            self.err(
+                                &mark,
+                                format!("list has more than {MAX_ENTRIES} items"),
+                                "bdp's input limit (see `src/limits.rs`); no real configuration needs a list this long",
+                            );
+                            return None;
+                        }
                         _ => items.push(self.node(depth + 1)?),
                     }
                 }
@@ -243,6 +285,8 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, _) => {
                 let mut entries: Vec<(Node, Node)> = Vec::new();
+                // key → its line, so duplicates are found in linear time
+                let mut keys: HashMap<String, usize> = HashMap::new();
                 loop {
                     match self.events.get(self.pos) {
                         Some((Event::MappingEnd, _)) => {
@@ -269,9 +313,8 @@ impl<'a> Builder<'a> {
                                 );
                                 continue;
                             }
-                            if let Some((first, _)) = entries.iter().find(|(e, _)| e.key_string() == k.key_string()) {
-                                let first_line = first.line;
-                                let ks = k.key_string();
+                            let ks = k.key_string();
+                            if let Some(&first_line) = keys.get(&ks) {
                                 self.errors.push(
                                     Diagnostic::error(
                                         Some(Span::new(self.file, k.line, k.col)),
@@ -282,6 +325,15 @@ impl<'a> Builder<'a> {
                                 );
                                 continue;
                             }
+                            if entries.len() == MAX_ENTRIES {
+                                self.err(
+                                    &mark,
+                                    format!("mapping has more than {MAX_ENTRIES} keys"),
+                                    "bdp's input limit (see `src/limits.rs`); no real configuration needs this many keys in one place",
+                                );
+                                return None;
+                            }
+                            keys.insert(ks, k.line);
                             entries.push((k, v));
                         }
                     }

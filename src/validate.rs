@@ -258,15 +258,13 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
             continue;
         };
         match kind.as_str() {
-            "Cluster" => match serde_json::from_value::<Cluster>(value) {
+            "Cluster" => match typed::<Cluster>(&doc, value, &kind) {
                 Ok(c) => out.clusters.push(Located { value: c, doc }),
-                Err(e) => diags.push(Diagnostic::error(Some(doc.span_at(&[])), "", format!("invalid Cluster: {e}"))),
+                Err(d) => diags.push(*d),
             },
-            _ => match serde_json::from_value::<StackDefinition>(value) {
+            _ => match typed::<StackDefinition>(&doc, value, &kind) {
                 Ok(s) => out.stacks.push(Located { value: s, doc }),
-                Err(e) => {
-                    diags.push(Diagnostic::error(Some(doc.span_at(&[])), "", format!("invalid StackDefinition: {e}")))
-                }
+                Err(d) => diags.push(*d),
             },
         }
     }
@@ -274,6 +272,50 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
         diags.push(foreign_warning(&out.foreign, first));
     }
     out
+}
+
+/// Deserialises a schema-checked document into its type. What the schema cannot say (a whole
+/// number written `3.0`, a count too large for its type) is reported at the field it concerns,
+/// with its path (serde_path_to_error tracks it) and the expectation in the user's words.
+fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) -> Result<T, Box<Diagnostic>> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let (got, expected) = serde_words(&e.inner().to_string());
+        Box::new(Diagnostic::error(Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected))
+    })
+}
+
+/// serde's "invalid type: floating point `3.0`, expected u32" → ("floating point `3.0`",
+/// "a whole number from 0 to 4294967295").
+fn serde_words(msg: &str) -> (String, String) {
+    let body = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")).unwrap_or(msg);
+    let (got, wanted) = match body.rsplit_once(", expected ") {
+        Some((g, w)) => (g.to_string(), w.to_string()),
+        None => (body.to_string(), String::new()),
+    };
+    let expected = match wanted.as_str() {
+        "u8" => format!("a whole number from 0 to {}", u8::MAX),
+        "u16" => format!("a whole number from 0 to {}", u16::MAX),
+        "u32" => format!("a whole number from 0 to {}", u32::MAX),
+        "u64" | "usize" => format!("a whole number from 0 to {}", u64::MAX),
+        "i32" => format!("a whole number from {} to {}", i32::MIN, i32::MAX),
+        "i64" => format!("a whole number from {} to {}", i64::MIN, i64::MAX),
+        "a string" | "a borrowed string" => "a string".to_string(),
+        "a sequence" => "a list".to_string(),
+        w if w.starts_with("struct ") || w == "a map" => "a mapping of fields".to_string(),
+        "" => "a value of the documented type".to_string(),
+        w => w.to_string(),
+    };
+    (format!("got {got}"), expected)
 }
 
 /// Span helper for later stages: the position of a dotted path in a located input.

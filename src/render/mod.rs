@@ -301,56 +301,10 @@ pub fn checksum(r: &ResolvedRole) -> String {
     hex::encode(h.finalize())
 }
 
-fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
+/// The pod template of a role, before the user's `podOverrides`.
+fn pod_template(ctx: &Ctx, r: &ResolvedRole) -> core::PodTemplateSpec {
     let cl = &ctx.c.name;
     let name = &r.fullname;
-    // ConfigMap with the role's files
-    if !r.files.is_empty() {
-        let data: BTreeMap<String, String> = r.files.iter().map(|f| (f.name.clone(), formats::write(f))).collect();
-        let cm = core::ConfigMap { metadata: ctx.meta(name, Some(&r.name), wave), data: Some(data), ..Default::default() };
-        out.push(to_object(cl, wave, &cm));
-    }
-    let svc_ports = |names: Option<&Vec<String>>| -> Vec<core::ServicePort> {
-        r.ports
-            .iter()
-            .filter(|p| names.is_none_or(|n| n.contains(&p.name)))
-            .map(|p| core::ServicePort {
-                name: Some(p.name.clone()),
-                port: p.port,
-                target_port: Some(IntOrString::Int(p.port)),
-                protocol: Some(p.protocol.clone().unwrap_or_else(|| "TCP".into())),
-                ..Default::default()
-            })
-            .collect()
-    };
-    // headless Service: stable pod DNS names, published before readiness
-    let headless = core::Service {
-        metadata: ctx.meta(name, Some(&r.name), wave),
-        spec: Some(core::ServiceSpec {
-            cluster_ip: Some("None".into()),
-            publish_not_ready_addresses: Some(true),
-            selector: Some(ctx.selector(&r.name)),
-            ports: Some(svc_ports(None)),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    out.push(to_object(cl, wave, &headless));
-    for (suffix, names) in &r.services {
-        let s = core::Service {
-            metadata: ctx.meta(&format!("{name}-{suffix}"), Some(&r.name), wave),
-            spec: Some(core::ServiceSpec {
-                type_: Some("ClusterIP".into()),
-                selector: Some(ctx.selector(&r.name)),
-                ports: Some(svc_ports(Some(names))),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        out.push(to_object(cl, wave, &s));
-    }
-
-    // the pod
     let run_as = ctx.s.run_as.user;
     let mut volumes: Vec<core::Volume> = Vec::new();
     let mut dirs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -402,7 +356,7 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
     pod_annotations.insert(CHECKSUM_ANNOTATION.to_string(), checksum(r));
     let mut pod_labels = ctx.labels(Some(&r.name));
     pod_labels.extend(ctx.selector(&r.name));
-    let pod = core::PodTemplateSpec {
+    core::PodTemplateSpec {
         metadata: Some(ObjectMeta { labels: Some(pod_labels), annotations: Some(pod_annotations), ..Default::default() }),
         spec: Some(core::PodSpec {
             service_account_name: Some(format!("{}-{}", cl, ctx.s.name)),
@@ -426,7 +380,71 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             topology_spread_constraints: spread_zones(&r.spread, ctx.selector(&r.name)),
             ..Default::default()
         }),
+    }
+}
+
+/// A role's pod template with its `podOverrides` merged, as JSON: what the StatefulSet carries.
+/// Resolve checks it (the Kubernetes types, requests ≤ limits) before render, which must not fail.
+pub fn merged_pod_template(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole) -> Value {
+    let ctx = Ctx { c, s };
+    let mut v = serde_json::to_value(pod_template(&ctx, r)).unwrap_or(Value::Null);
+    if let Some(o) = &r.pod_overrides {
+        merge_overrides(&mut v, o);
+    }
+    v
+}
+
+fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
+    let cl = &ctx.c.name;
+    let name = &r.fullname;
+    // ConfigMap with the role's files
+    if !r.files.is_empty() {
+        let data: BTreeMap<String, String> = r.files.iter().map(|f| (f.name.clone(), formats::write(f))).collect();
+        let cm = core::ConfigMap { metadata: ctx.meta(name, Some(&r.name), wave), data: Some(data), ..Default::default() };
+        out.push(to_object(cl, wave, &cm));
+    }
+    let svc_ports = |names: Option<&Vec<String>>| -> Vec<core::ServicePort> {
+        r.ports
+            .iter()
+            .filter(|p| names.is_none_or(|n| n.contains(&p.name)))
+            .map(|p| core::ServicePort {
+                name: Some(p.name.clone()),
+                port: p.port,
+                target_port: Some(IntOrString::Int(p.port)),
+                protocol: Some(p.protocol.clone().unwrap_or_else(|| "TCP".into())),
+                ..Default::default()
+            })
+            .collect()
     };
+    // headless Service: stable pod DNS names, published before readiness
+    let headless = core::Service {
+        metadata: ctx.meta(name, Some(&r.name), wave),
+        spec: Some(core::ServiceSpec {
+            cluster_ip: Some("None".into()),
+            publish_not_ready_addresses: Some(true),
+            selector: Some(ctx.selector(&r.name)),
+            ports: Some(svc_ports(None)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    out.push(to_object(cl, wave, &headless));
+    for (suffix, names) in &r.services {
+        let s = core::Service {
+            metadata: ctx.meta(&format!("{name}-{suffix}"), Some(&r.name), wave),
+            spec: Some(core::ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                selector: Some(ctx.selector(&r.name)),
+                ports: Some(svc_ports(Some(names))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        out.push(to_object(cl, wave, &s));
+    }
+
+    let run_as = ctx.s.run_as.user;
+    let pod = pod_template(ctx, r);
     let claims: Vec<core::PersistentVolumeClaim> = r
         .storage
         .iter()

@@ -24,7 +24,9 @@ ap.add_argument("--run", required=True)
 ap.add_argument("--stop-file", required=True)
 ap.add_argument("--max-seconds", type=float, default=600)
 ap.add_argument("--rate", type=float, default=20)
-ap.add_argument("--session-timeout", type=float, default=10.0)
+# 30 s: what ZooKeeper clients in this field run with (HBase 90 s, Curator 60 s, Kafka 18 s); kazoo's
+# own default is 10 s. A write not acknowledged within it counts as failed.
+ap.add_argument("--session-timeout", type=float, default=30.0)
 a = ap.parse_args()
 
 zk = KazooClient(hosts=a.hosts, timeout=a.session_timeout, connection_retry={"max_tries": -1, "delay": 0.1, "max_delay": 1})

@@ -371,3 +371,89 @@ fn fuzz() {
     assert!(distinct.is_empty(), "{} distinct fuzz failure(s) in {failed} case(s); see above and {}", distinct.len(), fail_dir.display());
 }
 
+
+/// The checkers catch each kind of breakage the issue reports, and pass what bdp renders today
+/// from the examples: a checker that cannot fail would make the fuzzer useless.
+#[test]
+fn checkers_fail_bad_and_pass_good() {
+    let work = std::env::temp_dir().join(format!("bdp-fuzz-selftest-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let canary = work.join("CANARY");
+    let env = Env { work: &work, canary: &canary };
+    let c = canary.display().to_string();
+    let inv = |f: Vec<Finding>| f.iter().map(|f| f.invariant).collect::<Vec<_>>();
+    // shell: a value that runs a command, one that defines another variable, one that breaks quoting
+    assert_eq!(inv(check::check_env(&format!("export ZK_SERVER_HEAP=\"512$(touch {c})\"\n"), &env)), ["env-canary"]);
+    assert_eq!(inv(check::check_env("export A=\"x\"\nFZKEY=1\n", &env)), ["env-no-injection"]);
+    assert_eq!(inv(check::check_env("export A=\"x\n", &env)), ["env-sources"]);
+    assert!(check::check_env(&format!("export A='512$(touch {c})'\nexport B='x\nFZKEY=1'\n"), &env).is_empty());
+    assert!(!canary.exists());
+    // XML: a raw control character, a reference to one, an injected property
+    assert_eq!(inv(check::check_xml("<configuration><property><name>a</name><value>a\u{1}b</value></property></configuration>")), ["xml-parses"]);
+    assert_eq!(inv(check::check_xml("<configuration><value>&#1;</value></configuration>")), ["xml-parses"]);
+    assert_eq!(
+        inv(check::check_xml("<configuration><property><name>a</name><value>x</value></property><property><name>FZKEY</name><value>1</value></property></configuration>")),
+        ["xml-no-injection"]
+    );
+    assert!(check::check_xml("<?xml version=\"1.0\"?>\n<configuration><property><name>a</name><value>&lt;&#10;</value></property><x/></configuration>\n").is_empty());
+    // properties: a lone CR ends a line for java.util.Properties
+    assert_eq!(inv(check::check_file("zoo.cfg", "tickTime=x\rFZKEY=1\n", &env, &mut Stats::default())), ["properties-no-injection"]);
+    assert!(check::check_file("zoo.cfg", "a=x\\nFZKEY\\=1\nb=\\\n  FZKEY\n", &env, &mut Stats::default()).is_empty());
+    // krb5: an injected section, a realm with a blank, a map rendered as a value
+    assert_eq!(inv(check::check_profile("[libdefaults]\n default_realm = EVIL.COM\n[FZSECT]\n")), ["krb5-profile"]);
+    assert_eq!(inv(check::check_profile("[realms]\n MY REALM = {\n kdc = a\n }\n")), ["krb5-profile"]);
+    assert_eq!(inv(check::check_profile("[realms]\n R = {\n kdc = {'a': 'b'}\n }\n")), ["krb5-profile"]);
+    assert_eq!(inv(check::check_profile("[libdefaults]\n a = 1\n[libdefaults]\n")), ["krb5-profile"]);
+    assert!(check::check_profile("# c\n[libdefaults]\n a = 1\n[realms]\n R = {\n  kdc = h:88\n }\n").is_empty());
+    // the YAML stream: a raw U+2028 and a `name` that is a map
+    let mut st = Stats::default();
+    assert_eq!(inv(check::check_stream("---\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  A: x\u{2028}y\n", &env, &mut st)), ["yaml-portable"]);
+    assert_eq!(inv(check::check_stream("---\nkind: Certificate\nmetadata:\n  name: a\nspec:\n  issuerRef:\n    name: {a: b}\n", &env, &mut st)), ["k8s-types"]);
+    // error locations
+    let input = [(PathBuf::from("case.yaml"), &b"a: 1\nb: 2\n"[..])];
+    assert!(check::check_error_locations("error: case.yaml:2:4: b: bad\n  hint: x\nbdp: 1 error(s)\n", &input).is_empty());
+    for bad in ["error: case.yaml:0:0: bad\n", "error: stacks/hadoop-3.3/hdfs.yaml:3:1: bad\n", "error: bad\n", "error: case.yaml:9:1: bad\n", "bdp: 1 error(s)\n"] {
+        assert_eq!(inv(check::check_error_locations(bad, &input)), ["error-location"], "{bad}");
+    }
+    // what bdp renders from the examples passes every check
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for s in fuzzing::corpus(&root).rendered {
+        let text = std::fs::read_to_string(root.join(&s.name)).unwrap();
+        let f = check::check_stream(&text, &env, &mut st);
+        assert!(f.is_empty(), "{}: {f:?}", s.name);
+    }
+    for k in ["xml files parsed", "properties files parsed", "krb5 profiles parsed", "env files sourced by bash", "scripts checked with bash -n"] {
+        assert!(st.counts.get(k).is_some_and(|n| *n > 0), "no {k} in the golden streams");
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The mutator is deterministic, and writing a seed back without ops keeps its meaning.
+#[test]
+fn mutator_replays_and_round_trips() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let corpus = fuzzing::corpus(&root);
+    for s in corpus.inputs.iter().chain(&corpus.rendered) {
+        let text = std::fs::read_to_string(root.join(&s.name)).unwrap();
+        let written = String::from_utf8(mutate::build(s, &[])).unwrap();
+        assert_eq!(
+            yaml_rust2::YamlLoader::load_from_str(&written).unwrap(),
+            yaml_rust2::YamlLoader::load_from_str(&text).unwrap(),
+            "{} does not round-trip",
+            s.name
+        );
+    }
+    // hostile strings reach bdp as they were chosen
+    let hostile = mutate::Node::Str("a\u{1}\u{2028}\"\\\n\r\t\u{feff}\u{85}b".into());
+    let doc = mutate::emit_docs(&[mutate::Node::Map(vec![(mutate::Node::Str("k".into()), hostile)])]);
+    let back = yaml_rust2::YamlLoader::load_from_str(&doc).unwrap();
+    assert_eq!(back[0]["k"].as_str(), Some("a\u{1}\u{2028}\"\\\n\r\t\u{feff}\u{85}b"));
+    let cx = mutate::Ctx { dict: &corpus.dict, files: &corpus.files, settings: &corpus.settings, services: &corpus.services, canary: "/nonexistent/CANARY" };
+    for seed in [1u64, 2, 99] {
+        let bytes = case_bytes(seed);
+        let a = mutate::gen_ops(&mut Unstructured::new(&bytes), &corpus.inputs[0], &cx).unwrap();
+        let b = mutate::gen_ops(&mut Unstructured::new(&bytes), &corpus.inputs[0], &cx).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(mutate::build(&corpus.inputs[0], &a), mutate::build(&corpus.inputs[0], &b));
+    }
+}

@@ -303,16 +303,22 @@ pub fn check_file(name: &str, content: &str, env: &Env, stats: &mut Stats) -> Ve
         out.extend(check_xml(content));
         return out;
     }
-    out.extend(check_lines(content));
-    if name.ends_with(".properties") || name.ends_with(".cfg") {
-        stats.bump("properties files parsed");
-        out.extend(check_properties(content));
-    } else if name == "krb5.conf" || name == "kdc.conf" || name.ends_with(".conf") {
-        stats.bump("krb5 profiles parsed");
-        out.extend(check_profile(content));
-    } else if name.ends_with(".env") || name.ends_with(".sh") {
+    if name.ends_with(".env") || name.ends_with(".sh") {
+        // a quoted value may span lines in shell: bash decides what the file defines
         stats.bump("env files sourced by bash");
         out.extend(check_env(content, env));
+        return out;
+    }
+    if name.ends_with(".properties") || name.ends_with(".cfg") {
+        // continuation lines are the format's own: its parser decides what the keys are
+        stats.bump("properties files parsed");
+        out.extend(check_properties(content));
+        return out;
+    }
+    out.extend(check_lines(content));
+    if name == "krb5.conf" || name == "kdc.conf" || name.ends_with(".conf") {
+        stats.bump("krb5 profiles parsed");
+        out.extend(check_profile(content));
     } else {
         stats.bump("other files line-checked");
     }

@@ -80,8 +80,8 @@ struct Outcome {
 }
 
 impl Harness {
-    fn ctx(&self) -> mutate::Ctx<'_> {
-        mutate::Ctx { dict: &self.corpus.dict, files: &self.corpus.files, settings: &self.corpus.settings, services: &self.corpus.services, canary: self.canary.to_str().unwrap() }
+    fn ctx(&self, rendered: bool) -> mutate::Ctx<'_> {
+        mutate::Ctx { dict: &self.corpus.dict, files: &self.corpus.files, settings: &self.corpus.settings, services: &self.corpus.services, canary: self.canary.to_str().unwrap(), rendered }
     }
 
     fn generate(&self, seed: u64) -> Case {
@@ -90,7 +90,7 @@ impl Harness {
         let target = *u.choose(&self.targets).unwrap_or(&Target::Render);
         let seeds = self.seeds(target);
         let base = u.choose_index(seeds.len()).unwrap_or(0);
-        let cx = self.ctx();
+        let cx = self.ctx(target == Target::Diff);
         let old = if target == Target::Diff && u.ratio(1, 3).unwrap_or(false) { mutate::gen_ops(&mut u, &seeds[base], &cx).unwrap_or_default() } else { Vec::new() };
         let ops = mutate::gen_ops(&mut u, &seeds[base], &cx).unwrap_or_default();
         let format = *u.choose(&["text", "json", "markdown"]).unwrap_or(&"text");
@@ -167,6 +167,24 @@ impl Harness {
                 out.push(Finding::new("no-panic", format!("panic at {at}: {}", stderr_s.lines().nth(1).unwrap_or("").chars().take(100).collect::<String>())));
             }
             Some(0) if c.target == Target::Render => {
+                if files[0].1.contains(&0) {
+                    out.push(Finding::new("nul-refused", "an input with a NUL byte rendered with exit 0"));
+                }
+                // one case in eight: the same file behind a UTF-8 byte order mark renders the same
+                if c.seed % 8 == 0 && !files[0].1.starts_with(b"\xEF\xBB\xBF") {
+                    self.stats.bump("render re-run behind a BOM");
+                    let mut b = b"\xEF\xBB\xBF".to_vec();
+                    b.extend_from_slice(&files[0].1);
+                    std::fs::write(self.work.join("bom.yaml"), &b).expect("write case");
+                    match self.run_bdp(&["render", "bom.yaml"]) {
+                        Ok(Some((st, so, _, _))) if st.code() == Some(0) && so == stdout => {}
+                        Ok(Some((st, _, se, _))) => out.push(Finding::new(
+                            "bom-accepted",
+                            format!("behind a BOM: exit {:?}: {}", st.code(), String::from_utf8_lossy(&se).lines().next().unwrap_or("").replace("bom.yaml", "INPUT")),
+                        )),
+                        _ => out.push(Finding::new("bom-accepted", "behind a BOM: killed")),
+                    }
+                }
                 let text = String::from_utf8_lossy(&stdout);
                 if std::str::from_utf8(&stdout).is_err() {
                     out.push(Finding::new("yaml-parses", "the rendered stream is not UTF-8"));
@@ -226,7 +244,7 @@ impl Harness {
 }
 
 fn describe(c: &Case, seeds: &[Seed]) -> String {
-    let mut s = format!("target: {:?}\nseed file: {}\n", c.target, seeds[c.base].name);
+    let mut s = format!("case seed: {}\ntarget: {:?}\nseed file: {}\n", c.seed, c.target, seeds[c.base].name);
     if c.target == Target::Diff {
         s += &format!("format: {}\nOLD ops:\n", c.format);
         c.old.iter().for_each(|o| s += &format!("  - {o}\n"));
@@ -448,7 +466,7 @@ fn mutator_replays_and_round_trips() {
     let doc = mutate::emit_docs(&[mutate::Node::Map(vec![(mutate::Node::Str("k".into()), hostile)])]);
     let back = yaml_rust2::YamlLoader::load_from_str(&doc).unwrap();
     assert_eq!(back[0]["k"].as_str(), Some("a\u{1}\u{2028}\"\\\n\r\t\u{feff}\u{85}b"));
-    let cx = mutate::Ctx { dict: &corpus.dict, files: &corpus.files, settings: &corpus.settings, services: &corpus.services, canary: "/nonexistent/CANARY" };
+    let cx = mutate::Ctx { dict: &corpus.dict, files: &corpus.files, settings: &corpus.settings, services: &corpus.services, canary: "/nonexistent/CANARY", rendered: false };
     for seed in [1u64, 2, 99] {
         let bytes = case_bytes(seed);
         let a = mutate::gen_ops(&mut Unstructured::new(&bytes), &corpus.inputs[0], &cx).unwrap();

@@ -23,13 +23,14 @@ pub fn state() -> &'static State {
 }
 
 impl State {
-    pub fn ctx(&self) -> mutate::Ctx<'_> {
+    pub fn ctx(&self, rendered: bool) -> mutate::Ctx<'_> {
         mutate::Ctx {
             dict: &self.corpus.dict,
             files: &self.corpus.files,
             settings: &self.corpus.settings,
             services: &self.corpus.services,
             canary: self.canary.to_str().expect("utf-8 temp dir"),
+            rendered,
         }
     }
     pub fn env(&self) -> check::Env<'_> {

@@ -15,8 +15,8 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(i) = u.choose_index(st.corpus.rendered.len()) else { return };
     let seed = &st.corpus.rendered[i];
-    let old_ops = if u.ratio(1, 3).unwrap_or(false) { mutate::gen_ops(&mut u, seed, &st.ctx()).unwrap_or_default() } else { Vec::new() };
-    let ops = mutate::gen_ops(&mut u, seed, &st.ctx()).unwrap_or_default();
+    let old_ops = if u.ratio(1, 3).unwrap_or(false) { mutate::gen_ops(&mut u, seed, &st.ctx(true)).unwrap_or_default() } else { Vec::new() };
+    let ops = mutate::gen_ops(&mut u, seed, &st.ctx(true)).unwrap_or_default();
     let (old, new) = (mutate::build(seed, &old_ops), mutate::build(seed, &ops));
     let (po, pn) = (st.work.join("old.yaml"), st.work.join("new.yaml"));
     std::fs::write(&po, &old).expect("write old");

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let Ok(i) = u.choose_index(st.corpus.inputs.len()) else { return };
     let seed = &st.corpus.inputs[i];
-    let ops = mutate::gen_ops(&mut u, seed, &st.ctx()).unwrap_or_default();
+    let ops = mutate::gen_ops(&mut u, seed, &st.ctx(false)).unwrap_or_default();
     let bytes = mutate::build(seed, &ops);
     let path = st.work.join("case.yaml");
     std::fs::write(&path, &bytes).expect("write case");

@@ -668,6 +668,50 @@ pub struct Ctx<'a> {
     pub settings: &'a [String],
     pub services: &'a [ServiceWords],
     pub canary: &'a str,
+    /// The seed is a rendered stream (`diff --rendered`), not a Cluster.
+    pub rendered: bool,
+}
+
+/// For a rendered stream (diff --rendered): the fields the diff reads closely: embedded files
+/// (edited line by line), `replicas`, images, ports.
+fn targeted_rendered(u: &mut Unstructured, docs: &mut [Node], cx: &Ctx) -> Result<Option<Op>> {
+    let ps: Vec<Vec<Seg>> = paths(docs, false)
+        .into_iter()
+        .filter(|p| {
+            let last = p.last().and_then(|s| if let Seg::Key(k) = s { k.key_str() } else { None });
+            let parent = p.len() >= 2 && under(&p[p.len() - 2..p.len() - 1], &["data"]);
+            parent || matches!(last, Some("replicas" | "image" | "containerPort" | "port" | "storage" | "podManagementPolicy"))
+        })
+        .collect();
+    if ps.is_empty() {
+        return Ok(None);
+    }
+    let p = u.choose(&ps)?.clone();
+    let cur = at_mut(docs, &p).map(|n| n.clone());
+    let v = match cur {
+        Some(Node::Str(text)) if text.contains('\n') => {
+            let lines: Vec<&str> = text.split('\n').collect();
+            let i = u.choose_index(lines.len())?;
+            let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let h = hostile(u, cx.canary)?;
+            match u.int_in_range(0..=2u8)? {
+                0 => out.insert(i, h),
+                1 => out[i].push_str(&h),
+                _ => {
+                    out.remove(i);
+                }
+            }
+            Node::Str(out.join("\n"))
+        }
+        _ => {
+            if u.arbitrary()? {
+                Node::Raw(u.choose(RAW)?.to_string())
+            } else {
+                Node::Str(hostile(u, cx.canary)?)
+            }
+        }
+    };
+    Ok(Some(Op::Set(p, v)))
 }
 
 /// 1–4 mutations of a seed, each applied to a working copy so the next one sees it.
@@ -682,6 +726,10 @@ pub fn gen_ops(u: &mut Unstructured, seed: &Seed, cx: &Ctx) -> Result<Vec<Op>> {
     };
     for _ in 0..n {
         let op = match u.int_in_range(0..=99u8)? {
+            0..=59 if cx.rendered => match targeted_rendered(u, &mut docs, cx)? {
+                Some(op) => op,
+                None => continue,
+            },
             0..=59 => {
                 let ps = paths(&docs, true);
                 // a service or a role: where configOverrides, envOverrides and settings live

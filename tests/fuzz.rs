@@ -158,7 +158,7 @@ impl Harness {
             None => {
                 use std::os::unix::process::ExitStatusExt;
                 let sig = status.signal().unwrap_or(0);
-                let why = stderr_s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(100).collect::<String>();
+                let why = stderr_s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").chars().take(100).collect::<String>();
                 out.push(Finding::new("no-abort", format!("killed by signal {sig}: {why}")));
             }
             Some(101) => {
@@ -360,7 +360,7 @@ fn fuzz() {
                 std::fs::write(fail_dir.join(format!("{stem}.{}", p.display())), b).unwrap();
             }
             let report = format!(
-                "invariant: {}\ndetail: {}\nsignature: {sig}\ncase seed: {seed} (replay: BDP_FUZZ_SEED={seed} BDP_FUZZ_CASES=1 cargo test --test fuzz -- --nocapture; the input below is minimised, the replay is not)\n{}",
+                "invariant: {}\ndetail: {}\nsignature: {sig}\nreplay (unminimised): BDP_FUZZ_SEED={seed} BDP_FUZZ_CASES=1 cargo test --test fuzz -- --nocapture fuzz\nminimised input: next to this file\n{}",
                 f.invariant,
                 f.detail,
                 describe(&min, h.seeds(min.target))

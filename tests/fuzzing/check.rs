@@ -541,7 +541,7 @@ pub fn check_env(content: &str, env: &Env) -> Vec<Finding> {
         return vec![Finding::new("harness", format!("cannot write {}: {e}", f.display()))];
     }
     let mut cmd = Command::new("bash");
-    cmd.args(["--noprofile", "--norc", "-c", "source \"$1\" >/dev/null 2>&1 || exit 3; [ -z \"${FZKEY+x}\" ] || exit 4; exit 0", "_"])
+    cmd.args(["--noprofile", "--norc", "-c", "source \"$1\" >/dev/null || exit 3; [ -z \"${FZKEY+x}\" ] || exit 4; exit 0", "_"])
         .arg(&f)
         .current_dir(env.work)
         .env_clear()
@@ -553,9 +553,13 @@ pub fn check_env(content: &str, env: &Env) -> Vec<Finding> {
         out.push(Finding::new("env-canary", "sourcing the env file ran a command from a value"));
     }
     match r {
-        Ok(Some((st, _, _, _))) => match st.code() {
+        Ok(Some((st, _, err, _))) => match st.code() {
             Some(0) => {}
-            Some(3) => out.push(Finding::new("env-sources", "sourcing the env file fails")),
+            Some(3) => {
+                let err = String::from_utf8_lossy(&err);
+                let first = err.lines().next().unwrap_or("").replace(&f.display().to_string(), "FILE");
+                out.push(Finding::new("env-sources", format!("sourcing the env file fails: {}", first.chars().take(120).collect::<String>())));
+            }
             Some(4) => out.push(Finding::new("env-no-injection", "a value defined another variable")),
             c => out.push(Finding::new("env-sources", format!("bash exited with {c:?}"))),
         },

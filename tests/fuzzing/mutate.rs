@@ -458,7 +458,8 @@ const HOSTILE_KEYS: &[&str] = &[
 ];
 
 fn hostile(u: &mut Unstructured, canary: &str) -> Result<String> {
-    let h = u.choose(HOSTILE)?;
+    // half of the time one of the payloads that turn a value into syntax
+    let h = if u.arbitrary()? { u.choose(&HOSTILE[..20])? } else { u.choose(HOSTILE)? };
     Ok(h.replace("CANARY", canary))
 }
 
@@ -577,9 +578,10 @@ fn targeted(u: &mut Unstructured, dict: &Dict, files: &[String], settings: &[Str
     Ok(match u.int_in_range(0..=7u8)? {
         0..=2 => {
             let file = Node::Str(u.choose(files)?.clone());
-            let k = match u.int_in_range(0..=3u8)? {
+            let k = match u.int_in_range(0..=4u8)? {
                 0 => gen_key(u, dict, canary)?,
                 1 => Node::Str(u.choose(&dict.keys)?.clone()),
+                2 => Node::Str(u.choose(ENV_KEYS)?.to_string()),
                 _ => Node::Str(u.choose(CONFIG_KEYS)?.to_string()),
             };
             (Node::Str("configOverrides".into()), Node::Map(vec![(file, Node::Map(vec![(k, v)]))]))

@@ -589,7 +589,13 @@ pub fn check_error_locations(stderr: &str, inputs: &[(PathBuf, &[u8])]) -> Vec<F
             r.chars().take(100).collect::<String>()
         };
         let Some((path, bytes, after)) = inputs.iter().find_map(|(p, b)| rest.strip_prefix(&format!("{}:", p.display())).map(|a| (p, b, a))) else {
-            out.push(Finding::new("error-location", format!("error not located in the input file: {}", msg(rest))));
+            // the field path (no blanks) is left out, so one cause in several roles is one finding
+            let parts: Vec<&str> = rest.splitn(3, ": ").collect();
+            let shown = match parts[..] {
+                [at, path, m] if !path.contains(' ') => format!("{at}: {m}"),
+                _ => rest.to_string(),
+            };
+            out.push(Finding::new("error-location", format!("error not located in the input file: {}", msg(&shown))));
             continue;
         };
         let mut it = after.splitn(3, ':');

@@ -62,8 +62,11 @@ pub struct Env<'a> {
     pub canary: &'a Path,
 }
 
+/// A finished run: exit status, stdout, stderr, wall time.
+pub type Ran = (std::process::ExitStatus, Vec<u8>, Vec<u8>, Duration);
+
 /// Runs a command with a wall-clock limit; `None` if it had to be killed.
-pub fn run_limited(cmd: &mut Command, limit: Duration) -> std::io::Result<Option<(std::process::ExitStatus, Vec<u8>, Vec<u8>, Duration)>> {
+pub fn run_limited(cmd: &mut Command, limit: Duration) -> std::io::Result<Option<Ran>> {
     use std::io::Read;
     let t = Instant::now();
     let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
@@ -207,12 +210,12 @@ fn check_object(kind: &str, j: &serde_json::Value, out: &mut Vec<Finding>) {
             }
         }
     }
-    if kind == "ConfigMap" {
-        if let Some(serde_json::Value::Object(m)) = j.get("data") {
-            for k in m.keys() {
-                if k.is_empty() || k.len() > 253 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
-                    out.push(Finding::new("k8s-names", "ConfigMap data key is not [-._a-zA-Z0-9]+".to_string()));
-                }
+    if kind == "ConfigMap"
+        && let Some(serde_json::Value::Object(m)) = j.get("data")
+    {
+        for k in m.keys() {
+            if k.is_empty() || k.len() > 253 || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
+                out.push(Finding::new("k8s-names", "ConfigMap data key is not [-._a-zA-Z0-9]+".to_string()));
             }
         }
     }
@@ -427,7 +430,7 @@ pub fn properties_keys(content: &str) -> Vec<String> {
     let norm = content.replace("\r\n", "\n").replace('\r', "\n");
     let mut logical = String::new();
     for line in norm.split('\n') {
-        let l = if logical.is_empty() { line.trim_start_matches([' ', '\t', '\x0c']) } else { line.trim_start_matches([' ', '\t', '\x0c']) };
+        let l = line.trim_start_matches([' ', '\t', '\x0c']);
         if logical.is_empty() && (l.starts_with('#') || l.starts_with('!') || l.is_empty()) {
             continue;
         }

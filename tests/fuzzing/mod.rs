@@ -53,14 +53,14 @@ fn keys_under(n: &Node, under: &str, out: &mut Vec<String>) {
     match n {
         Node::Map(es) => {
             for (k, v) in es {
-                if matches!(k, Node::Str(s) if s == under) {
-                    if let Node::Map(inner) = v {
-                        for (ik, _) in inner {
-                            if let Node::Str(s) = ik {
-                                if !out.contains(s) {
-                                    out.push(s.clone());
-                                }
-                            }
+                if matches!(k, Node::Str(s) if s == under)
+                    && let Node::Map(inner) = v
+                {
+                    for (ik, _) in inner {
+                        if let Node::Str(s) = ik
+                            && !out.contains(s)
+                        {
+                            out.push(s.clone());
                         }
                     }
                 }

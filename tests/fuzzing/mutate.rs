@@ -269,7 +269,7 @@ fn at_mut<'a>(docs: &'a mut [Node], p: &[Seg]) -> Option<&'a mut Node> {
 
 /// Applies one tree op; an op whose path no longer exists (minimisation dropped what it
 /// needed) does nothing.
-pub fn apply_tree(docs: &mut Vec<Node>, op: &Op) {
+pub fn apply_tree(docs: &mut [Node], op: &Op) {
     match op {
         Op::Set(p, v) => {
             if let Some(n) = at_mut(docs, p) {

@@ -220,7 +220,8 @@ impl Harness {
     fn minimise(&mut self, c: &Case, sig: &str, budget: Duration) -> Case {
         let t = Instant::now();
         let mut best = c.clone();
-        let still = |h: &mut Harness, cand: &Case| h.run(cand).findings.iter().any(|f| f.signature() == sig);
+        let tn = if c.target == Target::Render { "render" } else { "diff" };
+        let still = |h: &mut Harness, cand: &Case| h.run(cand).findings.iter().any(|f| format!("{tn} {}", f.signature()) == sig);
         let mut progress = true;
         while progress && t.elapsed() < budget {
             progress = false;
@@ -344,7 +345,8 @@ fn fuzz() {
             continue;
         }
         failed += 1;
-        let mut sigs: Vec<(String, Finding)> = o.findings.iter().map(|f| (f.signature(), f.clone())).collect();
+        let t = if case.target == Target::Render { "render" } else { "diff" };
+        let mut sigs: Vec<(String, Finding)> = o.findings.iter().map(|f| (format!("{t} {}", f.signature()), f.clone())).collect();
         sigs.dedup_by(|a, b| a.0 == b.0);
         for (sig, f) in sigs {
             if let Some(e) = distinct.get_mut(&sig) {

@@ -162,9 +162,12 @@ impl Harness {
                 out.push(Finding::new("no-abort", format!("killed by signal {sig}: {why}")));
             }
             Some(101) => {
-                let msg = stderr_s.lines().find(|l| l.contains("panicked")).unwrap_or("").to_string();
-                let at = msg.split(" at ").nth(1).unwrap_or(&msg).to_string();
-                out.push(Finding::new("no-panic", format!("panic at {at}: {}", stderr_s.lines().nth(1).unwrap_or("").chars().take(100).collect::<String>())));
+                // "thread 'main' (ID) panicked at FILE:LINE:COL:" then the message
+                let lines: Vec<&str> = stderr_s.lines().collect();
+                let i = lines.iter().position(|l| l.contains(" panicked at ")).unwrap_or(0);
+                let at = lines.get(i).and_then(|l| l.split(" panicked at ").nth(1)).unwrap_or("?").trim_end_matches(':');
+                let msg: String = lines.get(i + 1).unwrap_or(&"").chars().take(100).collect();
+                out.push(Finding::new("no-panic", format!("panic at {at}: {msg}")));
             }
             Some(0) if c.target == Target::Render => {
                 if files[0].1.contains(&0) {

@@ -438,7 +438,21 @@ impl Resolver<'_> {
                 }
                 continue;
             }
-            roles.push((r.clone(), replicas[r]));
+            let n = replicas[r];
+            if n < rd.replicas.min {
+                // reported here, and the stack's templates go on with the minimum (a template
+                // that reads `roles.<r>.pods[0]` would otherwise fail inside the stack): one
+                // cause, one error
+                let mut p = base.clone();
+                p.extend(segs(&["roles", r, "replicas"]));
+                let min = rd.replicas.min;
+                self.diags.push(
+                    Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, fewer than {min}"))
+                        .expected(format!("{min} to {}", rd.replicas.max.min(crate::limits::MAX_REPLICAS)))
+                        .hint(format!("set replicas to at least {min}")),
+                );
+            }
+            roles.push((r.clone(), n.max(rd.replicas.min)));
         }
         // role contexts
         let cluster = &c.metadata.name;
@@ -714,7 +728,7 @@ fn node_at<'a>(doc: &'a Doc, path: &[String]) -> Option<&'a crate::source::Node>
     let mut cur = &doc.root;
     for seg in path {
         cur = match &cur.value {
-            crate::source::NodeValue::Map(m) => m.iter().find(|(k, _)| &k.key_string() == seg).map(|(_, v)| v)?,
+            crate::source::NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(seg)).map(|(_, v)| v)?,
             crate::source::NodeValue::Seq(v) => v.get(seg.parse::<usize>().ok()?)?,
             _ => return None,
         };

@@ -93,6 +93,15 @@ impl Node {
         }
     }
 
+    /// Whether this key node is the key `s` (as `key_string` would give it), without allocating
+    /// for the common case of a string key: path lookups run once per diagnostic.
+    pub fn key_is(&self, s: &str) -> bool {
+        match &self.value {
+            NodeValue::Str(k) => k == s,
+            _ => self.key_string() == s,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         match &self.value {
             NodeValue::Null => Value::Null,
@@ -111,7 +120,7 @@ impl Node {
         let mut cur = self;
         for seg in path {
             let next = match &cur.value {
-                NodeValue::Map(m) => m.iter().find(|(k, _)| &k.key_string() == seg).map(|(_, v)| v),
+                NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(seg)).map(|(_, v)| v),
                 NodeValue::Seq(v) => seg.parse::<usize>().ok().and_then(|i| v.get(i)),
                 _ => None,
             };
@@ -126,7 +135,7 @@ impl Node {
     /// The key node of the last path segment (for "unknown field" errors), if any.
     pub fn locate_key(&self, path: &[String], key: &str) -> Option<&Node> {
         match &self.locate(path).value {
-            NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_string() == key).map(|(k, _)| k),
+            NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(key)).map(|(k, _)| k),
             _ => None,
         }
     }
@@ -172,6 +181,23 @@ struct Builder<'a> {
     nodes: usize,
     file: &'a Path,
     errors: Vec<Diagnostic>,
+    /// the text's end as (line, column), for [`clamp`]
+    end: (usize, usize),
+}
+
+/// The end of `text` as a 1-based (line, column): where a position past the last character
+/// is reported.
+fn text_end(text: &str) -> (usize, usize) {
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let line = 1 + body.bytes().filter(|&b| b == b'\n').count();
+    (line, 1 + body.rsplit('\n').next().map_or(0, |l| l.chars().count()))
+}
+
+/// A parser mark as a 1-based (line, column) inside the text: the parser puts events at the
+/// end of input (a value missing from a truncated last line) on the line after the last one.
+fn clamp(m: &Marker, end: (usize, usize)) -> (usize, usize) {
+    let (line, col) = (m.line().max(1), m.col() + 1);
+    if line > end.0 || (line == end.0 && col > end.1) { end } else { (line, col) }
 }
 
 fn resolve_plain(s: &str) -> NodeValue {
@@ -211,7 +237,7 @@ fn resolve_plain(s: &str) -> NodeValue {
 impl<'a> Builder<'a> {
     fn err(&mut self, m: &Marker, msg: String, hint: &str) {
         self.errors.push(
-            Diagnostic::error(Some(Span::new(self.file, m.line(), m.col() + 1)), "", msg).hint(hint.to_string()),
+            Diagnostic::error(Some({ let (l, c) = clamp(m, self.end); Span::new(self.file, l, c) }), "", msg).hint(hint.to_string()),
         );
     }
 
@@ -232,7 +258,7 @@ impl<'a> Builder<'a> {
     fn node(&mut self, depth: usize) -> Option<Node> {
         let (ev, mark) = self.events.get(self.pos)?.clone();
         self.pos += 1;
-        let (line, col) = (mark.line(), mark.col() + 1);
+        let (line, col) = clamp(&mark, self.end);
         if depth > MAX_DEPTH {
             self.err(&mark, format!("nesting deeper than {MAX_DEPTH} levels"), "flatten the document");
             return None;
@@ -361,7 +387,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Doc>, Vec<Diagnost
         let m = e.marker();
         return Err(vec![
             Diagnostic::error(
-                Some(Span::new(file, m.line(), m.col() + 1)),
+                Some({ let (l, c) = clamp(m, text_end(text)); Span::new(file, l, c) }),
                 "",
                 format!("malformed YAML: {}", e.info()),
             )
@@ -375,7 +401,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Doc>, Vec<Diagnost
     while i < c.events.len() {
         if matches!(c.events[i].0, Event::DocumentStart) {
             let start = i + 1;
-            let mut b = Builder { events: &c.events, pos: start, anchors: HashMap::new(), nodes: 0, file, errors: vec![] };
+            let mut b = Builder { events: &c.events, pos: start, anchors: HashMap::new(), nodes: 0, file, errors: vec![], end: text_end(text) };
             let root = if matches!(c.events.get(start), Some((Event::DocumentEnd, _))) {
                 None
             } else {

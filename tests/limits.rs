@@ -340,3 +340,44 @@ fn malformed_variants_of_the_examples_get_errors_in_the_users_file() {
     assert!(runs > 400, "{runs} variants");
     assert!(failures.is_empty(), "{} of {runs} variants have errors outside the user's file or without a path:\n{}", failures.len(), failures.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// found by the fuzz harness (tests/fuzz.rs) on the merged tree
+
+#[test]
+fn many_unknown_fields_in_one_role_are_each_located() {
+    // 20,000 unknown fields: each error looked its key up by allocating every key of the
+    // mapping (quadratic: 9 s for this input in a release build); now a comparison in place
+    let n = 20_000;
+    let mut text = format!("{HEAD}      roles:\n        server:\n");
+    for i in 0..n {
+        text.push_str(&format!("          k{i}: x\n"));
+    }
+    let f = write_bytes(text.as_bytes());
+    let d = compile(&[f], &Options::default()).expect_err("unknown fields are errors");
+    let e: Vec<_> = d.items.iter().filter(|d| d.severity == Severity::Error && d.message.contains("unknown field `k")).collect();
+    assert_eq!(e.len(), n);
+    assert_eq!(e.iter().map(|d| d.span.as_ref().unwrap().line).collect::<std::collections::BTreeSet<_>>().len(), n, "each at its own line");
+}
+
+#[test]
+fn errors_at_the_end_of_a_truncated_file_stay_inside_it() {
+    // a file cut after `name:` (no value, no final newline): the parser puts the missing
+    // value on the line after the last one; the error must point at a line of the file
+    let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name:";
+    let err = render_fails(text.as_bytes(), &["metadata.name"]);
+    for l in err.lines().filter(|l| l.starts_with("error: ")) {
+        let pos = l.split(".yaml:").nth(1).unwrap_or("");
+        let line: usize = pos.split(':').next().unwrap_or("0").parse().unwrap_or(0);
+        assert!((1..=4).contains(&line), "{l}");
+    }
+}
+
+#[test]
+fn too_few_replicas_is_one_error_not_a_stack_template_failure() {
+    // namenode replicas 0: the stack's templates read roles.namenode.pods[0]; they go on with
+    // the minimum, so the user sees the one cause, at their field
+    let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: h, namespace: n}\nspec:\n  stack: hadoop-3.3\n  services:\n    hdfs:\n      roles: {namenode: {replicas: 0}, datanode: {replicas: 3}}\n";
+    let err = render_fails(text.as_bytes(), &["namenode has 0 replicas, fewer than 1", "1 error(s)"]);
+    assert!(!err.contains("<embedded>"), "{err}");
+}

@@ -767,16 +767,7 @@ fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, diags: 
     if !overrides.is_empty()
         && let Err(e) = serde_path_to_error::deserialize::<_, k8s_openapi::api::core::v1::PodTemplateSpec>(tpl.clone())
     {
-        let sub: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|seg| match seg {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
+        let sub = crate::validate::serde_segments(e.path());
         let p = locate(&sub);
         let inner = e.inner().to_string();
         let got = inner.strip_prefix("invalid type: ").unwrap_or(&inner);

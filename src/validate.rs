@@ -274,21 +274,24 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
     out
 }
 
+/// A serde_path_to_error path as our field-path segments (map keys, list indexes).
+pub fn serde_segments(p: &serde_path_to_error::Path) -> Vec<String> {
+    p.iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
 /// Deserialises a schema-checked document into its type. What the schema cannot say (a whole
 /// number written `3.0`, a count too large for its type) is reported at the field it concerns,
 /// with its path (serde_path_to_error tracks it) and the expectation in the user's words.
 fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) -> Result<T, Box<Diagnostic>> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path: Vec<String> = e
-            .path()
-            .iter()
-            .filter_map(|seg| match seg {
-                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-                serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-                serde_path_to_error::Segment::Unknown => None,
-            })
-            .collect();
+        let path = serde_segments(e.path());
         let (got, expected) = serde_words(&e.inner().to_string());
         Box::new(Diagnostic::error(Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected))
     })

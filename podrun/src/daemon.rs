@@ -671,16 +671,7 @@ impl Daemon {
             template,
             host_n,
             ip,
-            netns: String::new(),
-            phase: Phase::Pending,
-            ctrs: Vec::new(),
-            message: String::new(),
-            retry_at: Instant::now(),
-            deadline: None,
-            term_sent: false,
-            prestops: Vec::new(),
-            memory_mounts: Vec::new(),
-            scaled_down: false,
+            ..placeholder()
         };
         pod.message = "Pending".into();
         self.pods.push(pod);

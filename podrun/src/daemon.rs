@@ -102,6 +102,10 @@ struct Pod {
 }
 
 impl Pod {
+    /// The labels of the pod's template (what selectors of Services, PDBs and policies match).
+    fn labels(&self) -> BTreeMap<String, String> {
+        self.template.metadata.as_ref().and_then(|m| m.labels.clone()).unwrap_or_default()
+    }
     fn ready(&self) -> bool {
         self.phase == Phase::Running && self.ctrs.iter().filter(|c| !c.init).all(|c| c.ready)
     }
@@ -475,12 +479,7 @@ impl Daemon {
     /// A PodDisruptionBudget that selects the pod must allow one more disruption.
     fn pdb_allows(&self, i: usize) -> Result<(), String> {
         let p = &self.pods[i];
-        let labels = p
-            .template
-            .metadata
-            .as_ref()
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
+        let labels = p.labels();
         for b in &self.stream.pdbs {
             let Some(spec) = &b.spec else { continue };
             if ns_of(&b.metadata) != p.ns
@@ -499,11 +498,7 @@ impl Daemon {
                         && spec.selector.as_ref().is_some_and(|s| {
                             crate::select::matches(
                                 s,
-                                &q.template
-                                    .metadata
-                                    .as_ref()
-                                    .and_then(|m| m.labels.clone())
-                                    .unwrap_or_default(),
+                                &q.labels(),
                             )
                         })
                 })
@@ -1256,12 +1251,7 @@ impl Daemon {
                         s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns
                     })
                     .and_then(|s| s.spec.as_ref().and_then(|x| x.service_name.clone())),
-                labels: p
-                    .template
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.labels.clone())
-                    .unwrap_or_default(),
+                labels: p.labels(),
                 ready: p.ready(),
             })
             .collect();
@@ -1302,12 +1292,7 @@ impl Daemon {
             .iter()
             .map(|p| crate::netpol::Peer {
                 namespace: p.ns.clone(),
-                labels: p
-                    .template
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.labels.clone())
-                    .unwrap_or_default(),
+                labels: p.labels(),
                 ip: p.ip.clone(),
             })
             .collect();
@@ -1315,12 +1300,7 @@ impl Daemon {
             if p.netns.is_empty() || p.phase == Phase::Terminating {
                 continue;
             }
-            let labels = p
-                .template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.labels.clone())
-                .unwrap_or_default();
+            let labels = p.labels();
             let mut named = BTreeMap::new();
             for c in p.template.spec.iter().flat_map(|s| s.containers.iter()) {
                 for port in c.ports.iter().flatten() {

@@ -25,7 +25,7 @@ ok() { pass=$((pass+1)); echo "ok   $1"; }
 notok() { fail=$((fail+1)); echo "NOT OK $1"; [ -n "${2:-}" ] && sed 's/^/    /' <<<"$2" | head -8; }
 
 if [ -z "${BDP:-}" ]; then
-  cargo build --release --quiet 2>"$W/build.err" || { notok build "$(cat "$W/build.err")"; echo "$pass passed, $fail failed"; exit 1; }
+  cargo build --release --workspace --quiet 2>"$W/build.err" || { notok build "$(cat "$W/build.err")"; echo "$pass passed, $fail failed"; exit 1; }
   BDP=$ROOT/target/release/bdp
 fi
 HAVE_DOT=true

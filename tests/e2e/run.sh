@@ -82,7 +82,7 @@ if [ -n "${BDP:-}" ]; then
   t "bdp binary given: $BDP" test -x "$BDP" || { echo "$pass passed, $fail failed"; exit 1; }
 else
   BDP=$ROOT/target/release/bdp
-  TAIL=20 t "cargo build --release" cargo build --release --quiet || { echo "$pass passed, $fail failed"; exit 1; }
+  TAIL=20 t "cargo build --release" cargo build --release --workspace --quiet || { echo "$pass passed, $fail failed"; exit 1; }
 fi
 
 # ---------------------------------------------------------------- the inputs

@@ -96,7 +96,7 @@ PY=$E2E_PY
 HAVE_HADOOP=1; have hadoop || HAVE_HADOOP=0
 if [ -n "${BDP:-}" ]; then t "bdp binary given: $BDP" test -x "$BDP" || { echo "$pass passed, $fail failed"; exit 1; }
 else BDP=$ROOT/target/release/bdp
-  TAIL=20 t "cargo build --release" cargo build --release --quiet || { echo "$pass passed, $fail failed"; exit 1; }
+  TAIL=20 t "cargo build --release" cargo build --release --workspace --quiet || { echo "$pass passed, $fail failed"; exit 1; }
 fi
 
 # ------------------------------------------------------------------ pieces

@@ -428,3 +428,17 @@ fn the_zookeeper_client_port_admits_only_zookeeper_and_its_dependents() {
     assert_eq!(from[1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], "data");
     assert!(from[0]["namespaceSelector"].is_null(), "own pods: same namespace");
 }
+
+#[test]
+fn a_dependent_reading_the_discovery_configmap_is_admitted() {
+    // hdfs-configmap-zk: HDFS of Cluster `lake` reads quorum-zookeeper-discovery at runtime
+    let o = example("hdfs-configmap-zk.yaml");
+    let r = rule_for(find(&o, "NetworkPolicy", "quorum-zookeeper-server"), 2181);
+    let clusters: Vec<(&str, &str)> = r["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["podSelector"]["matchLabels"]["kubebdp.github.io/cluster"].as_str().unwrap(), p["podSelector"]["matchLabels"]["kubebdp.github.io/service"].as_str().unwrap()))
+        .collect();
+    assert_eq!(clusters, [("quorum", "zookeeper"), ("lake", "hdfs")], "{r}");
+}

@@ -97,7 +97,8 @@ struct Ctx<'a> {
 }
 
 /// The services of the plan that depend on service `s` of cluster `c`: through a dependency on
-/// the same cluster's service, or one naming this Cluster (and namespace).
+/// the same cluster's service, one naming this Cluster (and namespace), or one reading this
+/// service's discovery ConfigMap (`<cluster>-<service>-discovery`, same namespace).
 fn dependents_of(plan: &Plan, c: &ResolvedCluster, s: &str) -> Vec<(String, String, String)> {
     use crate::resolve::DepSource;
     let mut out = Vec::new();
@@ -108,7 +109,8 @@ fn dependents_of(plan: &Plan, c: &ResolvedCluster, s: &str) -> Vec<(String, Stri
                     && match &d.from {
                         DepSource::Service => c2.name == c.name && c2.namespace == c.namespace,
                         DepSource::Cluster { cluster, namespace } => *cluster == c.name && *namespace == c.namespace,
-                        DepSource::ConfigMap { .. } => false,
+                        // this service's discovery ConfigMap, read at runtime by a pod of the same namespace
+                        DepSource::ConfigMap { name, .. } => c2.namespace == c.namespace && *name == format!("{}-{s}-discovery", c.name),
                     }
             });
             if depends {

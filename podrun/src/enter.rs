@@ -98,6 +98,116 @@ fn mountpoint(src: &Path, dst: &Path) -> Result<(), String> {
     }
 }
 
+/// A mount point (or image directory) to create below a host directory that lacks it.
+#[derive(Debug, PartialEq)]
+pub struct Missing {
+    /// Path relative to the host directory.
+    pub rel: PathBuf,
+    pub dir: bool,
+    /// An image directory: owned by the container's user.
+    pub owned: bool,
+}
+
+/// The volume mount points, image files and image directories of `s` that lie below the host
+/// directory `d` but do not exist there (Kubernetes creates mount points in the image; the host's
+/// directory is bound read-only, so podrun cannot create them in it).
+pub fn missing_under(d: &str, s: &Spec) -> Vec<Missing> {
+    let base = Path::new(d);
+    let mut out = Vec::new();
+    let binds = s.image_files.iter().chain(s.mounts.iter());
+    let items = binds
+        .map(|b| (b.dst.as_str(), b.src.is_dir(), false))
+        .chain(s.image_dirs.iter().map(|p| (p.as_str(), true, true)));
+    for (dst, dir, owned) in items {
+        let Ok(rel) = Path::new(dst).strip_prefix(base) else {
+            continue;
+        };
+        if rel.as_os_str().is_empty() || fs::symlink_metadata(base.join(rel)).is_ok() {
+            continue;
+        }
+        out.push(Missing {
+            rel: rel.to_path_buf(),
+            dir,
+            owned,
+        });
+    }
+    out
+}
+
+/// Mounts `host` read-only at `target` with the `missing` mount points added: a read-only
+/// overlay of a staging tmpfs holding just those paths over the host directory. The staging tmpfs
+/// is detached afterwards (overlayfs keeps private clones of its layers).
+fn overlay_with_mountpoints(
+    host: &Path,
+    target: &Path,
+    stage: &Path,
+    missing: &[Missing],
+    uid: u32,
+    gid: u32,
+) -> Result<(), String> {
+    let layer = stage.join(host.strip_prefix("/").unwrap_or(host));
+    for p in [host, &layer] {
+        let t = p.to_string_lossy();
+        if t.contains([':', ',', '\\']) {
+            return Err(format!(
+                "{t}: a path with ':', ',' or '\\' cannot be an overlay layer"
+            ));
+        }
+    }
+    ctx(fs::create_dir_all(stage), || {
+        format!("mkdir {}", stage.display())
+    })?;
+    ctx(
+        mount(
+            Some("tmpfs"),
+            stage,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=755"),
+        ),
+        || format!("tmpfs on {}", stage.display()),
+    )?;
+    ctx(fs::create_dir_all(&layer), || {
+        format!("mkdir {}", layer.display())
+    })?;
+    for m in missing {
+        let p = layer.join(&m.rel);
+        if let Some(parent) = p.parent() {
+            ctx(fs::create_dir_all(parent), || {
+                format!("mkdir {}", parent.display())
+            })?;
+        }
+        if m.dir {
+            ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
+        } else if !p.exists() {
+            ctx(fs::write(&p, b""), || format!("create {}", p.display()))?;
+        }
+        if m.owned {
+            ctx(
+                nix::unistd::chown(&p, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))),
+                || format!("chown {}", p.display()),
+            )?;
+        }
+    }
+    let opts = format!("lowerdir={}:{}", layer.display(), host.display());
+    ctx(
+        mount(
+            Some("overlay"),
+            target,
+            Some("overlay"),
+            MsFlags::MS_RDONLY,
+            Some(opts.as_str()),
+        ),
+        || format!("overlay {opts} on {}", target.display()),
+    )?;
+    ctx(
+        nix::mount::umount2(stage, nix::mount::MntFlags::MNT_DETACH),
+        || format!("detach {}", stage.display()),
+    )?;
+    let _ = fs::remove_dir(stage);
+    Ok(())
+}
+
 fn inside(root: &Path, p: &str) -> PathBuf {
     root.join(p.trim_start_matches('/'))
 }
@@ -145,6 +255,7 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
         ),
         || format!("tmpfs on {}", root.display()),
     )?;
+    let stage = root.join(".podrun-stage");
     for d in HOST_DIRS {
         let host = Path::new(d);
         let Ok(meta) = fs::symlink_metadata(host) else {
@@ -160,7 +271,12 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
             ctx(fs::create_dir(&target), || {
                 format!("mkdir {}", target.display())
             })?;
-            bind(host, &target, true, true)?;
+            let missing = missing_under(d, &s);
+            if missing.is_empty() {
+                bind(host, &target, true, true)?;
+            } else {
+                overlay_with_mountpoints(host, &target, &stage, &missing, s.uid, s.gid)?;
+            }
         }
     }
     for (d, mode) in [
@@ -197,6 +313,11 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     for d in &s.image_dirs {
         let p = inside(root, d);
         ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
+        // already owned: made in a staging layer below a read-only host directory
+        use std::os::unix::fs::MetadataExt;
+        if fs::metadata(&p).is_ok_and(|m| m.uid() == s.uid && m.gid() == s.gid) {
+            continue;
+        }
         ctx(
             nix::unistd::chown(&p, Some(Uid::from_raw(s.uid)), Some(Gid::from_raw(s.gid))),
             || format!("chown {}", p.display()),
@@ -261,4 +382,75 @@ pub fn lookup(prog: &str, path: &str) -> Option<String> {
         .filter(|d| !d.is_empty())
         .map(|d| format!("{d}/{prog}"))
         .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(mounts: &[(&str, &Path)], dirs: &[&str]) -> Spec {
+        Spec {
+            netns: String::new(),
+            hostname: String::new(),
+            root: PathBuf::new(),
+            hosts_file: PathBuf::new(),
+            image_dirs: dirs.iter().map(|d| d.to_string()).collect(),
+            image_files: Vec::new(),
+            mounts: mounts
+                .iter()
+                .map(|(d, s)| Bind {
+                    dst: d.to_string(),
+                    src: s.to_path_buf(),
+                    ro: true,
+                })
+                .collect(),
+            read_only_root: false,
+            no_new_privs: false,
+            uid: 0,
+            gid: 0,
+            groups: Vec::new(),
+            cwd: "/".into(),
+            env: Vec::new(),
+            argv: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn mount_points_missing_below_a_host_directory_are_found() {
+        let d = std::env::temp_dir().join(format!("podrun-enter-test-{}", std::process::id()));
+        fs::create_dir_all(d.join("present")).unwrap();
+        fs::write(d.join("file"), b"x").unwrap();
+        let host = d.to_str().unwrap();
+        let s = spec(
+            &[
+                (&format!("{host}/krb5"), &d),                  // missing directory
+                (&format!("{host}/present"), &d),               // exists: nothing to add
+                (&format!("{host}/a/b.conf"), &d.join("file")), // missing file, nested
+                ("/elsewhere/x", &d),                           // not below the host directory
+            ],
+            &[&format!("{host}/owned")],
+        );
+        let m = missing_under(host, &s);
+        let _ = fs::remove_dir_all(&d);
+        assert_eq!(
+            m,
+            [
+                Missing {
+                    rel: "krb5".into(),
+                    dir: true,
+                    owned: false
+                },
+                Missing {
+                    rel: "a/b.conf".into(),
+                    dir: false,
+                    owned: false
+                },
+                Missing {
+                    rel: "owned".into(),
+                    dir: true,
+                    owned: true
+                },
+            ]
+        );
+    }
 }

@@ -26,6 +26,7 @@ pub mod plan;
 pub mod quantity;
 pub mod render;
 pub mod resolve;
+pub mod schema;
 pub mod source;
 pub mod stacks;
 pub mod template;

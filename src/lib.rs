@@ -21,6 +21,7 @@ pub mod grammar;
 pub mod graph;
 pub mod limits;
 pub mod load;
+pub mod lower;
 pub mod model;
 pub mod plan;
 pub mod quantity;

@@ -5,7 +5,7 @@
 //! | written | lowered to |
 //! |---|---|
 //! | `roleDefaults: {...}` | the fields in every role that does not set them (`env`, `volumes`, `resources` merged key by key; default `initContainers` first) |
-//! | `roles.R.keys.F.K: {...}` | `files.F.keys.K` with `when: role.name == 'R'` (and the key's own `when`); one key declared alike by several roles gets `role.name in [...]` |
+//! | `roles.R.keys.F.K: {...}` | `files.F.keys.K` with `when: role.name == 'R'` (and the key's own `when`); a key several roles declare gets `role.name in [...]`, and, when their values differ, a value `{% if role.name == 'R' %}…{% elif … %}…{% endif %}` |
 //! | `files.F.blocks: [{when, keys}]` | each key in `files.F.keys`, its `when` and-ed with the block's |
 //! | `conditions: {secure: EXPR}` + `when: secure` | the name replaced by `(EXPR)` in every expression field |
 //! | `script: {file, shell}` | `command: [shell..., <the file's text>]` (without a first `#!` line) |
@@ -86,8 +86,10 @@ pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: &dyn Fn(&str) -
     }
     for ((fname, k), decls) in by_key {
         let (first_role, first) = &decls[0];
-        if let Some((other, _)) = decls.iter().find(|(_, kd)| kd != first) {
-            err(at(&["roles", other, "keys", &fname, &k]), format!("key `{k}` of `{fname}` is declared by roles `{first_role}` and `{other}` with different definitions"), "a key has one definition; differ by role inside the value template (`role.name`)");
+        // the roles may give different values; everything else about the key is one definition
+        let same_but_value = |kd: &KeyDef| KeyDef { value: first.value.clone(), ..kd.clone() } == *first;
+        if let Some((other, _)) = decls.iter().find(|(_, kd)| !same_but_value(kd)) {
+            err(at(&["roles", other, "keys", &fname, &k]), format!("key `{k}` of `{fname}` is declared by roles `{first_role}` and `{other}` with different `doc`, `owned`, `restart` or `when`"), "roles may give a key different values; the rest of its definition is shared");
             continue;
         }
         let Some(fd) = def.files.get_mut(&fname) else { continue };
@@ -102,6 +104,15 @@ pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: &dyn Fn(&str) -
         };
         let mut kd = first.clone();
         kd.when = Some(and(&guard, kd.when.as_deref()));
+        if decls.iter().any(|(_, d)| d.value != first.value) {
+            // one value template that picks the role's
+            let mut v = String::new();
+            for (i, (r, d)) in decls.iter().enumerate() {
+                v.push_str(&format!("{{% {} role.name == '{r}' %}}{}", if i == 0 { "if" } else { "elif" }, d.value));
+            }
+            v.push_str("{% endif %}");
+            kd.value = v;
+        }
         fd.keys.insert(k, kd);
     }
 

@@ -1032,8 +1032,8 @@ pub struct RoleDef {
     #[serde(default)]
     pub files: Vec<String>,
     /// Config keys only this role's pods get (stack language): file → key → definition, as in
-    /// the file's `keys`. A key declared by several roles with the same definition is one key
-    /// for those roles.
+    /// the file's `keys`. Several roles may declare the same key, with their own values; its
+    /// `doc`, `owned`, `restart` and `when` must then be the same.
     #[serde(default)]
     pub keys: BTreeMap<String, BTreeMap<String, KeyDef>>,
     /// Container resources (`requests`/`limits`), merged over bdp's defaults.

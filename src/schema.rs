@@ -157,3 +157,77 @@ fn unwrap_lines(text: &str) -> String {
     }
     out
 }
+
+/// The field reference of a schema as Markdown: one section per object type, reached from the
+/// root in breadth-first order, with each property's type, whether it is required, and its
+/// description. `docs/stack-authoring.md` embeds the StackDefinition's between markers, and
+/// `tests/schemas.rs` keeps it up to date.
+pub fn reference(schema: &Value) -> String {
+    let defs = schema.get("$defs").and_then(Value::as_object).cloned().unwrap_or_default();
+    let root_name = schema.get("title").and_then(Value::as_str).unwrap_or("root").to_string();
+    let mut queue: Vec<(String, Value)> = vec![(root_name, schema.clone())];
+    let mut seen: Vec<String> = vec![queue[0].0.clone()];
+    let mut out = String::new();
+    let mut i = 0;
+    while i < queue.len() {
+        let (name, s) = queue[i].clone();
+        i += 1;
+        let Some(props) = s.get("properties").and_then(Value::as_object) else { continue };
+        out.push_str(&format!("### `{name}`\n\n"));
+        if let Some(d) = s.get("description").and_then(Value::as_str) {
+            out.push_str(&format!("{}\n\n", d.replace('\n', " ")));
+        }
+        out.push_str("| field | type | description |\n|---|---|---|\n");
+        let required: Vec<&str> = s.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        for (k, p) in props {
+            let mut refs = Vec::new();
+            let ty = type_of(p, &mut refs);
+            for r in refs {
+                if !seen.contains(&r)
+                    && let Some(d) = defs.get(&r)
+                {
+                    seen.push(r.clone());
+                    queue.push((r, d.clone()));
+                }
+            }
+            let req = if required.contains(&k.as_str()) { " **(required)**" } else { "" };
+            let desc = p.get("description").and_then(Value::as_str).unwrap_or("").replace('\n', " ").replace('|', "\\|");
+            out.push_str(&format!("| `{k}`{req} | {} | {desc} |\n", ty.replace('|', "\\|")));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A short type for the reference table; named types (`$ref`) are collected into `refs`.
+fn type_of(p: &Value, refs: &mut Vec<String>) -> String {
+    if let Some(r) = p.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or(r).to_string();
+        refs.push(name.clone());
+        return format!("[`{name}`](#{})", name.to_lowercase());
+    }
+    if let Some(Value::Array(e)) = p.get("enum") {
+        return e.iter().map(|v| format!("`{}`", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect::<Vec<_>>().join(" | ");
+    }
+    if let Some(c) = p.get("const") {
+        return format!("`{}`", c.as_str().unwrap_or_default());
+    }
+    if let Some(Value::Array(alts)) = p.get("oneOf").or_else(|| p.get("anyOf")) {
+        return alts.iter().map(|a| type_of(a, refs)).collect::<Vec<_>>().join(" or ");
+    }
+    let t = match p.get("type") {
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or "),
+        _ => "any".into(),
+    };
+    match t.as_str() {
+        "array" => format!("list of {}", p.get("items").map(|i| type_of(i, refs)).unwrap_or_else(|| "any".into())),
+        "object" => match p.get("additionalProperties") {
+            Some(a @ Value::Object(_)) => format!("map of {}", type_of(a, refs)),
+            _ if p.get("properties").is_some() => "object".into(),
+            _ => "object".into(),
+        },
+        "string" if p.get("pattern").is_some() => format!("string `{}`", p["pattern"].as_str().unwrap_or_default()),
+        _ => t,
+    }
+}

@@ -53,3 +53,19 @@ fn every_property_is_described() {
     walk(&bdp::schema::stack_definition(), "stackdefinition", &mut missing);
     assert!(missing.is_empty(), "properties without a description: {missing:#?}");
 }
+
+/// The field reference in docs/stack-authoring.md is the one generated from the schema.
+#[test]
+fn the_authoring_guide_has_the_current_field_reference() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/stack-authoring.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- reference:begin -->\n", "<!-- reference:end -->");
+    let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) else { panic!("docs/stack-authoring.md lacks the reference markers") };
+    let generated = bdp::schema::reference(&bdp::schema::stack_definition());
+    let current = &doc[a + begin.len()..b];
+    if std::env::var_os("BDP_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, format!("{}{generated}{}", &doc[..a + begin.len()], &doc[b..])).unwrap();
+        return;
+    }
+    assert!(current == generated, "the field reference of docs/stack-authoring.md is stale; run `BDP_UPDATE_SCHEMAS=1 cargo test --test schemas`");
+}

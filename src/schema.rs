@@ -1,4 +1,4 @@
-//! The JSON Schemas of the input kinds, generated from `model.rs` (schemars, draft 2020-12).
+//! The JSON Schemas of the input kinds, generated from `model/` (schemars, draft 2020-12).
 //!
 //! `schemas/*.schema.json` are these functions' output, committed so that editors and other
 //! tools can use them; `tests/schemas.rs` fails when they differ, and

@@ -4,8 +4,8 @@
 //!
 //! The schemas are generated from these types (`src/schema.rs`, schemars): the doc comment of
 //! every type and field is its description, and the `#[schemars(...)]` attributes carry the
-//! constraints (patterns, ranges, closed objects) the validator enforces. After editing this
-//! file, run `BDP_UPDATE_SCHEMAS=1 cargo test --test schemas` and commit `schemas/`.
+//! constraints (patterns, ranges, closed objects) the validator enforces. After editing these
+//! files, run `BDP_UPDATE_SCHEMAS=1 cargo test --test schemas` and commit `schemas/`.
 //!
 //! A StackDefinition may use the stack language's shorthands (`conditions`, `roleDefaults`,
 //! per-role `keys`, key `blocks`, container `script` files, scalar key values); `src/lower.rs`

@@ -236,20 +236,26 @@ fn conditions(svc: &str, def: &mut ServiceDef, doc: &Doc, diags: &mut Diagnostic
             Ok(e) => {
                 expanded.insert(name.clone(), e);
             }
-            Err(cycle) => {
+            Err(why) => {
                 bad = true;
                 let p = path(name);
-                diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("conditions refer to each other in a cycle: {cycle}")).hint("a condition may use the conditions defined without it"));
+                diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), why).hint("a condition may use other conditions, without cycles"));
             }
         }
     }
     if bad {
         return;
     }
-    let x = |e: &mut String| *e = substitute(e, &expanded);
+    // an expression that would grow past the bound keeps its text (and fails as undefined names
+    // when rendered); the error says why
+    let too_long = std::cell::Cell::new(false);
+    let x = |e: &mut String| match expanded_len(e, &expanded) <= MAX_EXPANDED {
+        true => *e = substitute(e, &expanded),
+        false => too_long.set(true),
+    };
     let xo = |e: &mut Option<String>| {
         if let Some(e) = e {
-            *e = substitute(e, &expanded);
+            x(e);
         }
     };
     for fd in def.files.values_mut() {
@@ -267,19 +273,35 @@ fn conditions(svc: &str, def: &mut ServiceDef, doc: &Doc, diags: &mut Diagnostic
         x(&mut c.assert);
         xo(&mut c.when);
     }
+    if too_long.get() {
+        let p: Vec<String> = ["spec", "services", svc, "conditions"].iter().map(|s| s.to_string()).collect();
+        diags.push(
+            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("an expression of `{svc}` grows past {MAX_EXPANDED} bytes with its conditions expanded"))
+                .hint("use a condition fewer times in one expression, or name the combination as a condition"),
+        );
+    }
     def.conditions.clear();
 }
 
+/// Longest expression a condition may expand to: conditions that use each other twice over
+/// would otherwise double at every level (bounds before allocation).
+pub const MAX_EXPANDED: usize = 64 * 1024;
+
 fn expand_condition(name: &str, conds: &BTreeMap<String, String>, seen: &mut BTreeSet<String>) -> Result<String, String> {
     if !seen.insert(name.to_string()) {
-        return Err(seen.iter().cloned().collect::<Vec<_>>().join(", "));
+        return Err(format!("conditions refer to each other in a cycle: {}", seen.iter().cloned().collect::<Vec<_>>().join(", ")));
     }
-    let body = &conds[name];
+    let Some(body) = conds.get(name) else { return Ok(name.to_string()) };
     let mut inner = BTreeMap::new();
     for other in words(body).into_iter().filter(|w| conds.contains_key(*w)) {
-        inner.insert(other.to_string(), expand_condition(other, conds, seen)?);
+        if !inner.contains_key(other) {
+            inner.insert(other.to_string(), expand_condition(other, conds, seen)?);
+        }
     }
     seen.remove(name);
+    if expanded_len(body, &inner) > MAX_EXPANDED {
+        return Err(format!("condition `{name}` expands to more than {MAX_EXPANDED} bytes"));
+    }
     Ok(substitute(body, &inner))
 }
 
@@ -287,6 +309,17 @@ fn expand_condition(name: &str, conds: &BTreeMap<String, String>, seen: &mut BTr
 /// a string literal).
 fn words(expr: &str) -> Vec<&str> {
     scan(expr).into_iter().filter_map(|t| if let Token::Word(w) = t { Some(w) } else { None }).collect()
+}
+
+/// The length of `substitute(expr, names)`, computed without building it.
+fn expanded_len(expr: &str, names: &BTreeMap<String, String>) -> usize {
+    scan(expr)
+        .into_iter()
+        .map(|t| match t {
+            Token::Word(w) => names.get(w).map_or(w.len(), |e| e.len().saturating_add(2)),
+            Token::Other(o) => o.len(),
+        })
+        .fold(0usize, usize::saturating_add)
 }
 
 /// `expr` with each standalone identifier found in `names` replaced by `(its expression)`.
@@ -365,6 +398,20 @@ mod tests {
         assert_eq!(substitute("deps.secure or role.name == 'ha' or hash", &names), "deps.secure or role.name == 'ha' or hash");
         assert_eq!(substitute("x. secure", &names), "x. secure");
         assert_eq!(substitute("'it\\'s secure' == secure", &names), "'it\\'s secure' == (deps.kerberos is defined)");
+    }
+
+    #[test]
+    fn conditions_build_on_each_other_within_bounds() {
+        let conds = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+        let c = conds(&[("a", "x > 1"), ("b", "a and y")]);
+        assert_eq!(expand_condition("b", &c, &mut BTreeSet::new()).unwrap(), "(x > 1) and y");
+        let c = conds(&[("a", "b"), ("b", "a")]);
+        assert!(expand_condition("a", &c, &mut BTreeSet::new()).unwrap_err().contains("cycle"));
+        // each level doubles: refused before it is built
+        let names: Vec<String> = (0..40).map(|i| format!("c{i}")).collect();
+        let mut c: BTreeMap<String, String> = names.windows(2).map(|w| (w[0].clone(), format!("{} and {}", w[1], w[1]))).collect();
+        c.insert("c39".into(), "x".into());
+        assert!(expand_condition("c0", &c, &mut BTreeSet::new()).unwrap_err().contains("more than"));
     }
 
     #[test]

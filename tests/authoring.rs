@@ -105,6 +105,10 @@ fn shorthand_mistakes_are_reported_at_their_place() {
     // roles giving one key different docs
     let e = broken("docs", |s| s.replacen("doc: The file the greeting is written to.", "doc: Another text.", 1));
     has(&e, &["key `PAGE` of `site.env` is declared by roles", "different `doc`"]);
+    // conditions expanded past the bound (an expression using a 40 KB condition twice)
+    let big = format!("roles.web.replicas > 1{}", " or roles.web.replicas > 1".repeat(1600));
+    let e = broken("big", |s| s.replace("pool: \"roles.web.replicas > 1\"", &format!("pool: \"{big}\"")).replace("- when: pool", "- when: pool and pool"));
+    has(&e, &["spec.services.greeter.conditions", "grows past 65536 bytes"]);
     // an expression naming an undefined condition is the template's error, at render time
     let e = broken("unknown", |s| s.replace("- when: pool", "- when: pools"));
     has(&e, &["pools"]);

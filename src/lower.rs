@@ -421,3 +421,18 @@ mod tests {
         assert_eq!(and("role.name == 'nn'", Some("a or b")), "role.name == 'nn' and (a or b)");
     }
 }
+
+#[cfg(test)]
+mod template_notes {
+    /// What docs/stack-authoring.md says about `{#` in scripts holds.
+    #[test]
+    fn a_hash_brace_is_written_as_a_string_literal() {
+        let t = crate::template::Templates::new();
+        let ctx = minijinja::Value::from(());
+        assert_eq!(t.render("n={{ '${#var}' }}", &ctx).unwrap(), "n=${#var}");
+        // a text without `{{` or `{%` is used as is
+        assert_eq!(t.render("a=${#x}; b=${#y}; c=${z#}", &ctx).unwrap(), "a=${#x}; b=${#y}; c=${z#}");
+        // in a template, `{#` opens a comment that a later `#}` closes
+        assert_eq!(t.render("{{ 1 }} a=${#x}; b=${#y}; c=${z#}", &ctx).unwrap(), "1 a=$");
+    }
+}

@@ -109,6 +109,12 @@ fn shorthand_mistakes_are_reported_at_their_place() {
     let big = format!("roles.web.replicas > 1{}", " or roles.web.replicas > 1".repeat(1600));
     let e = broken("big", |s| s.replace("pool: \"roles.web.replicas > 1\"", &format!("pool: \"{big}\"")).replace("- when: pool", "- when: pool and pool"));
     has(&e, &["spec.services.greeter.conditions", "grows past 65536 bytes"]);
+    // a generate entry names exactly one of `key` (not empty) and `keys` (a typed choice)
+    let generate = |target: &str| format!("          generate:\n            - {{foreach: \"[1]\", as: i, {target}value: x}}\n      roleDefaults:");
+    for (name, target) in [("both", "key: \"K{{ i }}\", keys: \"['a']\", "), ("neither", ""), ("empty", "key: \"\", ")] {
+        let e = broken(&format!("generate-{name}"), |s| s.replace("      roleDefaults:", &generate(target)));
+        has(&e, &["files.site.env.generate.0"]);
+    }
     // an expression naming an undefined condition is the template's error, at render time
     let e = broken("unknown", |s| s.replace("- when: pool", "- when: pools"));
     has(&e, &["pools"]);

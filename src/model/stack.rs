@@ -568,6 +568,7 @@ pub enum GenerateTarget {
     /// One key per item.
     Key {
         /// Key template (one key per item).
+        #[schemars(length(min = 1))]
         key: String,
     },
     /// Several keys per item, all receiving the item's value.

@@ -21,6 +21,7 @@ fn the_worked_example_renders() {
     // per-role keys: each role gets its own PAGE; the block's key exists with 3 web pods
     let web = site_env(&objs, "web");
     assert!(web.contains("export PAGE='index.html'") && web.contains("export POOL_SIZE='3'") && web.contains("export PORT='8080'"), "{web}");
+    assert!(web.contains("export VERBOSE='true'"), "a boolean value is written as its text: {web}");
     let status = site_env(&objs, "status");
     assert!(status.contains("export PAGE='status.html'") && status.contains("export PORT='8081'"), "{status}");
     // the script file is the command, without its #! line; role defaults gave files, scratch, resources
@@ -92,7 +93,9 @@ fn shorthand_mistakes_are_reported_at_their_place() {
     has(&e, &["conditions.big", "cycle"]);
     // a script that is not there, and one next to a command
     let e = broken("noscript", |s| s.replacen("scripts/serve.sh", "scripts/missing.sh", 1));
-    has(&e, &["stack.yaml:60:", "roles.web.containers.0.script.file", "scripts/missing.sh: No such file"]);
+    let stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap();
+    let line = stack.lines().position(|l| l.contains("scripts/serve.sh")).unwrap() + 1;
+    has(&e, &[&format!("stack.yaml:{line}:"), "roles.web.containers.0.script.file", "scripts/missing.sh: No such file"]);
     let e = broken("escape", |s| s.replacen("scripts/serve.sh", "../serve.sh", 1));
     has(&e, &["script `../serve.sh` must be a relative path"]);
     let e = broken("both", |s| s.replacen("              script:", "              command: [httpd]\n              script:", 1));

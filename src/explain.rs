@@ -357,7 +357,10 @@ fn file_text(svc: &str, file: &str, fd: &crate::model::FileDef, entries: Option<
     }
     for g in &fd.generate {
         computed = true;
-        let what = g.keys.as_ref().map(|k| format!("one key per item of {k}")).unwrap_or_else(|| format!("one key per item of {}", g.foreach));
+        let what = match &g.target {
+            crate::model::GenerateTarget::Keys { keys } => format!("one key per item of {keys}"),
+            crate::model::GenerateTarget::Key { .. } => format!("one key per item of {}", g.foreach),
+        };
         let _ = writeln!(s, "  <{what}> [computed, set by bdp]\n      {}", hang(&g.doc, "      "));
     }
     if computed && let Some(es) = entries {

@@ -1190,7 +1190,7 @@ impl Resolver<'_> {
                 cardinality: rd.replicas.clone(),
                 pods,
                 after: rd.after.iter().filter(|a| sk.roles.iter().any(|(x, _)| x == *a)).cloned().collect(),
-                pod_management_policy: rd.pod_management_policy.clone().unwrap_or_else(|| "Parallel".into()),
+                pod_management_policy: rd.pod_management_policy.unwrap_or_default().as_str().into(),
                 ports: rd.ports.clone(),
                 services: rd.services.clone(),
                 storage,
@@ -1427,10 +1427,6 @@ impl Resolver<'_> {
         }
         for (gi, g) in fd.generate.iter().enumerate() {
             let gp = segs(&["files", fname, "generate", &gi.to_string()]);
-            if g.key.is_empty() == g.keys.is_none() {
-                self.stack_err(stack, svc, &gp, "a `generate` entry names exactly one of `key` or `keys`".into());
-                continue;
-            }
             if let Some(w) = &g.when {
                 match self.tpl.truthy(w, ctx) {
                     Ok(true) => {}
@@ -1462,9 +1458,9 @@ impl Resolver<'_> {
                     }
                 };
                 // one key (`key`), or every key of the list `keys` yields
-                let keys: Result<Vec<String>, String> = match &g.keys {
-                    None => self.tpl.render(&g.key, &local).map(|k| vec![k]),
-                    Some(e) => self.tpl.eval(e, &local).and_then(|v| match v.try_iter() {
+                let keys: Result<Vec<String>, String> = match &g.target {
+                    GenerateTarget::Key { key } => self.tpl.render(key, &local).map(|k| vec![k]),
+                    GenerateTarget::Keys { keys: e } => self.tpl.eval(e, &local).and_then(|v| match v.try_iter() {
                         Ok(it) => Ok(it.map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect()),
                         Err(_) => Err(format!("`keys: {e}` is not a list")),
                     }),

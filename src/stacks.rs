@@ -105,33 +105,42 @@ fn plain_relative(rel: &str) -> Option<&Path> {
 
 /// Reads and parses one known-keys file named by a stack document.
 fn read_known_keys(doc_file: &Path, rel: &str) -> Result<KnownKeys, String> {
+    let (shown, text) = read_stack_file(doc_file, rel, "knownKeys")?;
+    KnownKeys::parse(&shown, &text)
+}
+
+/// Reads a file next to a stack document (`knownKeys` lists, `script` files): `rel` is relative
+/// to the document's folder (no `..`, not absolute). From the binary for the built-in stacks,
+/// else from disk: a regular file (no symbolic link), at most [`MAX_KNOWN_KEYS_BYTES`].
+/// Returns the path as shown in messages and the text.
+pub fn read_stack_file(doc_file: &Path, rel: &str, what: &str) -> Result<(String, String), String> {
     let Some(relp) = plain_relative(rel) else {
-        return Err(format!("knownKeys `{rel}` must be a relative path below the stack document's folder (no `..`, not absolute)"));
+        return Err(format!("{what} `{rel}` must be a relative path below the stack document's folder (no `..`, not absolute)"));
     };
     let dir = doc_file.parent().unwrap_or(Path::new(""));
     if let Ok(inner) = dir.strip_prefix("<embedded>/stacks") {
         let p = inner.join(relp);
         let shown = Path::new("<embedded>/stacks").join(&p);
-        let f = EMBEDDED.get_file(&p).ok_or_else(|| format!("knownKeys file {} does not exist", shown.display()))?;
-        let text = f.contents_utf8().ok_or_else(|| format!("knownKeys file {} is not UTF-8", shown.display()))?;
-        return KnownKeys::parse(&shown.display().to_string(), text);
+        let f = EMBEDDED.get_file(&p).ok_or_else(|| format!("{what} file {} does not exist", shown.display()))?;
+        let text = f.contents_utf8().ok_or_else(|| format!("{what} file {} is not UTF-8", shown.display()))?;
+        return Ok((shown.display().to_string(), text.to_string()));
     }
     if doc_file.as_os_str() == "-" {
-        return Err(format!("knownKeys `{rel}`: a StackDefinition read from stdin has no folder to find it in"));
+        return Err(format!("{what} `{rel}`: a StackDefinition read from stdin has no folder to find it in"));
     }
     let p = dir.join(relp);
     let shown = p.display().to_string();
-    let meta = std::fs::symlink_metadata(&p).map_err(|e| format!("knownKeys file {shown}: {e}"))?;
+    let meta = std::fs::symlink_metadata(&p).map_err(|e| format!("{what} file {shown}: {e}"))?;
     if !meta.is_file() {
-        return Err(format!("knownKeys file {shown} is not a regular file (a symbolic link is not followed)"));
+        return Err(format!("{what} file {shown} is not a regular file (a symbolic link is not followed)"));
     }
     if meta.len() > MAX_KNOWN_KEYS_BYTES {
-        return Err(format!("knownKeys file {shown} is larger than {MAX_KNOWN_KEYS_BYTES} bytes"));
+        return Err(format!("{what} file {shown} is larger than {MAX_KNOWN_KEYS_BYTES} bytes"));
     }
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(std::fs::File::open(&p).map_err(|e| format!("knownKeys file {shown}: {e}"))?, MAX_KNOWN_KEYS_BYTES), &mut text)
-        .map_err(|e| format!("knownKeys file {shown}: {e}"))?;
-    KnownKeys::parse(&shown, &text)
+    std::io::Read::read_to_string(&mut std::io::Read::take(std::fs::File::open(&p).map_err(|e| format!("{what} file {shown}: {e}"))?, MAX_KNOWN_KEYS_BYTES), &mut text)
+        .map_err(|e| format!("{what} file {shown}: {e}"))?;
+    Ok((shown, text))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -189,7 +198,10 @@ impl Registry {
             if !value.spec.description.is_empty() {
                 entry.spec.description = value.spec.description.clone();
             }
-            for (svc, def) in value.spec.services {
+            for (svc, mut def) in value.spec.services {
+                // the stack language's shorthands → the plain model (src/lower.rs)
+                let read = |rel: &str| read_stack_file(&doc.file, rel, "script").map(|(_, text)| text);
+                crate::lower::service(&svc, &mut def, &doc, &read, diags);
                 if entry.spec.services.contains_key(&svc) {
                     let p: Vec<String> = ["spec", "services", &svc].iter().map(|s| s.to_string()).collect();
                     diags.push(

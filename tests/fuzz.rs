@@ -428,6 +428,11 @@ fn checkers_fail_bad_and_pass_good() {
     assert_eq!(inv(check::check_profile("[realms]\n R = {\n kdc = {'a': 'b'}\n }\n")), ["krb5-profile"]);
     assert_eq!(inv(check::check_profile("[libdefaults]\n a = 1\n[libdefaults]\n")), ["krb5-profile"]);
     assert!(check::check_profile("# c\n[libdefaults]\n a = 1\n[realms]\n R = {\n  kdc = h:88\n }\n").is_empty());
+    // JAAS: a section left open, a value that breaks its quotes, an entry without `;`
+    assert_eq!(inv(check::check_file("jaas.conf", "Server {\n  M required\n  principal=\"a\";\n};\nOther {\n", &env, &mut Stats::default())), ["jaas-config"]);
+    assert_eq!(inv(check::check_file("jaas.conf", "Server {\n  M required\n  principal=\"a\"b\";\n};\n", &env, &mut Stats::default())), ["jaas-config"]);
+    assert_eq!(inv(check::check_file("jaas.conf", "Server {\n  M required\n  useKeyTab=true\n};\n", &env, &mut Stats::default())), ["jaas-config"]);
+    assert!(check::check_file("zk-jaas.conf", "// c\nClient {\n  com.sun.X required\n  keyTab=\"/k\"\n  principal=\"nn/h@R\";\n};\n", &env, &mut Stats::default()).is_empty());
     // the YAML stream: a raw U+2028 and a `name` that is a map
     let mut st = Stats::default();
     assert_eq!(inv(check::check_stream("---\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  A: x\u{2028}y\n", &env, &mut st)), ["yaml-portable"]);

@@ -319,7 +319,10 @@ pub fn check_file(name: &str, content: &str, env: &Env, stats: &mut Stats) -> Ve
         return out;
     }
     out.extend(check_lines(content));
-    if name == "krb5.conf" || name == "kdc.conf" || name.ends_with(".conf") {
+    if name.ends_with("jaas.conf") {
+        stats.bump("JAAS configurations parsed");
+        out.extend(check_jaas(content));
+    } else if name == "krb5.conf" || name == "kdc.conf" || name.ends_with(".conf") {
         stats.bump("krb5 profiles parsed");
         out.extend(check_profile(content));
     } else {
@@ -464,6 +467,54 @@ fn check_properties(content: &str) -> Vec<Finding> {
         return vec![Finding::new("properties-no-injection", "a value injected a key")];
     }
     Vec::new()
+}
+
+/// A JAAS login configuration (Java's ConfigFile syntax): `Name {` then entries `module flag
+/// option=value… ;` and `};`. Option values are bare words or double-quoted strings without a
+/// quote or line break inside; every entry ends with `;`; no entry or section is injected.
+pub fn check_jaas(content: &str) -> Vec<Finding> {
+    let bad = |d: String| vec![Finding::new("jaas-config", d)];
+    let mut in_section = false;
+    let mut in_entry = false;
+    for (n, raw) in content.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        if !in_section {
+            let Some(name) = line.strip_suffix('{').map(str::trim) else { return bad(format!("line {}: `{line}` outside a section", n + 1)) };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') || name.contains(KEY_MARK) {
+                return bad(format!("line {}: section name `{name}`", n + 1));
+            }
+            in_section = true;
+            continue;
+        }
+        if line == "};" && !in_entry {
+            in_section = false;
+            continue;
+        }
+        let body = line.strip_suffix(';').unwrap_or(line);
+        let mut words = body.split_whitespace();
+        if !in_entry {
+            // `module flag`
+            let (Some(module), Some(flag)) = (words.next(), words.next()) else { return bad(format!("line {}: an entry needs a module and a flag", n + 1)) };
+            if !module.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '$') || !["required", "requisite", "sufficient", "optional"].contains(&flag) {
+                return bad(format!("line {}: `{module} {flag}` is not a login module and flag", n + 1));
+            }
+            in_entry = true;
+        }
+        for opt in words {
+            let Some((k, v)) = opt.split_once('=') else { return bad(format!("line {}: option `{opt}` has no value", n + 1)) };
+            let quoted = v.len() >= 2 && v.starts_with('"') && v.ends_with('"') && !v[1..v.len() - 1].contains('"');
+            if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') || k.contains(KEY_MARK) || !(quoted || !v.is_empty() && !v.contains('"')) {
+                return bad(format!("line {}: option `{opt}`", n + 1));
+            }
+        }
+        if line.ends_with(';') {
+            in_entry = false;
+        }
+    }
+    if in_section || in_entry { bad("a section or entry is not closed".into()) } else { Vec::new() }
 }
 
 /// An MIT krb5 profile (krb5.conf, kdc.conf): `[section]`, `key = value`, `key = {` … `}`;

@@ -1,0 +1,149 @@
+//! The stack language (src/lower.rs) and the worked example of docs/stack-authoring.md: the
+//! example stack in tests/fixtures/authoring renders, the doc quotes it verbatim (so the doc
+//! cannot drift from what is tested), and every shorthand's mistakes are reported at their
+//! place in the stack document.
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+fn fixture() -> PathBuf {
+    root().join("tests/fixtures/authoring")
+}
+
+fn site_env<'a>(objs: &'a [bdp::render::Object], role: &str) -> &'a str {
+    data(find(objs, "ConfigMap", &format!("demo-greeter-{role}")), "site.env")
+}
+
+#[test]
+fn the_worked_example_renders() {
+    let objs = compile(&fixture()).unwrap_or_else(|d| panic!("{}", d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n")));
+    // per-role keys: each role gets its own PAGE; the block's key exists with 3 web pods
+    let web = site_env(&objs, "web");
+    assert!(web.contains("export PAGE='index.html'") && web.contains("export POOL_SIZE='3'") && web.contains("export PORT='8080'"), "{web}");
+    assert!(web.contains("export VERBOSE='true'"), "a boolean value is written as its text: {web}");
+    let status = site_env(&objs, "status");
+    assert!(status.contains("export PAGE='status.html'") && status.contains("export PORT='8081'"), "{status}");
+    // the script file is the command, without its #! line; role defaults gave files, scratch, resources
+    let sts = find(&objs, "StatefulSet", "demo-greeter-web");
+    let c = &sts.body["spec"]["template"]["spec"]["containers"][0];
+    let script = std::fs::read_to_string(fixture().join("scripts/serve.sh")).unwrap();
+    let body = script.split_once('\n').unwrap().1;
+    assert_eq!(c["command"], serde_json::json!(["sh", "-ec", body]));
+    assert_eq!(c["resources"]["limits"]["memory"], "32Mi");
+    let vols = sts.body["spec"]["template"]["spec"]["volumes"].to_string();
+    assert!(vols.contains("scratch") || vols.contains("emptyDir"), "{vols}");
+}
+
+#[test]
+fn a_block_key_follows_its_condition() {
+    let dir = std::env::temp_dir().join(format!("bdp-authoring-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    for f in ["stack.yaml", "scripts/serve.sh"] {
+        std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
+    }
+    let cluster = std::fs::read_to_string(fixture().join("cluster.yaml")).unwrap().replace("web: {replicas: 3}", "web: {replicas: 1}");
+    std::fs::write(dir.join("cluster.yaml"), cluster).unwrap();
+    let objs = compile(&dir).unwrap();
+    assert!(!site_env(&objs, "web").contains("POOL_SIZE"), "{}", site_env(&objs, "web"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_guide_quotes_the_example_verbatim() {
+    let doc = std::fs::read_to_string(root().join("docs/stack-authoring.md")).unwrap();
+    for f in ["stack.yaml", "scripts/serve.sh", "cluster.yaml"] {
+        let text = std::fs::read_to_string(fixture().join(f)).unwrap();
+        assert!(doc.contains(&text), "docs/stack-authoring.md does not quote tests/fixtures/authoring/{f} as it is");
+    }
+}
+
+/// Compiles the example stack with `edit` applied to its text; returns the error messages.
+fn broken(name: &str, edit: impl Fn(&str) -> String) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("bdp-authoring-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::copy(fixture().join("scripts/serve.sh"), dir.join("scripts/serve.sh")).unwrap();
+    std::fs::copy(fixture().join("cluster.yaml"), dir.join("cluster.yaml")).unwrap();
+    let stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap();
+    let edited = edit(&stack);
+    assert_ne!(edited, stack, "{name}: the edit changed nothing");
+    std::fs::write(dir.join("stack.yaml"), edited).unwrap();
+    let out = compile(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    match out {
+        Ok(_) => panic!("{name}: expected errors"),
+        Err(d) => d.iter().filter(|x| x.severity == bdp::diag::Severity::Error).map(|x| x.to_string()).collect(),
+    }
+}
+
+fn has(errs: &[String], parts: &[&str]) {
+    assert!(errs.iter().any(|e| parts.iter().all(|p| e.contains(p))), "no error with {parts:?} in {errs:#?}");
+}
+
+#[test]
+fn shorthand_mistakes_are_reported_at_their_place() {
+    // a key declared in `keys` and again in a block
+    let e = broken("twice", |s| s.replace("                POOL_SIZE:", "                PORT:"));
+    has(&e, &["stack.yaml:", "files.site.env.blocks.0.keys.PORT", "key `PORT` of `site.env` is declared twice"]);
+    // a condition named like a template variable
+    let e = broken("reserved", |s| s.replace("        pool: ", "        role: \"true\"\n        pool: "));
+    has(&e, &["conditions.role", "would hide the template variable"]);
+    // conditions that refer to each other
+    let e = broken("cycle", |s| s.replace("pool: \"roles.web.replicas > 1\"", "pool: \"big\"\n        big: \"pool\""));
+    has(&e, &["conditions.big", "cycle"]);
+    // a script that is not there, and one next to a command
+    let e = broken("noscript", |s| s.replacen("scripts/serve.sh", "scripts/missing.sh", 1));
+    let stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap();
+    let line = stack.lines().position(|l| l.contains("scripts/serve.sh")).unwrap() + 1;
+    has(&e, &[&format!("stack.yaml:{line}:"), "roles.web.containers.0.script.file", "scripts/missing.sh: No such file"]);
+    let e = broken("escape", |s| s.replacen("scripts/serve.sh", "../serve.sh", 1));
+    has(&e, &["script `../serve.sh` must be a relative path"]);
+    let e = broken("both", |s| s.replacen("              script:", "              command: [httpd]\n              script:", 1));
+    has(&e, &["roles.web.containers.0.script", "both `command` and `script`"]);
+    // role keys of a file the service lacks, or the role does not mount
+    let e = broken("nofile", |s| s.replacen("            site.env:\n              PAGE:", "            other.env:\n              PAGE:", 1));
+    has(&e, &["roles.web.keys.other.env", "not a file of the service"]);
+    let e = broken("unmounted", |s| s.replace("        files: [site.env]\n", ""));
+    has(&e, &["roles.status.keys.site.env", "role `status` declares keys of `site.env` but does not mount it"]);
+    // roles giving one key different docs
+    let e = broken("docs", |s| s.replacen("doc: The file the greeting is written to.", "doc: Another text.", 1));
+    has(&e, &["key `PAGE` of `site.env` is declared by roles", "different `doc`"]);
+    // conditions expanded past the bound (an expression using a 40 KB condition twice)
+    let big = format!("roles.web.replicas > 1{}", " or roles.web.replicas > 1".repeat(1600));
+    let e = broken("big", |s| s.replace("pool: \"roles.web.replicas > 1\"", &format!("pool: \"{big}\"")).replace("- when: pool", "- when: pool and pool"));
+    has(&e, &["spec.services.greeter.conditions", "grows past 65536 bytes"]);
+    // a generate entry names exactly one of `key` (not empty) and `keys` (a typed choice)
+    let generate = |target: &str| format!("          generate:\n            - {{foreach: \"[1]\", as: i, {target}value: x}}\n      roleDefaults:");
+    for (name, target) in [("both", "key: \"K{{ i }}\", keys: \"['a']\", "), ("neither", ""), ("empty", "key: \"\", ")] {
+        let e = broken(&format!("generate-{name}"), |s| s.replace("      roleDefaults:", &generate(target)));
+        has(&e, &["files.site.env.generate.0"]);
+    }
+    // an expression naming an undefined condition is the template's error, at render time
+    let e = broken("unknown", |s| s.replace("- when: pool", "- when: pools"));
+    has(&e, &["pools"]);
+}
+
+#[test]
+fn the_lowered_hdfs_stack_has_no_shorthands_left() {
+    let mut d = bdp::diag::Diagnostics::default();
+    let reg = bdp::stacks::Registry::build(None, &mut d);
+    assert!(!d.has_errors(), "{:#?}", d.items);
+    let st = reg.resolved("hadoop-3.3").unwrap();
+    let hdfs = &st.spec.services["hdfs"];
+    assert!(hdfs.conditions.is_empty() && hdfs.role_defaults.is_none());
+    assert!(hdfs.files.values().all(|f| f.blocks.is_empty()));
+    assert!(hdfs.roles.values().all(|r| r.keys.is_empty() && r.init_containers.iter().chain(&r.containers).all(|c| c.script.is_none())));
+    // a namenode-only key is guarded by the role, a secure one by the condition's expression
+    let site = &hdfs.files["hdfs-site.xml"].keys;
+    assert_eq!(site["dfs.namenode.name.dir"].when.as_deref(), Some("role.name == 'namenode'"));
+    assert_eq!(site["dfs.ha.zkfc.port"].when.as_deref(), Some("role.name == 'namenode' and (roles.namenode.replicas > 1)"));
+    assert_eq!(site["dfs.http.policy"].when.as_deref(), Some("(deps.kerberos is defined)"));
+    assert_eq!(site["dfs.replication"].value, "3", "a number is written as its text");
+}
+
+#[test]
+fn the_guide_ships_with_the_binary() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bdp")).args(["explain", "docs/stack-authoring"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("## The stack language"));
+}

@@ -147,18 +147,20 @@ impl Diagnostics {
             self.seen.entry(hash_of(d)).or_default().push(i);
         }
     }
-    /// Prints every diagnostic to stderr, sorted, then a count line when there are errors.
-    pub fn print(&self) {
-        use std::io::Write;
-        let mut err = std::io::stderr().lock();
+    /// Every diagnostic, sorted, one per line (with its expectation and hint), then a count
+    /// line when there are errors: what the CLI prints to stderr.
+    pub fn report(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
         for x in self.sorted() {
-            let _ = writeln!(err, "{x}");
+            let _ = writeln!(s, "{x}");
         }
         let n = self.errors();
         let w = self.items.iter().filter(|x| x.severity == Severity::Warning).count();
         if n > 0 {
-            let _ = writeln!(err, "bdp: {n} error(s), {w} warning(s)");
+            let _ = writeln!(s, "bdp: {n} error(s), {w} warning(s)");
         }
+        s
     }
 
     /// Sorted by file, line, column, so output does not depend on stage order.

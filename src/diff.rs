@@ -18,8 +18,8 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::FileFormat;
-use crate::render::formats::natural_cmp;
-use crate::render::{CHECKSUM_ANNOTATION, LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION};
+use crate::formats::{detect, natural_cmp, parse};
+use crate::names::{CHECKSUM_ANNOTATION, LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -356,33 +356,11 @@ pub struct EntryChange {
     pub new: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ConfigFormat {
-    HadoopXml,
-    Properties,
-    Krb5,
-    Env,
-    Text,
-}
-
-impl ConfigFormat {
-    fn name(self) -> &'static str {
-        match self {
-            ConfigFormat::HadoopXml => "hadoop-xml",
-            ConfigFormat::Properties => "properties",
-            ConfigFormat::Krb5 => "krb5",
-            ConfigFormat::Env => "env",
-            ConfigFormat::Text => "text",
-        }
-    }
-}
-
 /// A config file (ConfigMap data key) that was added, removed or changed.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileChange {
     pub file: String,
-    pub format: ConfigFormat,
+    pub format: FileFormat,
     pub op: Op,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entries: Vec<EntryChange>,
@@ -600,362 +578,13 @@ fn diff_object(key: &ObjKey, a: &Value, b: &Value) -> Vec<FieldChange> {
 // =============================================================================================
 // Config files
 
-type Entries = BTreeMap<String, String>;
-
-fn collect(pairs: Vec<(String, String)>) -> Entries {
-    let mut m: Entries = BTreeMap::new();
-    for (k, v) in pairs {
-        m.entry(k).and_modify(|old| {
-            old.push('\n');
-            old.push_str(&v);
-        }).or_insert(v);
-    }
-    m
-}
-
-/// Hadoop `<configuration><property><name/><value/></property>…` → name → value. `None` when the
-/// text is not such a file (other XML is compared as text).
-pub fn parse_hadoop_xml(text: &str) -> Option<Entries> {
-    use quick_xml::events::Event;
-    let mut r = quick_xml::Reader::from_str(text);
-    let mut stack: Vec<String> = Vec::new();
-    let (mut name, mut value) = (String::new(), String::new());
-    let mut pairs = Vec::new();
-    let mut root_seen = false;
-    loop {
-        let ev = r.read_event().ok()?;
-        match ev {
-            Event::Start(e) => {
-                let n = e.name().as_ref().to_string();
-                match (stack.len(), n.as_str()) {
-                    (0, "configuration") if !root_seen => root_seen = true,
-                    (1, "property") => {
-                        name.clear();
-                        value.clear();
-                    }
-                    (2, "name" | "value" | "final" | "description" | "source" | "tag") => {}
-                    _ => return None,
-                }
-                stack.push(n);
-            }
-            Event::Empty(e) => {
-                let n = e.name().as_ref().to_string();
-                match (stack.len(), n.as_str()) {
-                    (0, "configuration") if !root_seen => root_seen = true,
-                    (2, "name" | "value" | "final" | "description" | "source" | "tag") => {}
-                    _ => return None,
-                }
-            }
-            Event::End(_) => {
-                let n = stack.pop()?;
-                if n == "property" && stack.len() == 1 {
-                    if name.trim().is_empty() {
-                        return None;
-                    }
-                    pairs.push((name.trim().to_string(), value.clone()));
-                }
-            }
-            Event::Text(t) => {
-                let s = t.xml10_content();
-                match stack.last().map(String::as_str) {
-                    Some("name") => name.push_str(&s),
-                    Some("value") => value.push_str(&s),
-                    _ if s.trim().is_empty() => {}
-                    Some("final" | "description" | "source" | "tag") => {}
-                    _ => return None,
-                }
-            }
-            Event::CData(t) => {
-                let s = t.to_string();
-                match stack.last().map(String::as_str) {
-                    Some("name") => name.push_str(&s),
-                    Some("value") => value.push_str(&s),
-                    _ => {}
-                }
-            }
-            Event::GeneralRef(e) => {
-                let resolved = match e.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => quick_xml::escape::resolve_predefined_entity(&e).map(String::from)?,
-                    Err(_) => return None,
-                };
-                match stack.last().map(String::as_str) {
-                    Some("name") => name.push_str(&resolved),
-                    Some("value") => value.push_str(&resolved),
-                    _ => {}
-                }
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
-        }
-    }
-    (root_seen && stack.is_empty()).then(|| collect(pairs))
-}
-
-fn unescape_properties(s: &str) -> String {
-    let mut out = String::new();
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match it.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = it.by_ref().take(4).collect();
-                match u16::from_str_radix(&hex, 16) {
-                    // a UTF-16 surrogate pair is two escapes (`\uD83D\uDE00`)
-                    Ok(hi @ 0xD800..=0xDBFF) if it.as_str().starts_with("\\u") => {
-                        let lo: String = it.as_str().chars().skip(2).take(4).collect();
-                        match u16::from_str_radix(&lo, 16).ok().and_then(|lo| char::decode_utf16([hi, lo]).next()?.ok()) {
-                            Some(ch) => {
-                                out.push(ch);
-                                it.by_ref().take(6).for_each(drop);
-                            }
-                            None => out.push(char::REPLACEMENT_CHARACTER),
-                        }
-                    }
-                    Ok(u) => out.push(char::from_u32(u32::from(u)).unwrap_or(char::REPLACEMENT_CHARACTER)),
-                    Err(_) => out.push_str(&hex),
-                }
-            }
-            Some(x) => out.push(x),
-            None => {}
-        }
-    }
-    out
-}
-
-/// Java properties (`key=value`, `key: value`, `key value`; `#`/`!` comments; `\` continuations).
-pub fn parse_properties(text: &str) -> Option<Entries> {
-    let mut pairs = Vec::new();
-    let mut logical = String::new();
-    for raw in text.lines() {
-        let line = raw.trim_start();
-        if logical.is_empty() && (line.is_empty() || line.starts_with('#') || line.starts_with('!')) {
-            continue;
-        }
-        let trailing = line.chars().rev().take_while(|c| *c == '\\').count();
-        if trailing % 2 == 1 {
-            logical.push_str(&line[..line.len() - 1]);
-            continue;
-        }
-        logical.push_str(line);
-        let l = std::mem::take(&mut logical);
-        let mut key_end = l.len();
-        let mut escaped = false;
-        for (i, c) in l.char_indices() {
-            if escaped {
-                escaped = false;
-                continue;
-            }
-            if c == '\\' {
-                escaped = true;
-            } else if c == '=' || c == ':' || c.is_whitespace() {
-                key_end = i;
-                break;
-            }
-        }
-        let key = &l[..key_end];
-        let mut rest = l[key_end..].trim_start_matches([' ', '\t', '\u{c}']);
-        if rest.starts_with('=') || rest.starts_with(':') {
-            rest = rest[1..].trim_start_matches([' ', '\t', '\u{c}']);
-        }
-        pairs.push((unescape_properties(key), unescape_properties(rest)));
-    }
-    Some(collect(pairs))
-}
-
-/// MIT krb5 profile / ini: `[section]`, `relation = value`, `tag = { … }` → `section/tag/relation`.
-pub fn parse_profile(text: &str) -> Option<Entries> {
-    let mut section: Option<String> = None;
-    let mut stack: Vec<String> = Vec::new();
-    let mut pairs = Vec::new();
-    for raw in text.lines() {
-        let l = raw.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
-            continue;
-        }
-        if l.starts_with('[') {
-            let end = l.find(']')?;
-            section = Some(l[1..end].trim().to_string());
-            stack.clear();
-            continue;
-        }
-        let sec = section.as_ref()?;
-        if l.starts_with('}') {
-            stack.pop()?;
-            continue;
-        }
-        let (k, v) = l.split_once('=')?;
-        let (k, v) = (k.trim(), v.trim());
-        if k.is_empty() {
-            return None;
-        }
-        if v == "{" {
-            stack.push(k.to_string());
-            continue;
-        }
-        let mut key = vec![sec.clone()];
-        key.extend(stack.iter().cloned());
-        key.push(k.to_string());
-        pairs.push((key.join("/"), v.to_string()));
-    }
-    (stack.is_empty() && section.is_some()).then(|| collect(pairs))
-}
-
-/// Shell environment files: `export KEY="value"` or `KEY=value`.
-pub fn parse_env(text: &str) -> Option<Entries> {
-    shell_assignments(text).map(|v| collect(v.into_iter().map(|(k, v, _)| (k, v)).collect()))
-}
-
-/// `[export] NAME=WORD` statements of a shell environment file (one per line, `#` comments),
-/// with the POSIX quoting a shell applies to WORD: `'…'` literal (may span lines), `"…"` with
-/// `\` before `"`, `\`, `$`, `` ` `` and newline, and `\` outside quotes. Each item says
-/// whether it was exported. Expansions (`$X`) are kept as written: this reads files to compare
-/// them, never to evaluate them. `None` when the text is anything else (a command, a pipe or
-/// redirection, an unterminated quote): such a file is compared as text.
-fn shell_assignments(text: &str) -> Option<Vec<(String, String, bool)>> {
-    let mut out = Vec::new();
-    let mut it = text.chars().peekable();
-    loop {
-        // blank space, empty lines and comments between statements
-        while let Some(&c) = it.peek() {
-            if c == '#' {
-                while it.next_if(|c| *c != '\n').is_some() {}
-            } else if c.is_whitespace() {
-                it.next();
-            } else {
-                break;
-            }
-        }
-        if it.peek().is_none() {
-            return Some(out);
-        }
-        let mut name = String::new();
-        while let Some(c) = it.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
-            name.push(c);
-        }
-        let mut exported = false;
-        if name == "export" && it.next_if(|c| *c == ' ' || *c == '\t').is_some() {
-            exported = true;
-            while it.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
-            name.clear();
-            while let Some(c) = it.next_if(|c| c.is_ascii_alphanumeric() || *c == '_') {
-                name.push(c);
-            }
-        }
-        if !crate::render::formats::is_env_name(&name) || it.next() != Some('=') {
-            return None;
-        }
-        let mut value = String::new();
-        loop {
-            match it.peek().copied() {
-                None | Some('\n' | ' ' | '\t' | ';') => break,
-                Some('\'') => {
-                    it.next();
-                    loop {
-                        match it.next()? {
-                            '\'' => break,
-                            c => value.push(c),
-                        }
-                    }
-                }
-                Some('"') => {
-                    it.next();
-                    loop {
-                        match it.next()? {
-                            '"' => break,
-                            '\\' => match it.next()? {
-                                '\n' => {}
-                                c @ ('"' | '\\' | '$' | '`') => value.push(c),
-                                c => {
-                                    value.push('\\');
-                                    value.push(c);
-                                }
-                            },
-                            c => value.push(c),
-                        }
-                    }
-                }
-                Some('\\') => {
-                    it.next();
-                    match it.next()? {
-                        '\n' => {}
-                        c => value.push(c),
-                    }
-                }
-                Some('(' | ')' | '<' | '>' | '|' | '&') => return None,
-                Some(c) => {
-                    it.next();
-                    value.push(c);
-                }
-            }
-        }
-        // the rest of the line may only be blanks or a comment
-        while it.next_if(|c| *c == ' ' || *c == '\t').is_some() {}
-        match it.peek() {
-            None | Some('\n' | '#') => {}
-            _ => return None,
-        }
-        out.push((name, value, exported));
-    }
-}
-
-fn parse(format: ConfigFormat, text: &str) -> Option<Entries> {
-    match format {
-        ConfigFormat::HadoopXml => parse_hadoop_xml(text),
-        ConfigFormat::Properties => parse_properties(text),
-        ConfigFormat::Krb5 => parse_profile(text),
-        ConfigFormat::Env => parse_env(text),
-        ConfigFormat::Text => None,
-    }
-}
-
-/// The format of a config file from its name and content (used when no plan says it).
-pub fn detect(name: &str, text: &str) -> ConfigFormat {
-    let t = text.trim_start();
-    if t.starts_with("<?xml") || t.starts_with("<configuration") {
-        return if parse_hadoop_xml(text).is_some() { ConfigFormat::HadoopXml } else { ConfigFormat::Text };
-    }
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';') && !l.starts_with('!')).collect();
-    if lines.is_empty() {
-        return ConfigFormat::Text;
-    }
-    if lines.iter().any(|l| l.starts_with('[') && l.ends_with(']')) {
-        return if parse_profile(text).is_some() { ConfigFormat::Krb5 } else { ConfigFormat::Text };
-    }
-    if shell_assignments(text).is_some_and(|v| v.iter().all(|(_, _, exported)| *exported)) {
-        return ConfigFormat::Env;
-    }
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".properties") || lower.ends_with(".cfg") || lines.iter().all(|l| l.contains('=')) {
-        return ConfigFormat::Properties;
-    }
-    ConfigFormat::Text
-}
-
-fn from_file_format(f: FileFormat) -> ConfigFormat {
-    match f {
-        FileFormat::Properties => ConfigFormat::Properties,
-        FileFormat::HadoopXml => ConfigFormat::HadoopXml,
-        FileFormat::Krb5 => ConfigFormat::Krb5,
-        FileFormat::Env => ConfigFormat::Env,
-        FileFormat::Text => ConfigFormat::Text,
-    }
-}
-
 fn text_diff(name: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")).to_string()
 }
 
 /// Compares one config file of a ConfigMap.
 pub fn diff_file(name: &str, old: Option<&str>, new: Option<&str>, hint: Option<FileFormat>) -> Option<FileChange> {
-    let guess = |t: &str| hint.map(from_file_format).unwrap_or_else(|| detect(name, t));
+    let guess = |t: &str| hint.unwrap_or_else(|| detect(name, t));
     match (old, new) {
         (None, None) => None,
         (Some(a), Some(b)) if a == b => None,
@@ -968,7 +597,7 @@ pub fn diff_file(name: &str, old: Option<&str>, new: Option<&str>, hint: Option<
                 _ => None,
             };
             let Some((x, y)) = parsed else {
-                return Some(FileChange { file: name.into(), format: ConfigFormat::Text, op: Op::Changed, entries: vec![], text_diff: Some(text_diff(name, a, b)), lines: None });
+                return Some(FileChange { file: name.into(), format: FileFormat::Text, op: Op::Changed, entries: vec![], text_diff: Some(text_diff(name, a, b)), lines: None });
             };
             let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect::<BTreeSet<_>>().into_iter().collect();
             keys.sort_by(|p, q| natural_cmp(p, q));
@@ -1478,7 +1107,7 @@ pub fn compare(old: &Side, new: &Side) -> Report {
                     let (x, y) = (get(da), get(db));
                     let hint = if section == "binaryData" { Some(FileFormat::Text) } else { format_hint(k, n) };
                     if section == "binaryData" && x != y {
-                        files.push(FileChange { file: n.clone(), format: ConfigFormat::Text, op: if x.is_none() { Op::Added } else if y.is_none() { Op::Removed } else { Op::Changed }, entries: vec![], text_diff: None, lines: None });
+                        files.push(FileChange { file: n.clone(), format: FileFormat::Text, op: if x.is_none() { Op::Added } else if y.is_none() { Op::Removed } else { Op::Changed }, entries: vec![], text_diff: None, lines: None });
                         continue;
                     }
                     if let Some(fc) = diff_file(n, x.as_deref(), y.as_deref(), hint) {
@@ -2017,10 +1646,6 @@ pub fn format_report(r: &Report, format: DiffFormat, color: bool) -> String {
     }
 }
 
-fn print_diags(d: &Diagnostics) {
-    d.print();
-}
-
 /// Reads both sides and compares them; diagnostics of both sides on error.
 pub fn run(old: &str, new: &str, opts: &DiffOptions) -> Result<(Report, Diagnostics), Diagnostics> {
     let a = load_side(old, opts);
@@ -2035,32 +1660,6 @@ pub fn run(old: &str, new: &str, opts: &DiffOptions) -> Result<(Report, Diagnost
             Err(e)
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
-    }
-}
-
-/// `bdp diff`: prints the report; returns the exit code (0 no change, 1 changes, 2 error).
-pub fn cli(old: &str, new: &str, opts: &DiffOptions, format: DiffFormat) -> i32 {
-    use std::io::{IsTerminal, Write};
-    match run(old, new, opts) {
-        Err(d) => {
-            print_diags(&d);
-            2
-        }
-        Ok((report, warnings)) => {
-            print_diags(&warnings);
-            let color = format == DiffFormat::Text && std::io::stdout().is_terminal();
-            let text = format_report(&report, format, color);
-            let mut o = std::io::stdout().lock();
-            match o.write_all(text.as_bytes()).and_then(|_| o.flush()) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => {
-                    eprintln!("bdp: cannot write output: {e}");
-                    return 2;
-                }
-            }
-            i32::from(report.has_changes())
-        }
     }
 }
 
@@ -2105,24 +1704,6 @@ mod tests {
             assert!(!all.contains(secret), "{secret} leaked:\n{all}");
         }
         assert!(all.contains("(redacted)"));
-    }
-
-    #[test]
-    fn config_formats_parse_key_by_key() {
-        let x = "<?xml version=\"1.0\"?>\n<configuration>\n  <property>\n    <name>a.b</name>\n    <value>x &amp; y</value>\n  </property>\n</configuration>\n";
-        assert_eq!(parse_hadoop_xml(x).unwrap()["a.b"], "x & y");
-        assert_eq!(detect("core-site.xml", x), ConfigFormat::HadoopXml);
-        assert_eq!(detect("logback.xml", "<?xml version=\"1.0\"?>\n<configuration><appender name=\"a\"/></configuration>\n"), ConfigFormat::Text);
-        let p = parse_properties("# c\na=1\nb : two\\\n  lines\nkey\\=x=y\nserver.1=h:1:2;3\n").unwrap();
-        assert_eq!((p["a"].as_str(), p["b"].as_str(), p["key=x"].as_str(), p["server.1"].as_str()), ("1", "twolines", "y", "h:1:2;3"));
-        let k = parse_profile("[libdefaults]\n  default_realm = R\n[realms]\n  R = {\n    kdc = a:88\n    kdc = b:88\n  }\n").unwrap();
-        assert_eq!(k["libdefaults/default_realm"], "R");
-        assert_eq!(k["realms/R/kdc"], "a:88\nb:88");
-        assert_eq!(detect("krb5.conf", "[libdefaults]\n a = b\n"), ConfigFormat::Krb5);
-        let e = parse_env("# x\nexport A=\"q \\\"x\\\"\"\nB=2\n").unwrap();
-        assert_eq!((e["A"].as_str(), e["B"].as_str()), ("q \"x\"", "2"));
-        assert_eq!(detect("java.env", "export A=\"1\"\n"), ConfigFormat::Env);
-        assert_eq!(detect("run.sh", "#!/bin/sh\nexec foo\n"), ConfigFormat::Text);
     }
 
     #[test]

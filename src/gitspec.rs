@@ -76,7 +76,7 @@ pub fn materialize_git(rev: &str, path: &str, tmp: &Path) -> Result<PathBuf, Str
             std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
             for entry in list.split(|b| *b == 0).filter(|e| !e.is_empty()) {
                 let entry = String::from_utf8_lossy(entry).to_string();
-                let wanted = is_yaml(&entry) || entry.rsplit('/').next() == Some(crate::emit::MARKER);
+                let wanted = is_yaml(&entry) || entry.rsplit('/').next() == Some(crate::names::OUTPUT_MARKER);
                 if !wanted || entry.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
                     continue;
                 }

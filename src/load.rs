@@ -23,7 +23,7 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(input)
                 .sort_by_file_name()
                 .into_iter()
-                .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !e.path().join(crate::emit::MARKER).exists())
+                .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !e.path().join(crate::names::OUTPUT_MARKER).exists())
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())

@@ -67,9 +67,7 @@ impl Plan {
     }
 }
 
-/// Kubernetes limits: a StatefulSet name leaves room for the controller-revision-hash label.
-pub const MAX_STATEFULSET_NAME: usize = 52;
-pub const MAX_DNS_LABEL: usize = 63;
+use crate::names::{MAX_DNS_LABEL, MAX_STATEFULSET_NAME};
 
 pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
     let mut g: DiGraph<RoleId, ()> = DiGraph::new();
@@ -198,7 +196,7 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
                 );
             }
             for suffix in r.services.keys() {
-                let n = format!("{}-{suffix}", r.fullname);
+                let n = crate::names::role_service(&r.fullname, suffix);
                 if n.len() > MAX_DNS_LABEL {
                     diags.push(
                         Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))

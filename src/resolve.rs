@@ -8,6 +8,7 @@
 //! is driven by the stack data.
 
 use crate::diag::{known_hint, Diagnostic, Diagnostics, Span};
+use crate::names;
 use crate::model::*;
 use crate::source::Doc;
 use crate::stacks::{Registry, Stack};
@@ -76,12 +77,7 @@ pub struct Storage {
     pub storage_class: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Entry {
-    pub key: String,
-    pub value: String,
-    pub restart: bool,
-}
+pub use crate::formats::Entry;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigFile {
@@ -92,6 +88,17 @@ pub struct ConfigFile {
     /// Body of a `text` file.
     pub text: Option<String>,
     pub restart: bool,
+}
+
+impl ConfigFile {
+    /// The file's full text, in its format.
+    pub fn render(&self) -> String {
+        crate::formats::write(self.format, &self.entries, self.text.as_deref())
+    }
+    /// The part of the file whose change needs a restart (see [`crate::formats::restart_relevant`]).
+    pub fn restart_relevant(&self) -> String {
+        crate::formats::restart_relevant(self.format, &self.entries, self.text.as_deref(), self.restart)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -186,24 +193,14 @@ pub struct ResolvedRole {
     pub scale_down: Option<String>,
 }
 
-fn segs(p: &[&str]) -> Vec<String> {
+pub(crate) fn segs(p: &[&str]) -> Vec<String> {
     p.iter().map(|s| s.to_string()).collect()
 }
 
 /// A grammar check of `src/grammar.rs`.
 type GrammarFn = fn(&str) -> crate::grammar::Check;
 
-/// What a key and value of a file format may hold, for diagnostics.
-fn format_grammar(f: FileFormat) -> &'static str {
-    match f {
-        FileFormat::Env => "a shell variable name [A-Za-z_][A-Za-z0-9_]* and a value without NUL",
-        FileFormat::HadoopXml => "text without the control characters XML 1.0 forbids (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+FFFE, U+FFFF)",
-        FileFormat::Krb5 => "a single-line value not starting with `{` or `\"`, without control characters",
-        FileFormat::Properties | FileFormat::Text => "any text",
-    }
-}
-
-fn scalar_string(v: &Value) -> String {
+pub(crate) fn scalar_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -460,9 +457,9 @@ impl Resolver<'_> {
         let mut roles_ctx = Map::new();
         for (r, n) in &roles {
             let rd = &def.roles[r];
-            let full = format!("{cluster}-{svc}-{r}");
+            let full = names::role_fullname(cluster, svc, r);
             let pods: Vec<Value> = (0..*n)
-                .map(|i| json!({"name": format!("{full}-{i}"), "ordinal": i, "fqdn": format!("{full}-{i}.{full}.{ns}.svc.{domain}")}))
+                .map(|i| json!({"name": names::pod(&full, i), "ordinal": i, "fqdn": names::pod_fqdn(&full, i, &ns, domain)}))
                 .collect();
             let ports: Map<String, Value> = rd.ports.iter().map(|p| (p.name.clone(), json!(p.port))).collect();
             let storage: Map<String, Value> =
@@ -470,13 +467,13 @@ impl Resolver<'_> {
             let services: Map<String, Value> = rd
                 .services
                 .keys()
-                .map(|s| (s.clone(), json!(format!("{full}-{s}.{ns}.svc.{domain}"))))
+                .map(|s| (s.clone(), json!(names::service_fqdn(&names::role_service(&full, s), &ns, domain))))
                 .collect();
             roles_ctx.insert(
                 r.clone(),
                 json!({
                     "name": r, "fullname": full, "replicas": n, "pods": pods,
-                    "headless": format!("{full}.{ns}.svc.{domain}"),
+                    "headless": names::service_fqdn(&full, &ns, domain),
                     "ports": ports, "storage": storage, "services": services,
                 }),
             );
@@ -539,7 +536,7 @@ impl Resolver<'_> {
                 continue;
             };
             let f = self.file(doc, stack, svc, &df.file, fd, &mctx, spec, &RoleSpec::default(), &base_ov, &base_ov);
-            discovery.insert(key.clone(), crate::render::formats::write(&f));
+            discovery.insert(key.clone(), f.render());
         }
         // what this service demands of the images that use it, starting with its own
         let mut requirements = BTreeMap::new();
@@ -713,126 +710,9 @@ pub fn resolve(
             services,
             doc: doc.clone(),
         };
-        for s in &rc.services {
-            for role in &s.roles {
-                check_pod(&rc, s, role, r.diags);
-            }
-        }
         out.push(rc);
     }
     out
-}
-
-/// The node at exactly `path` in a user's document, if there is one.
-fn node_at<'a>(doc: &'a Doc, path: &[String]) -> Option<&'a crate::source::Node> {
-    let mut cur = &doc.root;
-    for seg in path {
-        cur = match &cur.value {
-            crate::source::NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(seg)).map(|(_, v)| v)?,
-            crate::source::NodeValue::Seq(v) => v.get(seg.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// Checks a role's pod template after `podOverrides` the way the API server will: it must
-/// deserialise into k8s-openapi's `PodTemplateSpec`, and every container's resource requests
-/// must be quantities no larger than its limits. Render runs after this and cannot fail, so
-/// anything it would write wrongly is an error here, at the user's field.
-fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, diags: &mut Diagnostics) {
-    let doc = &c.doc;
-    let rp = &r.user_path;
-    let svc_path = segs(&["spec", "services", &s.name]);
-    let overrides: Vec<Vec<String>> = [rp.clone(), svc_path.clone()]
-        .into_iter()
-        .map(|mut p| {
-            p.push("podOverrides".into());
-            p
-        })
-        .filter(|p| node_at(doc, p).is_some())
-        .collect();
-    // the user's field at `sub` (a path inside the pod template), or the closest override
-    let locate = |sub: &[String]| -> Vec<String> {
-        for o in &overrides {
-            let mut p = o.clone();
-            p.extend(sub.iter().cloned());
-            if node_at(doc, &p).is_some() {
-                return p;
-            }
-        }
-        overrides.first().cloned().unwrap_or_else(|| rp.clone())
-    };
-    let tpl = crate::render::merged_pod_template(c, s, r);
-    if !overrides.is_empty()
-        && let Err(e) = serde_path_to_error::deserialize::<_, k8s_openapi::api::core::v1::PodTemplateSpec>(tpl.clone())
-    {
-        let sub = crate::validate::serde_segments(e.path());
-        let p = locate(&sub);
-        let inner = e.inner().to_string();
-        let got = inner.strip_prefix("invalid type: ").unwrap_or(&inner);
-        diags.push(
-            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("podOverrides make the pod template invalid at `{}`: {got}", sub.join(".")))
-                .expected("a Kubernetes v1 PodTemplateSpec (`kubectl explain pod.spec` describes its fields)")
-                .hint("podOverrides are merged over the generated pod template: objects key by key, lists of named items (containers, env, volumes) item by item"),
-        );
-        return;
-    }
-    for list in ["initContainers", "containers"] {
-        let Some(items) = tpl["spec"][list].as_array() else { continue };
-        for (i, ct) in items.iter().enumerate() {
-            let name = ct["name"].as_str().unwrap_or_default();
-            let res = &ct["resources"];
-            // the container's place in the user's override lists (matched by name, as merged)
-            let user_sub = |which: &str, key: &str| -> Vec<String> {
-                let idx = overrides
-                    .iter()
-                    .find_map(|o| {
-                        let mut lp = o.clone();
-                        lp.extend(segs(&["spec", list]));
-                        match node_at(doc, &lp).map(|n| n.to_json()) {
-                            Some(Value::Array(a)) => a.iter().position(|x| x["name"] == json!(name)),
-                            _ => None,
-                        }
-                    })
-                    .unwrap_or(i);
-                segs(&["spec", list, &idx.to_string(), "resources", which, key])
-            };
-            let user_field = |which: &str, key: &str| -> Vec<String> {
-                let sub = user_sub(which, key);
-                let in_override = locate(&sub);
-                if in_override.ends_with(&[which.to_string(), key.to_string()]) {
-                    return in_override;
-                }
-                let mut p = rp.clone();
-                p.extend(segs(&["resources", which, key]));
-                if node_at(doc, &p).is_some() { p } else { in_override }
-            };
-            for which in ["requests", "limits"] {
-                for (k, v) in res[which].as_object().into_iter().flatten() {
-                    if crate::quantity::of_json(v).is_none() {
-                        let p = user_field(which, k);
-                        diags.push(
-                            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}`: {which}.{k} `{}` is not a Kubernetes quantity", scalar_string(v)))
-                                .expected("a number with an optional suffix: 500m, 2, 1.5Gi, 512Mi, 1G, 2e3"),
-                        );
-                    }
-                }
-            }
-            for (k, req) in res["requests"].as_object().into_iter().flatten() {
-                let (Some(rq), Some(lm)) = (crate::quantity::of_json(req), res["limits"].get(k).and_then(crate::quantity::of_json)) else { continue };
-                if rq > lm {
-                    let p = user_field("requests", k);
-                    let lim = scalar_string(&res["limits"][k]);
-                    diags.push(
-                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}` of {} {} requests {k} {} but is limited to {lim}", s.name, r.name, scalar_string(req)))
-                            .expected(format!("a request of at most the limit ({lim})"))
-                            .hint(format!("the API server refuses a request above its limit; lower requests.{k} or raise limits.{k}")),
-                    );
-                }
-            }
-        }
-    }
 }
 
 impl Resolver<'_> {
@@ -884,10 +764,10 @@ impl Resolver<'_> {
                         self.user_err(doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
                         continue;
                     };
-                    let var = format!("DEP_{}", d.to_uppercase().replace('-', "_"));
-                    let key = cm.key.clone().unwrap_or_else(|| dd.service.to_uppercase());
+                    let var = names::dependency_env_var(d);
+                    let key = cm.key.clone().unwrap_or_else(|| names::dependency_value_key(&dd.service));
                     // a ConfigMap name and key, as the API server accepts them
-                    let key_ok = !key.is_empty() && key.len() <= 253 && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                    let key_ok = !key.is_empty() && key.len() <= names::MAX_DNS_SUBDOMAIN && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
                     for (field, bad, expected) in [
                         ("name", crate::grammar::dns_subdomain(&cm.name).err(), SettingType::DnsSubdomain.describe()),
                         ("key", (!key_ok).then(|| format!("`{}` is not a ConfigMap key", key.escape_debug())), "a ConfigMap key: letters, digits, `-`, `_` and `.`"),
@@ -958,7 +838,7 @@ impl Resolver<'_> {
                         DepSource::Cluster { cluster, namespace } => (cluster.clone(), namespace.clone()),
                         _ => (c.metadata.name.clone(), ns.clone()),
                     };
-                    let primary = s.discovery.get(&dd.service.to_uppercase()).cloned().or_else(|| s.discovery.values().next().cloned());
+                    let primary = s.discovery.get(&names::dependency_value_key(&dd.service)).cloned().or_else(|| s.discovery.values().next().cloned());
                     deps_ctx.insert(
                         d.clone(),
                         json!({"source": if from == DepSource::Service {"service"} else {"cluster"},
@@ -1015,7 +895,7 @@ impl Resolver<'_> {
             let mut rctx = ctx.clone();
             rctx["role"] = ctx["roles"][r].clone();
             let mctx = crate::template::value(&rctx);
-            let fullname = format!("{}-{svc}-{r}", c.metadata.name);
+            let fullname = names::role_fullname(&c.metadata.name, svc, r);
 
             // files
             let mut rop = rp.clone();
@@ -1167,9 +1047,9 @@ impl Resolver<'_> {
             let manifests = self.manifests(stack, svc, &segs(&["roles", r, "manifests"]), &rd.manifests, &mctx);
             let pods = (0..*n)
                 .map(|i| Pod {
-                    name: format!("{fullname}-{i}"),
+                    name: names::pod(&fullname, i),
                     ordinal: i,
-                    fqdn: format!("{fullname}-{i}.{fullname}.{ns}.svc.{}", c.spec.cluster_domain),
+                    fqdn: names::pod_fqdn(&fullname, i, &ns, &c.spec.cluster_domain),
                 })
                 .collect();
             let pod_overrides = match (&rd.pod_overrides, &spec.pod_overrides, &user.pod_overrides) {
@@ -1177,7 +1057,7 @@ impl Resolver<'_> {
                 (st, a, b) => {
                     let mut v = st.clone().unwrap_or(json!({}));
                     for o in [a, b].into_iter().flatten() {
-                        crate::render::merge_overrides(&mut v, o);
+                        crate::merge::merge_overrides(&mut v, o);
                     }
                     Some(v)
                 }
@@ -1238,7 +1118,7 @@ impl Resolver<'_> {
             let Some(df_role) = &df.role else { continue }; // rendered in the skeleton
             match roles.iter().find(|x| &x.name == df_role).and_then(|x| x.files.iter().find(|f| f.name == df.file)) {
                 Some(f) => {
-                    discovery.insert(key.clone(), crate::render::formats::write(f));
+                    discovery.insert(key.clone(), f.render());
                 }
                 None if sk.roles.iter().any(|(x, _)| x == df_role) || !def.roles.contains_key(df_role) => self.stack_err(
                     stack,
@@ -1529,12 +1409,12 @@ impl Resolver<'_> {
                 let restart = key_defs.get(k).copied().or_else(|| fd.keys.get(k)).and_then(|kd| kd.restart).unwrap_or(fd.restart);
                 let value = scalar_string(v);
                 // a value the file's format cannot hold is an error here, at the user's value
-                if let Err(why) = crate::render::formats::check_entry(fd.format, k, &value) {
-                    let key_is_bad = crate::render::formats::check_entry(fd.format, k, "").is_err();
+                if let Err(why) = crate::formats::check_entry(fd.format, k, &value) {
+                    let key_is_bad = crate::formats::check_entry(fd.format, k, "").is_err();
                     let span = if key_is_bad { doc.span_of_key(&fp, k) } else { doc.span_at(&kp) };
                     self.diags.push(
                         Diagnostic::error(Some(span), kp.join("."), format!("`{k}` in `{fname}` cannot be written: {why}"))
-                            .expected(format_grammar(fd.format))
+                            .expected(fd.format.grammar())
                             .hint("bdp writes values as data, never as syntax; remove the character or write the value another way"),
                     );
                     overridden.insert(k.clone());
@@ -1547,12 +1427,12 @@ impl Resolver<'_> {
         // values from the stack's templates: a setting without a precise enough `type` could
         // still carry syntax; the writer leaves such an entry out, and this is the error
         for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
-            if let Err(why) = crate::render::formats::check_entry(fd.format, &e.key, &e.value) {
+            if let Err(why) = crate::formats::check_entry(fd.format, &e.key, &e.value) {
                 self.stack_err(stack, svc, &segs(&["files", fname, "keys"]), format!("key `{}` of `{fname}` cannot be written: {why}; give the settings it uses a `type`", e.key.escape_debug()));
             }
         }
         let mut entries: Vec<Entry> = entries.into_values().collect();
-        entries.sort_by(|a, b| crate::render::formats::natural_cmp(&a.key, &b.key));
+        entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
         ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
     }
 

@@ -151,6 +151,18 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// The node at exactly `path` (map keys, list indexes), if there is one.
+    pub fn node_at(&self, path: &[String]) -> Option<&Node> {
+        let mut cur = &self.root;
+        for seg in path {
+            cur = match &cur.value {
+                NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(seg)).map(|(_, v)| v)?,
+                NodeValue::Seq(v) => v.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
     pub fn span_at(&self, path: &[String]) -> Span {
         let n = self.root.locate(path);
         Span::new(&self.file, n.line, n.col)

@@ -321,12 +321,6 @@ fn serde_words(msg: &str) -> (String, String) {
     (format!("got {got}"), expected)
 }
 
-/// Span helper for later stages: the position of a dotted path in a located input.
-pub fn span_in(doc: &Doc, path: &str) -> Span {
-    let p: Vec<String> = path.split('.').filter(|s| !s.is_empty()).map(String::from).collect();
-    doc.span_at(&p)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,6 @@
 //! checksum of the config that needs a restart, so a config change rolls exactly the pods it
 //! concerns. User `podOverrides` are merged last.
 
-pub mod formats;
-
 use crate::plan::Plan;
 use crate::resolve::{Container, EnvValue, Probe, ResolvedCluster, ResolvedRole, ResolvedService};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy};
@@ -19,15 +17,16 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+mod check;
+
+pub use check::check_cluster;
+use crate::merge::merge_overrides;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-pub const WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
-pub const CHECKSUM_ANNOTATION: &str = "kubebdp.github.io/config-checksum";
-pub const LABEL_CLUSTER: &str = "kubebdp.github.io/cluster";
-pub const LABEL_SERVICE: &str = "kubebdp.github.io/service";
-pub const LABEL_ROLE: &str = "kubebdp.github.io/role";
+use crate::names::{LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION, CHECKSUM_ANNOTATION};
+use crate::names::{self, config_volume};
 
 /// One rendered Kubernetes object with what emit needs to order and place it.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,34 +55,6 @@ fn to_object<T: serde::Serialize + k8s_openapi::Resource>(cluster: &str, wave: u
     }
 }
 
-/// Merges user overrides onto generated JSON: objects key by key, lists of objects that have a
-/// `name` item by item (containers, env, volumes, ports), other lists replaced.
-pub fn merge_overrides(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(bv) => merge_overrides(bv, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (Value::Array(b), Value::Array(o))
-            if o.iter().all(|x| x.get("name").is_some()) && b.iter().all(|x| x.get("name").is_some()) =>
-        {
-            for item in o {
-                match b.iter_mut().find(|x| x.get("name") == item.get("name")) {
-                    Some(existing) => merge_overrides(existing, item),
-                    None => b.push(item.clone()),
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
 fn btree<I: IntoIterator<Item = (String, String)>>(i: I) -> BTreeMap<String, String> {
     i.into_iter().collect()
 }
@@ -96,16 +67,16 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn labels(&self, role: Option<&str>) -> BTreeMap<String, String> {
         let mut l = btree([
-            ("app.kubernetes.io/name".into(), self.s.name.clone()),
-            ("app.kubernetes.io/instance".into(), self.c.name.clone()),
-            ("app.kubernetes.io/version".into(), self.s.version.clone()),
-            ("app.kubernetes.io/part-of".into(), "kubebdp".into()),
-            ("app.kubernetes.io/managed-by".into(), "bdp".into()),
+            (names::LABEL_APP_NAME.into(), self.s.name.clone()),
+            (names::LABEL_APP_INSTANCE.into(), self.c.name.clone()),
+            (names::LABEL_APP_VERSION.into(), self.s.version.clone()),
+            (names::LABEL_APP_PART_OF.into(), names::PART_OF.into()),
+            (names::LABEL_APP_MANAGED_BY.into(), names::MANAGED_BY.into()),
             (LABEL_CLUSTER.into(), self.c.name.clone()),
             (LABEL_SERVICE.into(), self.s.name.clone()),
         ]);
         if let Some(r) = role {
-            l.insert("app.kubernetes.io/component".into(), r.to_string());
+            l.insert(names::LABEL_APP_COMPONENT.into(), r.to_string());
             l.insert(LABEL_ROLE.into(), r.to_string());
         }
         l
@@ -155,13 +126,6 @@ fn probe(p: &Option<Probe>) -> Option<core::Probe> {
         failure_threshold: p.failure_threshold,
         ..Default::default()
     })
-}
-
-/// Volume name for a config directory: `config-<dir with / as ->`.
-fn config_volume(dir: &str) -> String {
-    let s: String = dir.trim_matches('/').chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let n = format!("config-{s}");
-    n.chars().take(63).collect::<String>().trim_end_matches('-').to_string()
 }
 
 /// Pod anti-affinity on the node (`kubernetes.io/hostname`) for a role's `placement.spread`.
@@ -295,7 +259,7 @@ pub fn checksum(r: &ResolvedRole) -> String {
     for f in files {
         h.update(f.name.as_bytes());
         h.update([0]);
-        h.update(formats::restart_relevant(f).as_bytes());
+        h.update(f.restart_relevant().as_bytes());
         h.update([0]);
     }
     hex::encode(h.finalize())
@@ -359,7 +323,7 @@ fn pod_template(ctx: &Ctx, r: &ResolvedRole) -> core::PodTemplateSpec {
     core::PodTemplateSpec {
         metadata: Some(ObjectMeta { labels: Some(pod_labels), annotations: Some(pod_annotations), ..Default::default() }),
         spec: Some(core::PodSpec {
-            service_account_name: Some(format!("{}-{}", cl, ctx.s.name)),
+            service_account_name: Some(names::service_account(cl, &ctx.s.name)),
             automount_service_account_token: Some(false),
             enable_service_links: Some(false),
             termination_grace_period_seconds: r.termination_grace_period_seconds,
@@ -399,7 +363,7 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
     let name = &r.fullname;
     // ConfigMap with the role's files
     if !r.files.is_empty() {
-        let data: BTreeMap<String, String> = r.files.iter().map(|f| (f.name.clone(), formats::write(f))).collect();
+        let data: BTreeMap<String, String> = r.files.iter().map(|f| (f.name.clone(), f.render())).collect();
         let cm = core::ConfigMap { metadata: ctx.meta(name, Some(&r.name), wave), data: Some(data), ..Default::default() };
         out.push(to_object(cl, wave, &cm));
     }
@@ -431,7 +395,7 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
     out.push(to_object(cl, wave, &headless));
     for (suffix, names) in &r.services {
         let s = core::Service {
-            metadata: ctx.meta(&format!("{name}-{suffix}"), Some(&r.name), wave),
+            metadata: ctx.meta(&names::role_service(name, suffix), Some(&r.name), wave),
             spec: Some(core::ServiceSpec {
                 type_: Some("ClusterIP".into()),
                 selector: Some(ctx.selector(&r.name)),
@@ -582,11 +546,6 @@ fn btree_q<I: IntoIterator<Item = (String, String)>>(i: I) -> BTreeMap<String, Q
     i.into_iter().map(|(k, v)| (k, Quantity(v))).collect()
 }
 
-/// Renders every object of every cluster in the plan (unordered; emit orders them).
-pub fn render(plan: &Plan) -> Vec<Object> {
-    plan.clusters.iter().flat_map(|c| render_cluster(plan, c)).collect()
-}
-
 /// Renders the objects of one cluster of the plan (unordered).
 pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Vec<Object> {
     let mut out = Vec::new();
@@ -595,14 +554,14 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Vec<Object> {
             let ctx = Ctx { c, s };
             let swave = plan.service_wave(c, &s.name);
             let sa = core::ServiceAccount {
-                metadata: ctx.meta(&format!("{}-{}", c.name, s.name), None, swave),
+                metadata: ctx.meta(&names::service_account(&c.name, &s.name), None, swave),
                 automount_service_account_token: Some(false),
                 ..Default::default()
             };
             out.push(to_object(&c.name, swave, &sa));
             if !s.discovery.is_empty() {
                 let cm = core::ConfigMap {
-                    metadata: ctx.meta(&format!("{}-{}-discovery", c.name, s.name), None, swave),
+                    metadata: ctx.meta(&names::discovery_config_map(&c.name, &s.name), None, swave),
                     data: Some(s.discovery.clone()),
                     ..Default::default()
                 };
@@ -621,26 +580,4 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Vec<Object> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overrides_merge_lists_by_name() {
-        let mut base = json!({"spec": {"containers": [{"name": "a", "image": "x", "env": [{"name": "A", "value": "1"}]}], "nodeSelector": {"a": "b"}}});
-        merge_overrides(&mut base, &json!({"spec": {"containers": [{"name": "a", "env": [{"name": "B", "value": "2"}]}, {"name": "side", "image": "y"}], "tolerations": [{"key": "k"}]}}));
-        assert_eq!(base["spec"]["containers"][0]["image"], "x");
-        assert_eq!(base["spec"]["containers"][0]["env"].as_array().unwrap().len(), 2);
-        assert_eq!(base["spec"]["containers"][1]["name"], "side");
-        assert_eq!(base["spec"]["tolerations"][0]["key"], "k");
-        assert_eq!(base["spec"]["nodeSelector"]["a"], "b");
-    }
-
-    #[test]
-    fn config_volume_names_are_dns_labels() {
-        assert_eq!(config_volume("/opt/hadoop/etc/hadoop"), "config-opt-hadoop-etc-hadoop");
-        assert_eq!(config_volume("/conf"), "config-conf");
-    }
 }

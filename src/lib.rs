@@ -68,26 +68,36 @@ pub fn registry_for(inputs: &validate::Inputs, opts: &Options, diags: &mut Diagn
 /// load → validate → resolve → plan → render. Errors (and warnings) come back all at once.
 pub fn compile(inputs: &[PathBuf], opts: &Options) -> Result<Compiled, Diagnostics> {
     let (plan, diags) = plan_inputs(inputs, opts)?;
-    Ok(render_plan(plan, diags))
+    render_plan(plan, diags)
 }
 
 /// Renders every cluster of a plan, in canonical order.
-pub fn render_plan(plan: plan::Plan, diags: Diagnostics) -> Compiled {
-    let objects = rendered_clusters(&plan).flatten().collect();
-    Compiled { plan, objects, diags }
+/// A [`render::RenderError`] (a bug, never the input's fault) comes back as an error diagnostic.
+pub fn render_plan(plan: plan::Plan, mut diags: Diagnostics) -> Result<Compiled, Diagnostics> {
+    let mut objects = Vec::new();
+    for cluster in rendered_clusters(&plan) {
+        match cluster {
+            Ok(o) => objects.extend(o),
+            Err(e) => {
+                diags.push(Diagnostic::error(None, "", format!("internal error: {e}")));
+                return Err(diags);
+            }
+        }
+    }
+    Ok(Compiled { plan, objects, diags })
 }
 
 /// The objects of each cluster of a plan, cluster by cluster in canonical order (namespace,
 /// name), each cluster's objects sorted by [`emit::sort`]: together the canonical order of the
 /// whole stream. The CLI writes one cluster before rendering the next, so memory stays flat
 /// for large fleets.
-pub fn rendered_clusters(plan: &plan::Plan) -> impl Iterator<Item = Vec<render::Object>> + '_ {
+pub fn rendered_clusters(plan: &plan::Plan) -> impl Iterator<Item = Result<Vec<render::Object>, render::RenderError>> + '_ {
     let mut order: Vec<&resolve::ResolvedCluster> = plan.clusters.iter().collect();
     order.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     order.into_iter().map(move |c| {
-        let mut objects = render::render_cluster(plan, c);
+        let mut objects = render::render_cluster(plan, c)?;
         emit::sort(&mut objects);
-        objects
+        Ok(objects)
     })
 }
 

@@ -67,6 +67,10 @@ pub fn run(inputs: &[PathBuf], output: Option<PathBuf>, stage: Option<Stage>, fl
         (None, None) => {
             // one cluster at a time, in canonical order: memory stays flat for large fleets
             for objects in crate::rendered_clusters(&plan) {
+                let objects = match objects {
+                    Ok(o) => o,
+                    Err(e) => return internal(e),
+                };
                 let code = out(&emit::stream(&objects));
                 if code != 0 {
                     return code;
@@ -86,11 +90,14 @@ fn print_stage(plan: &crate::plan::Plan, st: Stage) -> i32 {
     };
     match v {
         Ok(v) => out(&crate::yamlout::to_yaml(&v)),
-        Err(e) => {
-            eprintln!("bdp: internal error: {e}");
-            2
-        }
+        Err(e) => internal(e),
     }
+}
+
+/// A bug in bdp, not in the input: exit 2.
+fn internal(e: impl std::fmt::Display) -> i32 {
+    eprintln!("bdp: internal error: {e}");
+    2
 }
 
 /// `-o DIR`: one file per object, `kustomization.yaml`, the Flux files, and the ownership record
@@ -103,6 +110,10 @@ fn write_dir(plan: &crate::plan::Plan, dir: &Path, flux: Option<&crate::flux::Fl
     let mut paths: Vec<(PathBuf, String)> = Vec::new();
     let mut stubs = Vec::new();
     for objects in crate::rendered_clusters(plan) {
+        let objects = match objects {
+            Ok(o) => o,
+            Err(e) => return internal(e),
+        };
         for (rel, content) in emit::object_files(&objects) {
             if let Err(e) = w.write(&rel, &content) {
                 return fail(e);

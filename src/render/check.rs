@@ -43,7 +43,13 @@ pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, dia
         }
         overrides.first().cloned().unwrap_or_else(|| rp.clone())
     };
-    let tpl = merged_pod_template(c, s, r);
+    let tpl = match merged_pod_template(c, s, r) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error(Some(doc.span_at(rp)), rp.join("."), format!("internal error: {e}")));
+            return;
+        }
+    };
     if !overrides.is_empty()
         && let Err(e) = serde_path_to_error::deserialize::<_, k8s_openapi::api::core::v1::PodTemplateSpec>(tpl.clone())
     {

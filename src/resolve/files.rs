@@ -1,0 +1,222 @@
+//! Config files: stack keys < service overrides < role overrides; owned keys refused,
+//! unknown keys warned (with a did-you-mean), every entry checked against its format.
+
+use super::*;
+
+impl Resolver<'_> {
+
+    /// File names in overrides must exist (and be mounted by the role, for role overrides).
+    pub(crate) fn check_override_files(
+        &mut self,
+        doc: &Doc,
+        path: &[String],
+        ov: &ConfigOverrides,
+        def: &ServiceDef,
+        role: Option<(&str, &Vec<&str>)>,
+    ) {
+        for f in ov.keys() {
+            let mut pf = path.to_vec();
+            pf.push(f.clone());
+            if !def.files.contains_key(f) {
+                self.diags.push(
+                    Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("unknown config file `{f}`"))
+                        .hint(known_hint(f, "files", def.files.keys().map(String::as_str))),
+                );
+            } else if let Some((r, mounted)) = role
+                && !mounted.contains(&f.as_str()) {
+                    self.diags.push(
+                        Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("role `{r}` does not use `{f}`"))
+                            .hint(format!("role `{r}` uses: {}", mounted.join(", "))),
+                    );
+                }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn file(
+        &mut self,
+        doc: &Doc,
+        stack: &Stack,
+        svc: &str,
+        fname: &str,
+        fd: &FileDef,
+        ctx: &minijinja::Value,
+        spec: &ServiceSpec,
+        user: &RoleSpec,
+        svc_path: &[String],
+        role_path: &[String],
+    ) -> ConfigFile {
+        let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+        let mut owned: BTreeMap<String, String> = BTreeMap::new();
+        let mut text = None;
+        if fd.format == FileFormat::Text {
+            match fd.template.as_deref().map(|t| self.tpl.render(t, ctx)) {
+                Some(Ok(t)) => text = Some(t),
+                Some(Err(m)) => self.stack_err(stack, svc, &segs(&["files", fname, "template"]), m),
+                None => self.stack_err(stack, svc, &segs(&["files", fname]), "a `text` file needs a `template`".into()),
+            }
+        }
+        // rendered key name → its definition (for overrides of templated key names)
+        let mut key_defs: BTreeMap<String, &KeyDef> = BTreeMap::new();
+        for (k, kd) in &fd.keys {
+            if let Some(w) = &kd.when {
+                match self.tpl.truthy(w, ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "when"]), m);
+                        continue;
+                    }
+                }
+            }
+            // a key name may itself be a template (e.g. a krb5 `realms/<realm>/kdc`)
+            let name = match self.tpl.render(k, ctx) {
+                Ok(n) => n,
+                Err(m) => {
+                    self.stack_err(stack, svc, &segs(&["files", fname, "keys", k]), m);
+                    continue;
+                }
+            };
+            match self.tpl.render(&kd.value, ctx) {
+                Ok(v) => {
+                    entries.insert(name.clone(), Entry { key: name.clone(), value: v, restart: kd.restart.unwrap_or(fd.restart) });
+                    if kd.owned {
+                        owned.insert(name.clone(), kd.doc.clone());
+                    }
+                    key_defs.insert(name, kd);
+                }
+                Err(m) => self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "value"]), m),
+            }
+        }
+        for (gi, g) in fd.generate.iter().enumerate() {
+            let gp = segs(&["files", fname, "generate", &gi.to_string()]);
+            if g.key.is_empty() == g.keys.is_none() {
+                self.stack_err(stack, svc, &gp, "a `generate` entry names exactly one of `key` or `keys`".into());
+                continue;
+            }
+            if let Some(w) = &g.when {
+                match self.tpl.truthy(w, ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                }
+            }
+            let items = match self.tpl.eval(&g.foreach, ctx) {
+                Ok(v) => v,
+                Err(m) => {
+                    self.stack_err(stack, svc, &gp, m);
+                    continue;
+                }
+            };
+            let Ok(iter) = items.try_iter() else {
+                self.stack_err(stack, svc, &gp, format!("`foreach: {}` is not a list", g.foreach));
+                continue;
+            };
+            for item in iter {
+                let local = minijinja::value::merge_maps([minijinja::Value::from(BTreeMap::from([(g.var.clone(), item)])), ctx.clone()]);
+                let value = match self.tpl.render(&g.value, &local) {
+                    Ok(v) => v,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                };
+                // one key (`key`), or every key of the list `keys` yields
+                let keys: Result<Vec<String>, String> = match &g.keys {
+                    None => self.tpl.render(&g.key, &local).map(|k| vec![k]),
+                    Some(e) => self.tpl.eval(e, &local).and_then(|v| match v.try_iter() {
+                        Ok(it) => Ok(it.map(|k| k.as_str().map(str::to_string).unwrap_or_else(|| k.to_string())).collect()),
+                        Err(_) => Err(format!("`keys: {e}` is not a list")),
+                    }),
+                };
+                let keys = match keys {
+                    Ok(k) => k,
+                    Err(m) => {
+                        self.stack_err(stack, svc, &gp, m);
+                        continue;
+                    }
+                };
+                for key in keys {
+                    if g.owned {
+                        owned.insert(key.clone(), g.doc.clone());
+                    }
+                    entries.insert(key.clone(), Entry { key, value: value.clone(), restart: fd.restart });
+                }
+            }
+        }
+        // overrides: service level, then role level
+        const MAX_SUGGESTIONS: usize = 32;
+        let mut suggested = 0;
+        let mut overridden = std::collections::BTreeSet::new();
+        for (ov, path) in [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)] {
+            let Some(keys) = ov.get(fname) else { continue };
+            let mut fp = path.to_vec();
+            fp.push(fname.to_string());
+            // positions of the keys, looked up once (a search per key made wide overrides quadratic)
+            let key_spans = KeySpans::new(doc, &fp);
+            for (k, v) in keys {
+                let mut kp = fp.clone();
+                kp.push(k.clone());
+                if fd.format == FileFormat::Text {
+                    self.diags.push(
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{fname}` is a template file without keys"))
+                            .hint("it cannot be overridden key by key"),
+                    );
+                    continue;
+                }
+                if let Some(why) = owned.get(k) {
+                    let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+                    self.diags.push(
+                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
+                            .hint("bdp derives this key from the cluster layout; change the roles, replicas or dependencies instead"),
+                    );
+                    continue;
+                }
+                // unknown: neither declared by the stack nor in the daemon's key lists (knownKeys)
+                let lists = stack.known_keys(svc, fname);
+                if !entries.contains_key(k) && !fd.keys.contains_key(k) && !lists.iter().any(|l| l.contains(k)) {
+                    let mut d = Diagnostic::warning(Some(key_spans.get(k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
+                    // bounded work: a did-you-mean for the first MAX_SUGGESTIONS unknown keys of a file
+                    let close = (suggested < MAX_SUGGESTIONS).then(|| {
+                        suggested += 1;
+                        let declared = entries.keys().chain(fd.keys.keys()).map(String::as_str);
+                        crate::diag::did_you_mean_key(k, declared.chain(lists.iter().flat_map(|l| l.keys())))
+                    });
+                    let checked = if lists.is_empty() { "" } else { " nor in the daemon's key list" };
+                    d = d.hint_opt(close.flatten().or_else(|| Some(format!("it is not declared by the stack{checked}; it is passed through as written, so check its spelling against the service's documentation"))));
+                    self.diags.push(d);
+                }
+                let restart = key_defs.get(k).copied().or_else(|| fd.keys.get(k)).and_then(|kd| kd.restart).unwrap_or(fd.restart);
+                let value = scalar_string(v);
+                // a value the file's format cannot hold is an error here, at the user's value
+                if let Err(why) = crate::formats::check_entry(fd.format, k, &value) {
+                    let key_is_bad = crate::formats::check_entry(fd.format, k, "").is_err();
+                    let span = if key_is_bad { doc.span_of_key(&fp, k) } else { doc.span_at(&kp) };
+                    self.diags.push(
+                        Diagnostic::error(Some(span), kp.join("."), format!("`{k}` in `{fname}` cannot be written: {why}"))
+                            .expected(fd.format.grammar())
+                            .hint("bdp writes values as data, never as syntax; remove the character or write the value another way"),
+                    );
+                    overridden.insert(k.clone());
+                    continue;
+                }
+                overridden.insert(k.clone());
+                entries.insert(k.clone(), Entry { key: k.clone(), value, restart });
+            }
+        }
+        // values from the stack's templates: a setting without a precise enough `type` could
+        // still carry syntax; the writer leaves such an entry out, and this is the error
+        for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
+            if let Err(why) = crate::formats::check_entry(fd.format, &e.key, &e.value) {
+                self.stack_err(stack, svc, &segs(&["files", fname, "keys"]), format!("key `{}` of `{fname}` cannot be written: {why}; give the settings it uses a `type`", e.key.escape_debug()));
+            }
+        }
+        let mut entries: Vec<Entry> = entries.into_values().collect();
+        entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
+        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
+    }
+
+}

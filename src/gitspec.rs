@@ -6,7 +6,7 @@
 //! An argument is `REV:PATH` only when it is not an existing path and has a non-empty
 //! revision before its first `:`.
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::diag::{Diagnostic, Diagnostics, Span, Code};
 use std::path::{Path, PathBuf};
 
 /// A directory bdp made and removes when dropped.
@@ -136,7 +136,7 @@ pub fn materialize(args: &[PathBuf]) -> Result<Materialized, Diagnostics> {
         let tmp = match TempDir::new() {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(None, "", format!("cannot create a temporary directory: {e}")));
+                diags.push(Diagnostic::error(Code::ReadFailed, None, "", format!("cannot create a temporary directory: {e}")));
                 continue;
             }
         };
@@ -146,7 +146,7 @@ pub fn materialize(args: &[PathBuf]) -> Result<Materialized, Diagnostics> {
                 m.paths.push(p);
                 m._tmp.push(tmp);
             }
-            Err(e) => diags.push(Diagnostic::error(Some(Span::new(a, 0, 0)), "", e).hint(HINT)),
+            Err(e) => diags.push(Diagnostic::error(Code::GitRevision, Some(Span::new(a, 0, 0)), "", e).hint(HINT)),
         }
     }
     if diags.has_errors() { Err(diags) } else { Ok(m) }

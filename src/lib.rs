@@ -35,7 +35,7 @@ pub mod template;
 pub mod validate;
 pub mod yamlout;
 
-use diag::{Diagnostic, Diagnostics};
+use diag::{Diagnostic, Diagnostics, Code};
 use std::path::PathBuf;
 
 /// Options of a compilation.
@@ -79,7 +79,7 @@ pub fn render_plan(plan: plan::Plan, mut diags: Diagnostics) -> Result<Compiled,
         match cluster {
             Ok(o) => objects.extend(o),
             Err(e) => {
-                diags.push(Diagnostic::error(None, "", format!("internal error: {e}")));
+                diags.push(Diagnostic::error(Code::Internal, None, "", format!("internal error: {e}")));
                 return Err(diags);
             }
         }
@@ -115,7 +115,7 @@ pub fn plan_inputs(inputs: &[PathBuf], opts: &Options) -> Result<(plan::Plan, Di
         } else {
             "the inputs hold only other Kubernetes objects; if they are rendered output, `bdp diff --rendered OLD NEW` compares them (bdp render, validate and graph read `kind: Cluster` documents, see examples/)"
         };
-        diags.push(Diagnostic::error(at, "", "no Cluster among the inputs").hint(hint));
+        diags.push(Diagnostic::error(Code::NoCluster, at, "", "no Cluster among the inputs").hint(hint));
     }
     plan_typed(&typed, &reg, opts, diags)
 }

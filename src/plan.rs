@@ -9,7 +9,7 @@
 //! Checks: replica cardinality (min, max, odd) and Kubernetes name limits. (The stack's own
 //! `checks:` rules are evaluated in resolve, where their context exists anyway.)
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Code};
 use crate::resolve::{DepSource, ResolvedCluster};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -132,13 +132,15 @@ pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
                 if !cyclic {
                     continue;
                 }
-                let mut names: Vec<String> = scc.iter().map(|n| g[*n].to_string()).collect();
-                names.sort();
-                let first = names[0].clone();
-                names.push(first);
-                let cl = clusters.iter().find(|c| c.name == g[scc[0]].cluster);
+                let mut ids: Vec<&RoleId> = scc.iter().map(|n| &g[*n]).collect();
+                ids.sort_by_key(|id| (id.to_string(), id.namespace.clone()));
+                let mut names: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+                names.push(names[0].clone());
+                // the cluster of the cycle's first role, by namespace and name (names repeat
+                // across namespaces)
+                let cl = clusters.iter().find(|c| c.namespace == ids[0].namespace && c.name == ids[0].cluster);
                 diags.push(
-                    Diagnostic::error(cl.map(|c| c.doc.span_at(&[])), "spec.services", format!("the start order has a cycle: {}", names.join(" -> ")))
+                    Diagnostic::error(Code::StartOrderCycle, cl.map(|c| c.doc.span_at(&[])), "spec.services", format!("the start order has a cycle: {}", names.join(" -> ")))
                         .hint("a service cannot depend, directly or through others, on itself; check `dependencies` and the stack's role `after` lists"),
                 );
             }
@@ -163,14 +165,14 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             let path = p.join(".");
             if r.replicas < card.min {
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, fewer than {}", s.name, r.name, r.replicas, card.min))
+                    Diagnostic::error(Code::ReplicasOutOfRange, span.clone(), &path, format!("{} {} has {} replicas, fewer than {}", s.name, r.name, r.replicas, card.min))
                         .expected(format!("{} to {}", card.min, card.max))
                         .hint(format!("set replicas to at least {}", card.min)),
                 );
             }
             if r.replicas > card.max {
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, more than {}", s.name, r.name, r.replicas, card.max))
+                    Diagnostic::error(Code::ReplicasOutOfRange, span.clone(), &path, format!("{} {} has {} replicas, more than {}", s.name, r.name, r.replicas, card.max))
                         .expected(format!("{} to {}", card.min, card.max))
                         .hint(format!("set replicas to at most {}", card.max)),
                 );
@@ -178,7 +180,7 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             if card.odd && r.replicas % 2 == 0 && r.replicas > 0 {
                 let tolerated = (r.replicas - 1) / 2;
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
+                    Diagnostic::error(Code::EvenQuorum, span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
                         .expected("an odd number (a majority quorum)")
                         .hint(format!(
                             "{} servers tolerate {tolerated} failure(s), the same as {}; use {} or {}",
@@ -191,7 +193,7 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             }
             if r.fullname.len() > MAX_STATEFULSET_NAME {
                 diags.push(
-                    Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("StatefulSet name `{}` is {} characters, more than {MAX_STATEFULSET_NAME}", r.fullname, r.fullname.len()))
+                    Diagnostic::error(Code::NameTooLong, Some(name_span.clone()), "metadata.name", format!("StatefulSet name `{}` is {} characters, more than {MAX_STATEFULSET_NAME}", r.fullname, r.fullname.len()))
                         .hint(format!("Kubernetes adds a controller-revision-hash label of the name; shorten the cluster name by {} characters", r.fullname.len() - MAX_STATEFULSET_NAME)),
                 );
             }
@@ -199,7 +201,7 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
                 let n = crate::names::role_service(&r.fullname, suffix);
                 if n.len() > MAX_DNS_LABEL {
                     diags.push(
-                        Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))
+                        Diagnostic::error(Code::NameTooLong, Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))
                             .hint("shorten the cluster name"),
                     );
                 }

@@ -7,7 +7,7 @@
 //! * bound alias expansion, so an "alias bomb" fails in bounded time and memory,
 //! * resolve scalars by the YAML 1.2 core schema (`yes`/`on` stay strings).
 
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Span, Code};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,7 +30,7 @@ pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Box<Diagnostic>> {
         (line, col, offset + skip)
     };
     let refuse = |(line, col, offset): (usize, usize, usize), what: String| {
-        Box::new(Diagnostic::error(Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
+        Box::new(Diagnostic::error(Code::NotText, Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
             .expected("UTF-8 text without control characters other than tab, line feed and carriage return")
             .hint("remove the byte or save the file as UTF-8 text; bdp refuses it instead of reading only part of the file"))
     };
@@ -249,7 +249,7 @@ fn resolve_plain(s: &str) -> NodeValue {
 impl<'a> Builder<'a> {
     fn err(&mut self, m: &Marker, msg: String, hint: &str) {
         self.errors.push(
-            Diagnostic::error(Some({ let (l, c) = clamp(m, self.end); Span::new(self.file, l, c) }), "", msg).hint(hint.to_string()),
+            Diagnostic::error(Code::YamlSyntax, Some({ let (l, c) = clamp(m, self.end); Span::new(self.file, l, c) }), "", msg).hint(hint.to_string()),
         );
     }
 
@@ -337,7 +337,7 @@ impl<'a> Builder<'a> {
                             let v = self.node(depth + 1)?;
                             if matches!(k.value, NodeValue::Seq(_) | NodeValue::Map(_)) {
                                 self.errors.push(
-                                    Diagnostic::error(Some(Span::new(self.file, k.line, k.col)), "", "a complex key (a list or mapping used as a key) is not allowed")
+                                    Diagnostic::error(Code::ComplexKey, Some(Span::new(self.file, k.line, k.col)), "", "a complex key (a list or mapping used as a key) is not allowed")
                                         .expected("a string key")
                                         .hint("write the key as a plain string; bdp's inputs only have string keys"),
                                 );
@@ -354,7 +354,7 @@ impl<'a> Builder<'a> {
                             let ks = k.key_string();
                             if let Some(&first_line) = keys.get(&ks) {
                                 self.errors.push(
-                                    Diagnostic::error(
+                                    Diagnostic::error(Code::DuplicateKey, 
                                         Some(Span::new(self.file, k.line, k.col)),
                                         "",
                                         format!("duplicate key `{ks}` (first at line {first_line})"),
@@ -398,7 +398,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Doc>, Vec<Diagnost
     if let Err(e) = parser.load(&mut c, true) {
         let m = e.marker();
         return Err(vec![
-            Diagnostic::error(
+            Diagnostic::error(Code::YamlSyntax, 
                 Some({ let (l, c) = clamp(m, text_end(text)); Span::new(file, l, c) }),
                 "",
                 format!("malformed YAML: {}", e.info()),

@@ -242,3 +242,22 @@ fn the_parser_sees_imports() {
     let r = crate_refs(&c);
     assert_eq!(r.into_iter().collect::<Vec<_>>(), ["Options", "diag", "emit", "names", "plan"]);
 }
+
+/// ARCHITECTURE.md's table of diagnostic codes is `Code::ALL`, row for row.
+#[test]
+fn architecture_md_lists_every_diagnostic_code() {
+    let md = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let section = md.split("### Diagnostic codes").nth(1).expect("ARCHITECTURE.md has a `### Diagnostic codes` section");
+    let rows: Vec<(String, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].to_string(), cells[2].to_string())
+        })
+        .collect();
+    let want: Vec<(String, String)> = bdp::diag::Code::ALL.iter().map(|(_, c, s)| (c.to_string(), s.to_string())).collect();
+    assert_eq!(rows, want, "the code table of ARCHITECTURE.md differs from diag::Code::ALL");
+}

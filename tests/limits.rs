@@ -366,7 +366,7 @@ fn errors_at_the_end_of_a_truncated_file_stay_inside_it() {
     // value on the line after the last one; the error must point at a line of the file
     let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name:";
     let err = render_fails(text.as_bytes(), &["metadata.name"]);
-    for l in err.lines().filter(|l| l.starts_with("error: ")) {
+    for l in err.lines().filter(|l| l.starts_with("error[")) {
         let pos = l.split(".yaml:").nth(1).unwrap_or("");
         let line: usize = pos.split(':').next().unwrap_or("0").parse().unwrap_or(0);
         assert!((1..=4).contains(&line), "{l}");

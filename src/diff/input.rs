@@ -130,21 +130,21 @@ impl Side {
             };
             let (Some(api), Some(kind), Some(name)) = (s(&["apiVersion"]), s(&["kind"]), s(&["metadata", "name"])) else {
                 diags.push(
-                    Diagnostic::error(span, "", "not a Kubernetes object: apiVersion, kind and metadata.name are required")
+                    Diagnostic::error(Code::NotAnObject, span, "", "not a Kubernetes object: apiVersion, kind and metadata.name are required")
                         .hint("--rendered reads what `bdp render` wrote (a YAML stream or an -o directory); without --rendered, OLD and NEW are Cluster inputs"),
                 );
                 continue;
             };
             if api == crate::model::API_VERSION {
                 diags.push(
-                    Diagnostic::error(span, "kind", format!("a bdp input (`kind: {kind}`), not rendered output"))
+                    Diagnostic::error(Code::NotRendered, span, "kind", format!("a bdp input (`kind: {kind}`), not rendered output"))
                         .hint("drop --rendered to render the inputs, or point at what `bdp render` wrote"),
                 );
                 continue;
             }
             let key = ObjKey { group: group_of(&api), kind, namespace: s(&["metadata", "namespace"]).unwrap_or_default(), name };
             if objects.contains_key(&key) {
-                diags.push(Diagnostic::error(span, "metadata.name", format!("{key} appears twice")).hint("each object may appear once in a rendering"));
+                diags.push(Diagnostic::error(Code::DuplicateObject, span, "metadata.name", format!("{key} appears twice")).hint("each object may appear once in a rendering"));
                 continue;
             }
             objects.insert(key, v);
@@ -184,7 +184,7 @@ pub(crate) fn rendered_files(dir: &Path, diags: &mut Diagnostics, depth: usize) 
             } else if p.is_file() {
                 out.push(p);
             } else {
-                diags.push(Diagnostic::error(Some(d.span_at(&[])), "resources", format!("{r}: listed in {} but not found", kfile.display())));
+                diags.push(Diagnostic::error(Code::MissingResource, Some(d.span_at(&[])), "resources", format!("{r}: listed in {} but not found", kfile.display())));
             }
         }
     }
@@ -202,11 +202,11 @@ pub fn load_side(spec: &str, opts: &DiffOptions) -> Result<(Side, Diagnostics), 
         } else if local.is_dir() {
             let f = rendered_files(&local, &mut diags, 0);
             if f.is_empty() && !diags.has_errors() {
-                diags.push(Diagnostic::error(Some(Span::new(&local, 0, 0)), "", "directory holds no rendered YAML"));
+                diags.push(Diagnostic::error(Code::EmptyDirectory, Some(Span::new(&local, 0, 0)), "", "directory holds no rendered YAML"));
             }
             f
         } else {
-            diags.push(Diagnostic::error(Some(Span::new(&local, 0, 0)), "", "no such file or directory"));
+            diags.push(Diagnostic::error(Code::NoSuchInput, Some(Span::new(&local, 0, 0)), "", "no such file or directory"));
             vec![]
         };
         let docs: Vec<_> = files.iter().flat_map(|f| crate::load::load_file(f, &mut diags)).collect();

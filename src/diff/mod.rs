@@ -34,7 +34,7 @@ pub use structural::diff_file;
 #[allow(unused_imports)] // the submodules share these through `use super::*`
 use self::{compare::*, impact::*, input::*, output::*, structural::*};
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::diag::{Code, Diagnostic, Diagnostics, Span};
 use crate::model::FileFormat;
 use crate::formats::{detect, natural_cmp, parse};
 use crate::names::{CHECKSUM_ANNOTATION, LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION};

@@ -3,7 +3,7 @@
 //! it would write wrongly is reported here, at the user's field.
 
 use super::merged_pod_template;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Code};
 use crate::resolve::{scalar_string, segs, ResolvedCluster, ResolvedRole, ResolvedService};
 use serde_json::{json, Value};
 
@@ -46,7 +46,7 @@ pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, dia
     let tpl = match merged_pod_template(c, s, r) {
         Ok(t) => t,
         Err(e) => {
-            diags.push(Diagnostic::error(Some(doc.span_at(rp)), rp.join("."), format!("internal error: {e}")));
+            diags.push(Diagnostic::error(Code::Internal, Some(doc.span_at(rp)), rp.join("."), format!("internal error: {e}")));
             return;
         }
     };
@@ -58,7 +58,7 @@ pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, dia
         let inner = e.inner().to_string();
         let got = inner.strip_prefix("invalid type: ").unwrap_or(&inner);
         diags.push(
-            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("podOverrides make the pod template invalid at `{}`: {got}", sub.join(".")))
+            Diagnostic::error(Code::InvalidPodOverrides, Some(doc.span_at(&p)), p.join("."), format!("podOverrides make the pod template invalid at `{}`: {got}", sub.join(".")))
                 .expected("a Kubernetes v1 PodTemplateSpec (`kubectl explain pod.spec` describes its fields)")
                 .hint("podOverrides are merged over the generated pod template: objects key by key, lists of named items (containers, env, volumes) item by item"),
         );
@@ -99,7 +99,7 @@ pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, dia
                     if crate::quantity::of_json(v).is_none() {
                         let p = user_field(which, k);
                         diags.push(
-                            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}`: {which}.{k} `{}` is not a Kubernetes quantity", scalar_string(v)))
+                            Diagnostic::error(Code::InvalidQuantity, Some(doc.span_at(&p)), p.join("."), format!("container `{name}`: {which}.{k} `{}` is not a Kubernetes quantity", scalar_string(v)))
                                 .expected("a number with an optional suffix: 500m, 2, 1.5Gi, 512Mi, 1G, 2e3"),
                         );
                     }
@@ -111,7 +111,7 @@ pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, dia
                     let p = user_field("requests", k);
                     let lim = scalar_string(&res["limits"][k]);
                     diags.push(
-                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("container `{name}` of {} {} requests {k} {} but is limited to {lim}", s.name, r.name, scalar_string(req)))
+                        Diagnostic::error(Code::RequestAboveLimit, Some(doc.span_at(&p)), p.join("."), format!("container `{name}` of {} {} requests {k} {} but is limited to {lim}", s.name, r.name, scalar_string(req)))
                             .expected(format!("a request of at most the limit ({lim})"))
                             .hint(format!("the API server refuses a request above its limit; lower requests.{k} or raise limits.{k}")),
                     );

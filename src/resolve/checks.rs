@@ -34,7 +34,7 @@ impl Resolver<'_> {
                     }
                     let msg = self.tpl.render(&chk.message, ctx).unwrap_or_else(|_| chk.message.clone());
                     let hint = chk.hint.as_ref().map(|h| self.tpl.render(h, ctx).unwrap_or_else(|_| h.clone()));
-                    self.diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), msg).hint_opt(hint));
+                    self.diags.push(Diagnostic::error(Code::CheckFailed, Some(doc.span_at(&p)), p.join("."), msg).hint_opt(hint));
                 }
                 Err(m) => self.stack_err(stack, svc, &here, format!("check `assert`: {m}")),
             }

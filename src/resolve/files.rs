@@ -19,13 +19,13 @@ impl Resolver<'_> {
             pf.push(f.clone());
             if !def.files.contains_key(f) {
                 self.diags.push(
-                    Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("unknown config file `{f}`"))
+                    Diagnostic::error(Code::UnknownConfigFile, Some(doc.span_of_key(path, f)), pf.join("."), format!("unknown config file `{f}`"))
                         .hint(known_hint(f, "files", def.files.keys().map(String::as_str))),
                 );
             } else if let Some((r, mounted)) = role
                 && !mounted.contains(&f.as_str()) {
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(path, f)), pf.join("."), format!("role `{r}` does not use `{f}`"))
+                        Diagnostic::error(Code::FileNotMounted, Some(doc.span_of_key(path, f)), pf.join("."), format!("role `{r}` does not use `{f}`"))
                             .hint(format!("role `{r}` uses: {}", mounted.join(", "))),
                     );
                 }
@@ -162,7 +162,7 @@ impl Resolver<'_> {
                 kp.push(k.clone());
                 if fd.format == FileFormat::Text {
                     self.diags.push(
-                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{fname}` is a template file without keys"))
+                        Diagnostic::error(Code::TemplateFileOverride, Some(key_spans.get(k)), kp.join("."), format!("`{fname}` is a template file without keys"))
                             .hint("it cannot be overridden key by key"),
                     );
                     continue;
@@ -170,7 +170,7 @@ impl Resolver<'_> {
                 if let Some(why) = owned.get(k) {
                     let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
                     self.diags.push(
-                        Diagnostic::error(Some(key_spans.get(k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
+                        Diagnostic::error(Code::OwnedKey, Some(key_spans.get(k)), kp.join("."), format!("`{k}` in `{fname}` is set by bdp and cannot be overridden{why}"))
                             .hint("bdp derives this key from the cluster layout; change the roles, replicas or dependencies instead"),
                     );
                     continue;
@@ -178,7 +178,7 @@ impl Resolver<'_> {
                 // unknown: neither declared by the stack nor in the daemon's key lists (knownKeys)
                 let lists = stack.known_keys(svc, fname);
                 if !entries.contains_key(k) && !fd.keys.contains_key(k) && !lists.iter().any(|l| l.contains(k)) {
-                    let mut d = Diagnostic::warning(Some(key_spans.get(k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
+                    let mut d = Diagnostic::warning(Code::UnknownKey, Some(key_spans.get(k)), kp.join("."), format!("`{k}` is not a key bdp knows in `{fname}`"));
                     // bounded work: a did-you-mean for the first MAX_SUGGESTIONS unknown keys of a file
                     let close = (suggested < MAX_SUGGESTIONS).then(|| {
                         suggested += 1;
@@ -196,7 +196,7 @@ impl Resolver<'_> {
                     let key_is_bad = crate::formats::check_entry(fd.format, k, "").is_err();
                     let span = if key_is_bad { doc.span_of_key(&fp, k) } else { doc.span_at(&kp) };
                     self.diags.push(
-                        Diagnostic::error(Some(span), kp.join("."), format!("`{k}` in `{fname}` cannot be written: {why}"))
+                        Diagnostic::error(Code::UnwritableValue, Some(span), kp.join("."), format!("`{k}` in `{fname}` cannot be written: {why}"))
                             .expected(fd.format.grammar())
                             .hint("bdp writes values as data, never as syntax; remove the character or write the value another way"),
                     );

@@ -16,7 +16,7 @@ mod settings;
 
 pub use ir::*;
 
-use crate::diag::{known_hint, Diagnostic, Diagnostics, Span};
+use crate::diag::{known_hint, Diagnostic, Diagnostics, Span, Code};
 use crate::names;
 use crate::model::*;
 use crate::source::Doc;
@@ -100,7 +100,7 @@ fn missing_stack(c: &Cluster, doc: &Doc, registry: &Registry) -> Diagnostic {
         [one] => format!("; the rest of the Cluster is checked against `{one}`, the only stack bdp knows"),
         _ => String::new(),
     };
-    Diagnostic::error(Some(doc.span_at(&segs(&["spec"]))), "spec.stack", format!("Cluster `{}` names no stack{checked}", c.metadata.name))
+    Diagnostic::error(Code::NoStack, Some(doc.span_at(&segs(&["spec"]))), "spec.stack", format!("Cluster `{}` names no stack{checked}", c.metadata.name))
         .expected("`stack: NAME` under spec")
         .hint(format!("known stacks: {} (`bdp stacks` describes them)", names.join(", ")))
 }
@@ -146,7 +146,7 @@ pub fn resolve(
         let here = doc.span_at(&segs(&["metadata", "name"]));
         if let Some(first) = seen.get(&key) {
             r.diags.push(
-                Diagnostic::error(Some(here), "metadata.name", format!("Cluster `{}` in namespace `{ns}` is given twice (first at {first})", c.metadata.name))
+                Diagnostic::error(Code::DuplicateCluster, Some(here), "metadata.name", format!("Cluster `{}` in namespace `{ns}` is given twice (first at {first})", c.metadata.name))
                     .hint("names are unique per namespace; rename one of them"),
             );
             continue;
@@ -154,7 +154,7 @@ pub fn resolve(
         seen.insert(key, here);
         if c.metadata.namespace.is_none() {
             r.diags.push(
-                Diagnostic::warning(Some(doc.span_at(&segs(&["metadata"]))), "metadata.namespace", format!("Cluster `{}` names no namespace; bdp puts it in `default`", c.metadata.name))
+                Diagnostic::warning(Code::NoNamespace, Some(doc.span_at(&segs(&["metadata"]))), "metadata.namespace", format!("Cluster `{}` names no namespace; bdp puts it in `default`", c.metadata.name))
                     .hint("add `namespace: NAME` under metadata; objects in `default` mix with everything else there, and a later namespace change recreates every object"),
             );
         }
@@ -173,7 +173,7 @@ pub fn resolve(
                 }
                 Err(m) => {
                     r.diags.push(
-                        Diagnostic::error(Some(doc.span_at(&segs(&["spec", "stack"]))), "spec.stack", m)
+                        Diagnostic::error(Code::UnknownStack, Some(doc.span_at(&segs(&["spec", "stack"]))), "spec.stack", m)
                             .hint("`bdp stacks` lists the stacks; a StackDefinition may also be given among the inputs or with --stacks DIR"),
                     );
                     continue;
@@ -186,7 +186,7 @@ pub fn resolve(
             if !stack.spec.services.contains_key(svc) {
                 let p = segs(&["spec", "services"]);
                 r.diags.push(
-                    Diagnostic::error(Some(doc.span_of_key(&p, svc)), format!("spec.services.{svc}"), format!("unknown service `{svc}` in stack `{}`", stack.name))
+                    Diagnostic::error(Code::UnknownService, Some(doc.span_of_key(&p, svc)), format!("spec.services.{svc}"), format!("unknown service `{svc}` in stack `{}`", stack.name))
                         .hint(known_hint(svc, "services", stack.spec.services.keys().map(String::as_str))),
                 );
                 continue;

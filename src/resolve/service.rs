@@ -32,7 +32,7 @@ impl Resolver<'_> {
                 let mut pd = p.clone();
                 pd.push(d.clone());
                 self.diags.push(
-                    Diagnostic::error(Some(doc.span_of_key(&p, d)), pd.join("."), format!("service `{svc}` has no dependency `{d}`"))
+                    Diagnostic::error(Code::UnknownDependency, Some(doc.span_of_key(&p, d)), pd.join("."), format!("service `{svc}` has no dependency `{d}`"))
                         .hint(known_hint(d, "dependencies", def.dependencies.keys().map(String::as_str))),
                 );
             }
@@ -49,7 +49,7 @@ impl Resolver<'_> {
                 Some(DependencySpec { config_map: Some(cm), cluster: None, .. }) => {
                     let Some(env_ref) = &dd.env_ref else {
                         failed.push(d.clone());
-                        self.user_err(doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
+                        self.user_err(Code::UnresolvedDependency, doc, &p, format!("dependency `{d}` cannot be read from a ConfigMap"), format!("the config files of `{svc}` cannot expand environment variables; use this cluster's `{}` or another Cluster", dd.service));
                         continue;
                     };
                     let var = names::dependency_env_var(d);
@@ -62,7 +62,7 @@ impl Resolver<'_> {
                     ] {
                         if let Some(m) = bad {
                             let at: Vec<String> = p.iter().cloned().chain(segs(&["configMap", field])).collect();
-                            self.diags.push(Diagnostic::error(Some(doc.span_at(&at)), at.join("."), format!("configMap {field}: {m}")).expected(expected).hint("name the ConfigMap (and key) that holds the dependency's discovery value, as `kubectl get configmap` shows it"));
+                            self.diags.push(Diagnostic::error(Code::InvalidConfigMapRef, Some(doc.span_at(&at)), at.join("."), format!("configMap {field}: {m}")).expected(expected).hint("name the ConfigMap (and key) that holds the dependency's discovery value, as `kubectl get configmap` shows it"));
                         }
                     }
                     let ctx = crate::template::value(&json!({"var": var}));
@@ -81,7 +81,7 @@ impl Resolver<'_> {
                 }
                 Some(DependencySpec { config_map: Some(_), cluster: Some(_), .. }) => {
                     failed.push(d.clone());
-                    self.user_err(doc, &p, format!("dependency `{d}` names both a cluster and a configMap"), "choose one of them".into());
+                    self.user_err(Code::UnresolvedDependency, doc, &p, format!("dependency `{d}` names both a cluster and a configMap"), "choose one of them".into());
                     continue;
                 }
                 Some(DependencySpec { cluster: Some(other), namespace, .. }) => {
@@ -92,7 +92,7 @@ impl Resolver<'_> {
                             failed.push(d.clone());
                             if self.found.contains_key(&(ons.clone(), other.clone())) {
                                 let msg = format!("Cluster `{other}` (namespace `{ons}`) does not run `{}`", dd.service);
-                                self.user_err(doc, &p, msg, format!("add `{}:` to that Cluster's services; or {three_ways}", dd.service));
+                                self.user_err(Code::UnresolvedDependency, doc, &p, msg, format!("add `{}:` to that Cluster's services; or {three_ways}", dd.service));
                                 continue;
                             }
                             let msg = format!("dependency `{d}` names Cluster `{other}` (namespace `{ons}`), which is not among the inputs");
@@ -110,7 +110,7 @@ impl Resolver<'_> {
                                     )
                                 }
                             };
-                            self.user_err(doc, &p, msg, hint);
+                            self.user_err(Code::UnresolvedDependency, doc, &p, msg, hint);
                             continue;
                         }
                     }
@@ -143,7 +143,7 @@ impl Resolver<'_> {
                 None if dd.required => {
                     failed.push(d.clone());
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_at(&base)), base.join("."), format!("service `{svc}` needs `{}` (dependency `{d}`), and none is given", dd.service))
+                        Diagnostic::error(Code::MissingDependency, Some(doc.span_at(&base)), base.join("."), format!("service `{svc}` needs `{}` (dependency `{d}`), and none is given", dd.service))
                             .hint(three_ways),
                     );
                 }
@@ -259,7 +259,7 @@ impl Resolver<'_> {
                     let mut pk = p.clone();
                     pk.push(k.clone());
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&p, k)), pk.join("."), format!("role `{r}` has no volume `{k}`"))
+                        Diagnostic::error(Code::UnknownVolume, Some(doc.span_of_key(&p, k)), pk.join("."), format!("role `{r}` has no volume `{k}`"))
                             .hint(known_hint(k, "volumes", rd.storage.keys().map(String::as_str))),
                     );
                 }
@@ -268,7 +268,7 @@ impl Resolver<'_> {
                 if let Some(Err(m)) = st.storage_class.as_deref().map(crate::grammar::dns_subdomain) {
                     let p: Vec<String> = rp.iter().cloned().chain(segs(&["storage", k, "storageClass"])).collect();
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("storage class: {m}"))
+                        Diagnostic::error(Code::InvalidStorageClass, Some(doc.span_at(&p)), p.join("."), format!("storage class: {m}"))
                             .expected(SettingType::StorageClass.describe())
                             .hint("`kubectl get storageclass` lists the names of the cluster's storage classes"),
                     );

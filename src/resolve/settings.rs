@@ -10,7 +10,7 @@ impl Resolver<'_> {
         full.extend(path.iter().cloned());
         let span = doc.map(|d| d.span_at(&full));
         self.diags.push(
-            Diagnostic::error(span, full.join("."), format!("stack `{}`: {msg}", stack.name))
+            Diagnostic::error(Code::StackDefect, span, full.join("."), format!("stack `{}`: {msg}", stack.name))
                 .hint("this is a defect in the stack definition"),
         );
     }
@@ -26,8 +26,8 @@ impl Resolver<'_> {
         }
     }
 
-    pub(crate) fn user_err(&mut self, doc: &Doc, path: &[String], msg: String, hint: String) {
-        self.diags.push(Diagnostic::error(Some(doc.span_at(path)), path.join("."), msg).hint(hint));
+    pub(crate) fn user_err(&mut self, code: Code, doc: &Doc, path: &[String], msg: String, hint: String) {
+        self.diags.push(Diagnostic::error(code, Some(doc.span_at(path)), path.join("."), msg).hint(hint));
     }
 
     /// An image that declares capability `cap` must handle every value the service `provider`
@@ -67,7 +67,7 @@ impl Resolver<'_> {
             _ => format!("use an image that handles {} and declare it in `image.capabilities.{cap}`", missing.join(", ")),
         };
         self.diags.push(
-            Diagnostic::error(Some(match path.split_last() {
+            Diagnostic::error(Code::ImageCapability, Some(match path.split_last() {
                 Some((last, parent)) => doc.span_of_key(parent, last),
                 None => doc.span_at(path),
             }), path.join("."), format!(
@@ -98,7 +98,7 @@ impl Resolver<'_> {
                         .chain(def.settings.keys().map(String::as_str))
                         .collect();
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&base, k)), p.join("."), format!("unknown field `{k}` for service `{svc}`"))
+                        Diagnostic::error(Code::UnknownField, Some(doc.span_of_key(&base, k)), p.join("."), format!("unknown field `{k}` for service `{svc}`"))
                             .hint(known_hint(k, "fields", known)),
                     );
                 }
@@ -111,7 +111,7 @@ impl Resolver<'_> {
                             d => d.split_whitespace().collect::<Vec<_>>().join(" "),
                         };
                         self.diags.push(
-                            Diagnostic::error(Some(doc.span_at(&at)), at.join("."), format!("setting `{k}`: {}", m.message))
+                            Diagnostic::error(Code::InvalidSetting, Some(doc.span_at(&at)), at.join("."), format!("setting `{k}`: {}", m.message))
                                 .expected(m.expected)
                                 .hint(hint),
                         );
@@ -132,7 +132,7 @@ impl Resolver<'_> {
             if n > max {
                 let mut p = base.clone();
                 p.extend(segs(&["roles", r, "replicas"]));
-                let d = Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, more than {max}"))
+                let d = Diagnostic::error(Code::ReplicasOutOfRange, Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, more than {max}"))
                     .expected(format!("{} to {max}", rd.replicas.min))
                     .hint(format!("set replicas to at most {max}"));
                 if user.is_some() {
@@ -151,7 +151,7 @@ impl Resolver<'_> {
                 let mut pr = p.clone();
                 pr.push(r.clone());
                 self.diags.push(
-                    Diagnostic::error(Some(doc.span_of_key(&p, r)), pr.join("."), format!("unknown role `{r}` of service `{svc}`"))
+                    Diagnostic::error(Code::UnknownRole, Some(doc.span_of_key(&p, r)), pr.join("."), format!("unknown role `{r}` of service `{svc}`"))
                         .hint(known_hint(r, "roles", def.roles.keys().map(String::as_str))),
                 );
             }
@@ -195,6 +195,7 @@ impl Resolver<'_> {
                     p.extend(segs(&["roles", r]));
                     let cond = rd.enabled.clone().unwrap_or_default();
                     self.user_err(
+                        Code::UnknownRole,
                         doc,
                         &p,
                         format!("role `{r}` is not used in this configuration"),
@@ -212,7 +213,7 @@ impl Resolver<'_> {
                 p.extend(segs(&["roles", r, "replicas"]));
                 let min = rd.replicas.min;
                 self.diags.push(
-                    Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, fewer than {min}"))
+                    Diagnostic::error(Code::ReplicasOutOfRange, Some(doc.span_at(&p)), p.join("."), format!("{svc} {r} has {n} replicas, fewer than {min}"))
                         .expected(format!("{min} to {}", rd.replicas.max.min(crate::limits::MAX_REPLICAS)))
                         .hint(format!("set replicas to at least {min}")),
                 );
@@ -258,7 +259,7 @@ impl Resolver<'_> {
                     let mut p = base.clone();
                     p.extend(segs(&["image", field]));
                     self.diags.push(
-                        Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("image {field}: {m}"))
+                        Diagnostic::error(Code::InvalidImage, Some(doc.span_at(&p)), p.join("."), format!("image {field}: {m}"))
                             .expected(expected)
                             .hint("the image reference is written into every pod as is; give the exact reference of a pushed image"),
                     );

@@ -209,3 +209,73 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+
+    const STACK: &str = "apiVersion: manager.kubebdp.github.io/v1
+kind: StackDefinition
+metadata: {name: mini}
+spec:
+  services:
+    base:
+      version: '1'
+      image: {repository: busybox, tag: '1'}
+      runAs: {user: 1000, group: 1000}
+      roles:
+        r:
+          replicas: {default: 3, odd: true}
+          containers: [{name: c}]
+    app:
+      version: '1'
+      image: {repository: busybox, tag: '1'}
+      runAs: {user: 1000, group: 1000}
+      dependencies: {base: {service: base, required: true}}
+      roles:
+        first: {replicas: {default: 1}, containers: [{name: c}]}
+        second: {replicas: {default: 1}, after: [first], containers: [{name: c}]}
+";
+
+    fn plan_text(clusters: &str) -> (Plan, Diagnostics) {
+        let mut diags = Diagnostics::default();
+        let text = format!("{STACK}{clusters}");
+        let docs = crate::source::parse_documents(std::path::Path::new("t.yaml"), &text).expect("YAML");
+        let inputs = crate::validate::validate(docs, &mut diags);
+        let mut reg = crate::stacks::Registry::default();
+        reg.add_source(inputs.stacks.clone(), "inputs", &mut diags);
+        let resolved = crate::resolve::resolve(&inputs.clusters, &reg, &mut diags);
+        (plan(resolved, &mut diags), diags)
+    }
+
+    fn cluster(ns: &str, services: &str, base_replicas: u32) -> String {
+        format!("---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {{name: c, namespace: {ns}}}\nspec:\n  stack: mini\n  services:\n{services}    base: {{roles: {{r: {{replicas: {base_replicas}}}}}}}\n")
+    }
+
+    #[test]
+    fn waves_are_longest_path_depths() {
+        let (p, d) = plan_text(&cluster("ns", "    app:\n", 3));
+        assert!(!d.has_errors(), "{:#?}", d.items);
+        let waves: Vec<(String, u32)> = p.waves.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(waves, [("c/app/first".to_string(), 1), ("c/app/second".to_string(), 2), ("c/base/r".to_string(), 0)]);
+        let c = &p.clusters[0];
+        assert_eq!(p.service_wave(c, "app"), 1, "a service's objects go with its earliest role");
+    }
+
+    #[test]
+    fn clusters_of_the_same_name_in_two_namespaces_are_planned_apart() {
+        let (p, d) = plan_text(&(cluster("one", "    app:\n", 3) + &cluster("two", "", 3)));
+        assert!(!d.has_errors(), "{:#?}", d.items);
+        assert_eq!(p.waves.len(), 4);
+        assert!(p.waves.keys().any(|k| k.namespace == "two" && k.service == "base"));
+    }
+
+    #[test]
+    fn an_even_quorum_is_refused_with_its_code() {
+        let (_, d) = plan_text(&cluster("ns", "", 4));
+        let e = d.items.iter().find(|x| x.code == Code::EvenQuorum).expect("an error");
+        assert_eq!(e.path, "spec.services.base.roles.r.replicas");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("use 3 or 5")), "{e:?}");
+    }
+}

@@ -261,3 +261,21 @@ fn architecture_md_lists_every_diagnostic_code() {
     let want: Vec<(String, String)> = bdp::diag::Code::ALL.iter().map(|(_, c, s)| (c.to_string(), s.to_string())).collect();
     assert_eq!(rows, want, "the code table of ARCHITECTURE.md differs from diag::Code::ALL");
 }
+
+/// ARCHITECTURE.md's module table names every module of `src/` (`x.rs` or `x/`), and nothing else.
+#[test]
+fn architecture_md_module_table_matches_the_tree() {
+    let md = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md")).unwrap();
+    let table = md.split("| module | owns |").nth(1).expect("ARCHITECTURE.md has a module table");
+    let mut named = BTreeSet::new();
+    for line in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let first = line.split('|').nth(1).unwrap_or("");
+        for part in first.split('`').skip(1).step_by(2) {
+            named.insert(part.trim_end_matches(".rs").trim_end_matches('/').to_string());
+        }
+    }
+    // main.rs is named in lib.rs's row
+    named.insert("main".into());
+    let tree: BTreeSet<String> = modules().into_keys().collect();
+    assert_eq!(named, tree, "ARCHITECTURE.md's module table and src/ differ");
+}

@@ -15,15 +15,8 @@ impl Resolver<'_> {
             if failed.iter().any(|d| exprs.iter().flatten().any(|e| mentions_dep(e, d))) {
                 continue;
             }
-            if let Some(w) = &chk.when {
-                match self.tpl.truthy(w, ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(m) => {
-                        self.stack_err(stack, svc, &here, format!("check `when`: {m}"));
-                        continue;
-                    }
-                }
+            if !self.when(stack, svc, &here, "check `when`: ", chk.when.as_ref(), ctx) {
+                continue;
             }
             match self.tpl.truthy(&chk.assert, ctx) {
                 Ok(true) => {}

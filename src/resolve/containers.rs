@@ -3,29 +3,12 @@
 use super::*;
 
 impl Resolver<'_> {
-
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn container(
-        &mut self,
-        stack: &Stack,
-        svc: &str,
-        path: &[String],
-        cd: &ContainerDef,
-        ctx: &minijinja::Value,
-        env: &BTreeMap<String, EnvValue>,
-        rd: &RoleDef,
-        first: bool,
-        resources: &Value,
-    ) -> Option<Container> {
-        if let Some(w) = &cd.when {
-            match self.tpl.truthy(w, ctx) {
-                Ok(true) => {}
-                Ok(false) => return None,
-                Err(m) => {
-                    self.stack_err(stack, svc, path, m);
-                    return None;
-                }
-            }
+    /// One container (`first`: the role's main container, which gets the role's ports).
+    pub(crate) fn container(&mut self, s: &service::Scope, path: &[String], cd: &ContainerDef, rc: &service::RoleContainers, first: bool) -> Option<Container> {
+        let (stack, svc) = (s.stack, s.svc);
+        let (ctx, env, rd, resources) = (rc.ctx, rc.env, rc.rd, rc.resources);
+        if !self.when(stack, svc, path, "", cd.when.as_ref(), ctx) {
+            return None;
         }
         let mut ok = true;
         let mut render_all = |this: &mut Self, items: &[String], what: &str| -> Vec<String> {

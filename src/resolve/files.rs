@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// The service a config file belongs to, and where its overrides are in the Cluster.
+pub(crate) struct FileScope<'a> {
+    pub(crate) doc: &'a Doc,
+    pub(crate) stack: &'a Stack,
+    pub(crate) svc: &'a str,
+    pub(crate) spec: &'a ServiceSpec,
+    /// `spec.services.<svc>.configOverrides`.
+    pub(crate) svc_path: Vec<String>,
+}
+
 impl Resolver<'_> {
 
     /// File names in overrides must exist (and be mounted by the role, for role overrides).
@@ -32,20 +42,10 @@ impl Resolver<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn file(
-        &mut self,
-        doc: &Doc,
-        stack: &Stack,
-        svc: &str,
-        fname: &str,
-        fd: &FileDef,
-        ctx: &minijinja::Value,
-        spec: &ServiceSpec,
-        user: &RoleSpec,
-        svc_path: &[String],
-        role_path: &[String],
-    ) -> ConfigFile {
+    /// One config file of a role: the stack's keys and generated keys, then the service's and
+    /// the role's overrides (`role_path` is the role's `configOverrides`).
+    pub(crate) fn file(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, user: &RoleSpec, role_path: &[String]) -> ConfigFile {
+        let (doc, stack, svc, spec, svc_path) = (s.doc, s.stack, s.svc, s.spec, s.svc_path.as_slice());
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
         let mut owned: BTreeMap<String, String> = BTreeMap::new();
         let mut text = None;
@@ -59,15 +59,8 @@ impl Resolver<'_> {
         // rendered key name → its definition (for overrides of templated key names)
         let mut key_defs: BTreeMap<String, &KeyDef> = BTreeMap::new();
         for (k, kd) in &fd.keys {
-            if let Some(w) = &kd.when {
-                match self.tpl.truthy(w, ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(m) => {
-                        self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "when"]), m);
-                        continue;
-                    }
-                }
+            if !self.when(stack, svc, &segs(&["files", fname, "keys", k, "when"]), "", kd.when.as_ref(), ctx) {
+                continue;
             }
             // a key name may itself be a template (e.g. a krb5 `realms/<realm>/kdc`)
             let name = match self.tpl.render(k, ctx) {
@@ -94,15 +87,8 @@ impl Resolver<'_> {
                 self.stack_err(stack, svc, &gp, "a `generate` entry names exactly one of `key` or `keys`".into());
                 continue;
             }
-            if let Some(w) = &g.when {
-                match self.tpl.truthy(w, ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(m) => {
-                        self.stack_err(stack, svc, &gp, m);
-                        continue;
-                    }
-                }
+            if !self.when(stack, svc, &gp, "", g.when.as_ref(), ctx) {
+                continue;
             }
             let items = match self.tpl.eval(&g.foreach, ctx) {
                 Ok(v) => v,

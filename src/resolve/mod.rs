@@ -13,6 +13,8 @@ mod files;
 mod ir;
 mod service;
 mod settings;
+#[cfg(test)]
+mod tests;
 
 pub use ir::*;
 
@@ -209,7 +211,8 @@ pub fn resolve(
             let key = (ns.clone(), c.metadata.name.clone(), svc.clone());
             let Some(sk) = skeletons.get(&key) else { continue };
             let spec = spec.clone().unwrap_or_default();
-            if let Some(s) = r.service(c, doc, stack, svc, &spec, sk, &skeletons) {
+            let scope = service::Scope { c, doc, stack, svc, spec: &spec, sk, all: &skeletons, ns: ns.clone(), base: segs(&["spec", "services", svc]) };
+            if let Some(s) = r.service(&scope) {
                 services.push(s);
             }
         }

@@ -3,6 +3,18 @@
 
 use super::*;
 
+/// What a service (`provider`, in `provider_cluster`) demands of an image: the values of
+/// capability `cap` (its `imageRequirements`), derived from its `setting` when it names one.
+pub(crate) struct Demand<'a> {
+    pub(crate) provider: &'a str,
+    pub(crate) provider_cluster: &'a str,
+    pub(crate) cap: &'a str,
+    pub(crate) values: &'a [String],
+    pub(crate) setting: Option<&'a str>,
+    /// `spec.services.<provider>`, where the setting is.
+    pub(crate) provider_base: &'a [String],
+}
+
 impl Resolver<'_> {
     pub(crate) fn stack_err(&mut self, stack: &Stack, svc: &str, path: &[String], msg: String) {
         let doc = stack.service_docs.get(svc);
@@ -26,27 +38,27 @@ impl Resolver<'_> {
         }
     }
 
+    /// A stack's `when` condition (or `enabled`): true without one. A broken expression is a
+    /// defect in the stack, reported at `path` (after `what`), and counts as false.
+    pub(crate) fn when(&mut self, stack: &Stack, svc: &str, path: &[String], what: &str, cond: Option<&String>, ctx: &minijinja::Value) -> bool {
+        let Some(w) = cond else { return true };
+        match self.tpl.truthy(w, ctx) {
+            Ok(b) => b,
+            Err(m) => {
+                self.stack_err(stack, svc, path, format!("{what}{m}"));
+                false
+            }
+        }
+    }
+
     pub(crate) fn user_err(&mut self, code: Code, doc: &Doc, path: &[String], msg: String, hint: String) {
         self.diags.push(Diagnostic::error(code, Some(doc.span_at(path)), path.join("."), msg).hint(hint));
     }
 
     /// An image that declares capability `cap` must handle every value the service `provider`
     /// demands (its `imageRequirements`); an image that does not declare `cap` is not checked.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn check_image(
-        &mut self,
-        doc: &Doc,
-        path: &[String],
-        svc: &str,
-        image: &str,
-        caps: &BTreeMap<String, Vec<String>>,
-        provider: &str,
-        provider_cluster: &str,
-        cap: &str,
-        demanded: &[String],
-        setting: Option<&str>,
-        provider_base: &[String],
-    ) {
+    pub(crate) fn check_image(&mut self, doc: &Doc, path: &[String], svc: &str, image: &str, caps: &BTreeMap<String, Vec<String>>, d: &Demand) {
+        let (provider, provider_cluster, cap, demanded, setting, provider_base) = (d.provider, d.provider_cluster, d.cap, d.values, d.setting, d.provider_base);
         let Some(have) = caps.get(cap) else { return };
         let missing: Vec<&str> = demanded.iter().filter(|v| !have.contains(v)).map(String::as_str).collect();
         if missing.is_empty() {
@@ -178,16 +190,7 @@ impl Resolver<'_> {
         }
         let mut roles = Vec::new();
         for (r, rd) in &def.roles {
-            let enabled = match &rd.enabled {
-                None => true,
-                Some(e) => match self.tpl.truthy(e, &pre) {
-                    Ok(b) => b,
-                    Err(m) => {
-                        self.stack_err(stack, svc, &segs(&["roles", r, "enabled"]), m);
-                        false
-                    }
-                },
-            };
+            let enabled = self.when(stack, svc, &segs(&["roles", r, "enabled"]), "", rd.enabled.as_ref(), &pre);
             let user_role = spec.roles.get(r).and_then(|x| x.as_ref());
             if !enabled {
                 if user_role.is_some() {
@@ -304,7 +307,8 @@ impl Resolver<'_> {
                 self.stack_err(stack, svc, &segs(&["discoveryFiles", key]), format!("no file `{}`", df.file));
                 continue;
             };
-            let f = self.file(doc, stack, svc, &df.file, fd, &mctx, spec, &RoleSpec::default(), &base_ov, &base_ov);
+            let fs = files::FileScope { doc, stack, svc, spec, svc_path: base_ov.clone() };
+            let f = self.file(&fs, &df.file, fd, &mctx, &RoleSpec::default(), &base_ov);
             discovery.insert(key.clone(), f.render());
         }
         // what this service demands of the images that use it, starting with its own
@@ -319,7 +323,8 @@ impl Resolver<'_> {
             }
         }
         for (cap, (vals, setting)) in &requirements {
-            self.check_image(doc, &base, svc, &image.0, &capabilities, svc, &c.metadata.name, cap, vals, setting.as_deref(), &base);
+            let demand = Demand { provider: svc, provider_cluster: &c.metadata.name, cap, values: vals, setting: setting.as_deref(), provider_base: &base };
+            self.check_image(doc, &base, svc, &image.0, &capabilities, &demand);
         }
         Some(Skeleton { def, image, settings, roles, ctx, discovery, capabilities, requirements })
     }

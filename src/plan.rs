@@ -239,13 +239,7 @@ spec:
 ";
 
     fn plan_text(clusters: &str) -> (Plan, Diagnostics) {
-        let mut diags = Diagnostics::default();
-        let text = format!("{STACK}{clusters}");
-        let docs = crate::source::parse_documents(std::path::Path::new("t.yaml"), &text).expect("YAML");
-        let inputs = crate::validate::validate(docs, &mut diags);
-        let mut reg = crate::stacks::Registry::default();
-        reg.add_source(inputs.stacks.clone(), "inputs", &mut diags);
-        let resolved = crate::resolve::resolve(&inputs.clusters, &reg, &mut diags);
+        let (resolved, mut diags) = crate::resolve::tests::resolve_yaml(&format!("{STACK}{clusters}"));
         (plan(resolved, &mut diags), diags)
     }
 

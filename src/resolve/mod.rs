@@ -14,7 +14,7 @@ mod ir;
 mod service;
 mod settings;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use ir::*;
 

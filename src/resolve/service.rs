@@ -89,18 +89,9 @@ impl Resolver<'_> {
         let mut dep_env: BTreeMap<String, EnvValue> = BTreeMap::new();
         // dependencies that could not be resolved (each already reported once)
         let mut failed: Vec<String> = Vec::new();
-        for d in spec.dependencies.keys() {
-            if !def.dependencies.contains_key(d) {
-                let mut p = base.clone();
-                p.push("dependencies".into());
-                let mut pd = p.clone();
-                pd.push(d.clone());
-                self.diags.push(
-                    Diagnostic::error(Code::UnknownDependency, Some(doc.span_of_key(&p, d)), pd.join("."), format!("service `{svc}` has no dependency `{d}`"))
-                        .hint(known_hint(d, "dependencies", def.dependencies.keys().map(String::as_str))),
-                );
-            }
-        }
+        let known: Vec<&str> = def.dependencies.keys().map(String::as_str).collect();
+        let unknown = settings::Unknown { code: Code::UnknownDependency, field: "dependencies", what: "dependencies" };
+        self.unknown_keys(doc, base, &unknown, spec.dependencies.keys(), &known, |d| format!("service `{svc}` has no dependency `{d}`"));
         for (d, dd) in &def.dependencies {
             let mut p = base.clone();
             p.extend(segs(&["dependencies", d]));
@@ -368,18 +359,9 @@ impl Resolver<'_> {
         let doc = s.doc;
         let rd = &s.sk.def.roles[r];
         // storage
-        for k in user.storage.keys() {
-            if !rd.storage.contains_key(k) {
-                let mut p = rp.to_vec();
-                p.push("storage".into());
-                let mut pk = p.clone();
-                pk.push(k.clone());
-                self.diags.push(
-                    Diagnostic::error(Code::UnknownVolume, Some(doc.span_of_key(&p, k)), pk.join("."), format!("role `{r}` has no volume `{k}`"))
-                        .hint(known_hint(k, "volumes", rd.storage.keys().map(String::as_str))),
-                );
-            }
-        }
+        let known: Vec<&str> = rd.storage.keys().map(String::as_str).collect();
+        let unknown = settings::Unknown { code: Code::UnknownVolume, field: "storage", what: "volumes" };
+        self.unknown_keys(doc, rp, &unknown, user.storage.keys(), &known, |k| format!("role `{r}` has no volume `{k}`"));
         for (k, st) in &user.storage {
             if let Some(Err(m)) = st.storage_class.as_deref().map(crate::grammar::dns_subdomain) {
                 let p: Vec<String> = rp.iter().cloned().chain(segs(&["storage", k, "storageClass"])).collect();

@@ -15,6 +15,15 @@ pub(crate) struct Demand<'a> {
     pub(crate) provider_base: &'a [String],
 }
 
+/// Which user keys [`Resolver::unknown_keys`] checks, and how it names them.
+pub(crate) struct Unknown {
+    pub(crate) code: Code,
+    /// The field holding the keys (`roles`).
+    pub(crate) field: &'static str,
+    /// What the keys are, for the hint (`known roles: …`).
+    pub(crate) what: &'static str,
+}
+
 impl Resolver<'_> {
     pub(crate) fn stack_err(&mut self, stack: &Stack, svc: &str, path: &[String], msg: String) {
         let doc = stack.service_docs.get(svc);
@@ -48,6 +57,16 @@ impl Resolver<'_> {
                 self.stack_err(stack, svc, path, format!("{what}{m}"));
                 false
             }
+        }
+    }
+
+    /// Every key the user gives under `<parent>.<field>` that the stack does not define: an
+    /// error at the key, listing the known ones (with a did-you-mean).
+    pub(crate) fn unknown_keys<'k>(&mut self, doc: &Doc, parent: &[String], u: &Unknown, given: impl Iterator<Item = &'k String>, known: &[&str], message: impl Fn(&str) -> String) {
+        let p: Vec<String> = parent.iter().cloned().chain([u.field.to_string()]).collect();
+        for k in given.filter(|k| !known.contains(&k.as_str())) {
+            let pk = format!("{}.{k}", p.join("."));
+            self.diags.push(Diagnostic::error(u.code, Some(doc.span_of_key(&p, k)), pk, message(k)).hint(known_hint(k, u.what, known.iter().copied())));
         }
     }
 
@@ -156,18 +175,9 @@ impl Resolver<'_> {
             // over the bound: the error above stops the run; later stages see the bound
             replicas.insert(r.clone(), n.min(max));
         }
-        for r in spec.roles.keys() {
-            if !def.roles.contains_key(r) {
-                let mut p = base.clone();
-                p.push("roles".into());
-                let mut pr = p.clone();
-                pr.push(r.clone());
-                self.diags.push(
-                    Diagnostic::error(Code::UnknownRole, Some(doc.span_of_key(&p, r)), pr.join("."), format!("unknown role `{r}` of service `{svc}`"))
-                        .hint(known_hint(r, "roles", def.roles.keys().map(String::as_str))),
-                );
-            }
-        }
+        let known: Vec<&str> = def.roles.keys().map(String::as_str).collect();
+        let unknown = Unknown { code: Code::UnknownRole, field: "roles", what: "roles" };
+        self.unknown_keys(doc, &base, &unknown, spec.roles.keys(), &known, |r| format!("unknown role `{r}` of service `{svc}`"));
         let pre_ctx = json!({
             "settings": settings,
             "replicas": replicas,

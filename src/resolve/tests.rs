@@ -38,15 +38,20 @@ spec:
           containers: [{name: side, command: [sleep, infinity]}]
 ";
 
-fn resolve_text(cluster: &str) -> (Vec<ResolvedCluster>, Diagnostics) {
+/// Resolves `text` (StackDefinitions and Clusters, as one file `t.yaml`) against only the
+/// stacks it holds; for the unit tests of resolve and plan.
+pub(crate) fn resolve_yaml(text: &str) -> (Vec<ResolvedCluster>, Diagnostics) {
     let mut diags = Diagnostics::default();
-    let text = format!("{STACK}---\n{cluster}");
-    let docs = crate::source::parse_documents(std::path::Path::new("t.yaml"), &text).expect("YAML");
+    let docs = crate::source::parse_documents(std::path::Path::new("t.yaml"), text).expect("YAML");
     let inputs = crate::validate::validate(docs, &mut diags);
     let mut reg = Registry::default();
     reg.add_source(inputs.stacks.clone(), "inputs", &mut diags);
     let out = resolve(&inputs.clusters, &reg, &mut diags);
     (out, diags)
+}
+
+fn resolve_text(cluster: &str) -> (Vec<ResolvedCluster>, Diagnostics) {
+    resolve_yaml(&format!("{STACK}---\n{cluster}"))
 }
 
 const CLUSTER: &str = "apiVersion: manager.kubebdp.github.io/v1

@@ -9,6 +9,7 @@
 
 mod checks;
 mod containers;
+mod context;
 mod files;
 mod ir;
 mod service;

@@ -1,6 +1,7 @@
 //! Pass 2, per service: dependencies, then per role its files, env, containers, storage,
 //! volumes and pod overrides; last the service's discovery files, manifests and checks.
 
+use super::context::*;
 use super::*;
 
 impl Resolver<'_> {
@@ -16,12 +17,12 @@ impl Resolver<'_> {
         // the service context every template of this service sees
         let mut ctx = sk.ctx.clone();
         ctx["deps"] = Value::Object(deps.ctx.clone());
-        let present: Map<String, Value> = all
+        let present = all
             .iter()
             .filter(|((n, cl, _), _)| n == ns && cl == &c.metadata.name)
-            .map(|((_, _, s), k)| (s.clone(), json!({"settings": k.settings, "roles": k.ctx["roles"], "discovery": k.discovery, "vars": k.def.vars})))
-            .collect();
-        ctx["services"] = Value::Object(present);
+            .map(|((_, _, s), k)| (s.as_str(), PresentCtx { settings: &k.settings, roles: &k.ctx["roles"], discovery: &k.discovery, vars: &k.def.vars }))
+            .collect::<BTreeMap<&str, PresentCtx>>();
+        ctx["services"] = self.context_json(&present);
 
         let (image, image_pinned) = sk.image.clone();
 
@@ -130,7 +131,9 @@ impl Resolver<'_> {
                         }
                     };
                     dep_env.insert(var.clone(), EnvValue::ConfigMapKey { name: cm.name.clone(), key: key.clone() });
-                    deps_ctx.insert(d.clone(), json!({"source": "configMap", "value": value, "discovery": {}}));
+                    let none = BTreeMap::new();
+                    let dc = DepCtx { source: "configMap", value: Some(value), discovery: &none, provider: None };
+                    deps_ctx.insert(d.clone(), self.context_json(&dc));
                     deps.push(ResolvedDep { name: d.clone(), service: dd.service.clone(), from: DepSource::ConfigMap { name: cm.name.clone(), key } });
                     continue;
                 }
@@ -182,13 +185,10 @@ impl Resolver<'_> {
                         _ => (c.metadata.name.clone(), ns.clone()),
                     };
                     let primary = s.discovery.get(&names::dependency_value_key(&dd.service)).cloned().or_else(|| s.discovery.values().next().cloned());
-                    deps_ctx.insert(
-                        d.clone(),
-                        json!({"source": if from == DepSource::Service {"service"} else {"cluster"},
-                               "cluster": dc, "namespace": dns, "value": primary,
-                               "discovery": s.discovery, "settings": s.settings, "roles": s.ctx["roles"],
-                               "image": s.image.0, "vars": s.def.vars}),
-                    );
+                    let provider = ProviderCtx { cluster: dc.clone(), namespace: dns, settings: &s.settings, roles: &s.ctx["roles"], image: &s.image.0, vars: &s.def.vars };
+                    let source = if from == DepSource::Service { "service" } else { "cluster" };
+                    let v = self.context_json(&DepCtx { source, value: primary, discovery: &s.discovery, provider: Some(provider) });
+                    deps_ctx.insert(d.clone(), v);
                     let pbase = segs(&["spec", "services", &dd.service]);
                     for (cap, (vals, setting)) in &s.requirements {
                         let demand = settings::Demand { provider: &dd.service, provider_cluster: &dc, cap, values: vals, setting: setting.as_deref(), provider_base: &pbase };

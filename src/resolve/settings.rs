@@ -1,6 +1,7 @@
 //! Pass 1, per service: settings (typed against the stack's declarations), image, enabled
 //! roles, replicas, pods and the discovery values other services see (the [`Skeleton`]).
 
+use super::context::*;
 use super::*;
 
 /// What a service (`provider`, in `provider_cluster`) demands of an image: the values of
@@ -68,6 +69,15 @@ impl Resolver<'_> {
             let pk = format!("{}.{k}", p.join("."));
             self.diags.push(Diagnostic::error(u.code, Some(doc.span_of_key(&p, k)), pk, message(k)).hint(known_hint(k, u.what, known.iter().copied())));
         }
+    }
+
+    /// A template context as JSON (see `context.rs`). The context types always serialise; a
+    /// failure would be a bug, reported as such (never a silent `null`).
+    pub(crate) fn context_json<T: Serialize>(&mut self, t: &T) -> Value {
+        serde_json::to_value(t).unwrap_or_else(|e| {
+            self.diags.push(Diagnostic::error(Code::Internal, None, "", format!("internal error: a template context does not serialise: {e}")));
+            Value::Null
+        })
     }
 
     pub(crate) fn user_err(&mut self, code: Code, doc: &Doc, path: &[String], msg: String, hint: String) {
@@ -178,12 +188,11 @@ impl Resolver<'_> {
         let known: Vec<&str> = def.roles.keys().map(String::as_str).collect();
         let unknown = Unknown { code: Code::UnknownRole, field: "roles", what: "roles" };
         self.unknown_keys(doc, &base, &unknown, spec.roles.keys(), &known, |r| format!("unknown role `{r}` of service `{svc}`"));
-        let pre_ctx = json!({
-            "settings": settings,
-            "replicas": replicas,
-            "cluster": {"name": c.metadata.name, "namespace": ns, "domain": c.spec.cluster_domain},
+        let pre = crate::template::value(&PreCtx {
+            settings: &settings,
+            replicas: &replicas,
+            cluster: ClusterCtx { name: &c.metadata.name, namespace: &ns, domain: &c.spec.cluster_domain },
         });
-        let pre = crate::template::value(&pre_ctx);
         // ports that exist only in some configurations
         let mut port_errors = Vec::new();
         for (r, rd) in def.roles.iter_mut() {
@@ -236,29 +245,21 @@ impl Resolver<'_> {
         // role contexts
         let cluster = &c.metadata.name;
         let domain = &c.spec.cluster_domain;
-        let mut roles_ctx = Map::new();
+        let mut roles_ctx = BTreeMap::new();
         for (r, n) in &roles {
             let rd = &def.roles[r];
             let full = names::role_fullname(cluster, svc, r);
-            let pods: Vec<Value> = (0..*n)
-                .map(|i| json!({"name": names::pod(&full, i), "ordinal": i, "fqdn": names::pod_fqdn(&full, i, &ns, domain)}))
-                .collect();
-            let ports: Map<String, Value> = rd.ports.iter().map(|p| (p.name.clone(), json!(p.port))).collect();
-            let storage: Map<String, Value> =
-                rd.storage.iter().map(|(k, s)| (k.clone(), json!({"mountPath": s.mount_path}))).collect();
-            let services: Map<String, Value> = rd
-                .services
-                .keys()
-                .map(|s| (s.clone(), json!(names::service_fqdn(&names::role_service(&full, s), &ns, domain))))
-                .collect();
-            roles_ctx.insert(
-                r.clone(),
-                json!({
-                    "name": r, "fullname": full, "replicas": n, "pods": pods,
-                    "headless": names::service_fqdn(&full, &ns, domain),
-                    "ports": ports, "storage": storage, "services": services,
-                }),
-            );
+            let role = RoleCtx {
+                name: r,
+                replicas: *n,
+                pods: (0..*n).map(|i| PodCtx { name: names::pod(&full, i), ordinal: i, fqdn: names::pod_fqdn(&full, i, &ns, domain) }).collect(),
+                headless: names::service_fqdn(&full, &ns, domain),
+                ports: rd.ports.iter().map(|p| (p.name.as_str(), p.port)).collect(),
+                storage: rd.storage.iter().map(|(k, s)| (k.as_str(), StorageCtx { mount_path: &s.mount_path })).collect(),
+                services: rd.services.keys().map(|s| (s.as_str(), names::service_fqdn(&names::role_service(&full, s), &ns, domain))).collect(),
+                fullname: full,
+            };
+            roles_ctx.insert(r.as_str(), role);
         }
         // an image override is an image reference, part by part
         if let Some(img) = &spec.image {
@@ -289,12 +290,12 @@ impl Resolver<'_> {
             Some(d) => (format!("{repo}:{tag}@{d}"), true),
             None => (format!("{repo}:{tag}"), false),
         };
-        let ctx = json!({
-            "cluster": {"name": cluster, "namespace": ns, "domain": domain},
-            "service": {"name": svc, "version": def.version, "image": image.0},
-            "settings": settings,
-            "roles": roles_ctx,
-            "vars": def.vars,
+        let ctx = self.context_json(&ServiceTemplateCtx {
+            cluster: ClusterCtx { name: cluster, namespace: &ns, domain },
+            service: ServiceCtx { name: svc, version: &def.version, image: &image.0 },
+            settings: &settings,
+            roles: roles_ctx,
+            vars: &def.vars,
         });
         let mctx = crate::template::value(&ctx);
         let mut discovery = BTreeMap::new();

@@ -69,6 +69,7 @@ impl Plan {
 
 use crate::names::{MAX_DNS_LABEL, MAX_STATEFULSET_NAME};
 
+// Long because: three steps on the same graph and node index: build it, order it (waves), name its cycles.
 pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
     let mut g: DiGraph<RoleId, ()> = DiGraph::new();
     let mut idx: BTreeMap<RoleId, NodeIndex> = BTreeMap::new();

@@ -267,6 +267,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Builds the node starting at `self.pos`; None after an error (errors are recorded).
+    // Long because: one match over YAML events (scalar, alias, sequence, mapping), each arm with its own bound check.
     fn node(&mut self, depth: usize) -> Option<Node> {
         let (ev, mark) = self.events.get(self.pos)?.clone();
         self.pos += 1;

@@ -3,6 +3,7 @@
 use super::*;
 
 /// Compares two sides.
+// Long because: one pass in the report's order (created, deleted, changed, restarts, notes); each step is a call, what remains is the report's bookkeeping.
 pub fn compare(old: &Side, new: &Side) -> Report {
     let mut r = Report { old: old.label.clone(), new: new.label.clone(), ..Default::default() };
     let role_facts = |side: &Side, k: &ObjKey| side.plan.as_ref().and_then(|p| p.roles.get(&(k.namespace.clone(), k.name.clone()))).cloned();

@@ -50,6 +50,7 @@ pub fn parse(text: &str) -> Option<Entries> {
 /// whether it was exported. Expansions (`$X`) are kept as written: this reads files to compare
 /// them, never to evaluate them. `None` when the text is anything else (a command, a pipe or
 /// redirection, an unterminated quote): such a file is compared as text.
+// Long because: one tokenizer loop over POSIX quoting; its states share the character iterator.
 pub(super) fn shell_assignments(text: &str) -> Option<Vec<(String, String, bool)>> {
     let mut out = Vec::new();
     let mut it = text.chars().peekable();

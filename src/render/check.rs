@@ -20,6 +20,7 @@ pub fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
 /// deserialise into k8s-openapi's `PodTemplateSpec`, and every container's resource requests
 /// must be quantities no larger than its limits. Render runs after this and cannot fail, so
 /// anything it would write wrongly is an error here, at the user's field.
+// Long because: two checks (the Kubernetes types, then requests ≤ limits) that share the closures locating a field in the user's overrides.
 pub fn check_pod(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, diags: &mut Diagnostics) {
     let doc = &c.doc;
     let rp = &r.user_path;

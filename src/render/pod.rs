@@ -77,6 +77,7 @@ fn scratch_volume(i: usize) -> String {
     format!("scratch-{i}")
 }
 
+// Long because: one k8s-openapi struct literal, field by field.
 fn container(ctx: &Ctx, r: &ResolvedRole, c: &Container, run_as: i64) -> core::Container {
     let env: Vec<core::EnvVar> = c
         .env

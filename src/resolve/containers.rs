@@ -4,6 +4,7 @@ use super::*;
 
 impl Resolver<'_> {
     /// One container (`first`: the role's main container, which gets the role's ports).
+    // Long because: command, args, env, ports and the three probes rendered in order, sharing one `ok` flag so a broken template drops the container once.
     pub(crate) fn container(&mut self, s: &service::Scope, path: &[String], cd: &ContainerDef, rc: &service::RoleContainers, first: bool) -> Option<Container> {
         let (stack, svc) = (s.stack, s.svc);
         let (ctx, env, rd, resources) = (rc.ctx, rc.env, rc.rd, rc.resources);

@@ -44,6 +44,7 @@ impl Resolver<'_> {
 
     /// One config file of a role: the stack's keys and generated keys, then the service's and
     /// the role's overrides (`role_path` is the role's `configOverrides`).
+    // Long because: the three layers of a file (stack keys, generated keys, overrides) share the entry map and the owned keys; the next split would be `generate` and the overrides.
     pub(crate) fn file(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, user: &RoleSpec, role_path: &[String]) -> ConfigFile {
         let (doc, stack, svc, spec, svc_path) = (s.doc, s.stack, s.svc, s.spec, s.svc_path.as_slice());
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();

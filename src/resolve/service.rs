@@ -81,6 +81,7 @@ impl Resolver<'_> {
     /// Where each dependency comes from (this cluster, another Cluster among the inputs, or a
     /// ConfigMap read at runtime), with its template context; one error per dependency that
     /// cannot be resolved (checks that read it are then skipped).
+    // Long because: one match over the three sources of a dependency (this cluster, another Cluster, a ConfigMap), each arm reporting its own errors.
     fn dependencies(&mut self, s: &Scope) -> Deps {
         let (c, doc, stack, svc, spec, sk, all) = (s.c, s.doc, s.stack, s.svc, s.spec, s.sk, s.all);
         let (ns, base) = (&s.ns, &s.base);
@@ -212,6 +213,7 @@ impl Resolver<'_> {
 
     /// One enabled role: files, containers, storage, volumes, pods and overrides. Returns the
     /// role and its files' final values (for the stack's `checks`).
+    // Long because: it assembles a ResolvedRole from the calls above; the struct literal alone is 40 lines.
     fn role(&mut self, s: &Scope, ctx: &Value, deps: &Deps, r: &String, n: u32) -> (ResolvedRole, Map<String, Value>) {
         let (c, doc, stack, svc, spec, sk) = (s.c, s.doc, s.stack, s.svc, s.spec, s.sk);
         let (ns, base) = (&s.ns, &s.base);

@@ -120,49 +120,12 @@ impl Resolver<'_> {
         );
     }
 
+    // Long because: pass 1 of a service in dependency order (settings, replicas, `enabled`, role contexts, image, discovery, image requirements): each step reads the ones before.
     pub(crate) fn skeleton(&mut self, c: &Cluster, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec) -> Option<Skeleton> {
         let mut def = stack.spec.services.get(svc)?.clone();
         let ns = c.metadata.namespace.clone().unwrap_or_else(|| "default".into());
         let base = segs(&["spec", "services", svc]);
-        // settings
-        let mut settings = BTreeMap::new();
-        for (k, sd) in &def.settings {
-            settings.insert(k.clone(), sd.default.clone());
-        }
-        for (k, v) in &spec.settings {
-            let mut p = base.clone();
-            p.push(k.clone());
-            match def.settings.get(k) {
-                None => {
-                    let known: Vec<&str> = ["roles", "dependencies", "configOverrides", "envOverrides", "podOverrides", "image"]
-                        .into_iter()
-                        .chain(def.settings.keys().map(String::as_str))
-                        .collect();
-                    self.diags.push(
-                        Diagnostic::error(Code::UnknownField, Some(doc.span_of_key(&base, k)), p.join("."), format!("unknown field `{k}` for service `{svc}`"))
-                            .hint(known_hint(k, "fields", known)),
-                    );
-                }
-                Some(sd) => {
-                    if let Err(m) = sd.check(v) {
-                        let mut at = p.clone();
-                        at.extend(m.item.map(|i| i.to_string()));
-                        let hint = match sd.description.trim() {
-                            "" => format!("`{k}` is a setting of `{svc}`; `bdp explain {}/{svc}` describes it", stack.name),
-                            d => d.split_whitespace().collect::<Vec<_>>().join(" "),
-                        };
-                        self.diags.push(
-                            Diagnostic::error(Code::InvalidSetting, Some(doc.span_at(&at)), at.join("."), format!("setting `{k}`: {}", m.message))
-                                .expected(m.expected)
-                                .hint(hint),
-                        );
-                        // the stack's templates go on with its default: one error, no cascade
-                        continue;
-                    }
-                    settings.insert(k.clone(), v.clone());
-                }
-            }
-        }
+        let settings = self.settings(doc, stack, svc, spec, &def, &base);
         // roles: replicas first (an `enabled` expression may look at them). A count is checked
         // against its bound here, before anything (pods, names, template lists) is built from it.
         let mut replicas: BTreeMap<String, u32> = BTreeMap::new();
@@ -261,35 +224,7 @@ impl Resolver<'_> {
             };
             roles_ctx.insert(r.as_str(), role);
         }
-        // an image override is an image reference, part by part
-        if let Some(img) = &spec.image {
-            let parts: [(&str, &Option<String>, GrammarFn, &str); 3] = [
-                ("repository", &img.repository, crate::grammar::image_repository, "a repository `[registry[:port]/]path`, lower case, e.g. `docker.io/library/zookeeper`"),
-                ("tag", &img.tag, crate::grammar::image_tag, "a tag of letters, digits, `_`, `.` and `-` (at most 128), e.g. `3.9.3`"),
-                ("digest", &img.digest, crate::grammar::image_digest, "a digest `sha256:` followed by 64 hex digits"),
-            ];
-            for (field, value, check, expected) in parts {
-                if let Some(Err(m)) = value.as_deref().map(check) {
-                    let mut p = base.clone();
-                    p.extend(segs(&["image", field]));
-                    self.diags.push(
-                        Diagnostic::error(Code::InvalidImage, Some(doc.span_at(&p)), p.join("."), format!("image {field}: {m}"))
-                            .expected(expected)
-                            .hint("the image reference is written into every pod as is; give the exact reference of a pushed image"),
-                    );
-                }
-            }
-        }
-        let img = spec.image.clone().unwrap_or_default();
-        let mut capabilities = def.image.capabilities.clone();
-        capabilities.extend(img.capabilities.clone());
-        let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
-        let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
-        let digest = img.digest.or_else(|| def.image.digest.clone());
-        let image = match &digest {
-            Some(d) => (format!("{repo}:{tag}@{d}"), true),
-            None => (format!("{repo}:{tag}"), false),
-        };
+        let (image, capabilities) = self.image(doc, spec, &def, &base);
         let ctx = self.context_json(&ServiceTemplateCtx {
             cluster: ClusterCtx { name: cluster, namespace: &ns, domain },
             service: ServiceCtx { name: svc, version: &def.version, image: &image.0 },
@@ -338,5 +273,84 @@ impl Resolver<'_> {
             self.check_image(doc, &base, svc, &image.0, &capabilities, &demand);
         }
         Some(Skeleton { def, image, settings, roles, ctx, discovery, capabilities, requirements })
+    }
+
+    /// The service's settings: the stack's defaults, then the Cluster's values, each checked
+    /// against its declared type (a value of the wrong type keeps the default: one error).
+    fn settings(&mut self, doc: &Doc, stack: &Stack, svc: &str, spec: &ServiceSpec, def: &ServiceDef, base: &[String]) -> BTreeMap<String, Value> {
+        let mut settings = BTreeMap::new();
+        for (k, sd) in &def.settings {
+            settings.insert(k.clone(), sd.default.clone());
+        }
+        for (k, v) in &spec.settings {
+            let mut p = base.to_vec();
+            p.push(k.clone());
+            match def.settings.get(k) {
+                None => {
+                    let known: Vec<&str> = ["roles", "dependencies", "configOverrides", "envOverrides", "podOverrides", "image"]
+                        .into_iter()
+                        .chain(def.settings.keys().map(String::as_str))
+                        .collect();
+                    self.diags.push(
+                        Diagnostic::error(Code::UnknownField, Some(doc.span_of_key(base, k)), p.join("."), format!("unknown field `{k}` for service `{svc}`"))
+                            .hint(known_hint(k, "fields", known)),
+                    );
+                }
+                Some(sd) => {
+                    if let Err(m) = sd.check(v) {
+                        let mut at = p.clone();
+                        at.extend(m.item.map(|i| i.to_string()));
+                        let hint = match sd.description.trim() {
+                            "" => format!("`{k}` is a setting of `{svc}`; `bdp explain {}/{svc}` describes it", stack.name),
+                            d => d.split_whitespace().collect::<Vec<_>>().join(" "),
+                        };
+                        self.diags.push(
+                            Diagnostic::error(Code::InvalidSetting, Some(doc.span_at(&at)), at.join("."), format!("setting `{k}`: {}", m.message))
+                                .expected(m.expected)
+                                .hint(hint),
+                        );
+                        // the stack's templates go on with its default: one error, no cascade
+                        continue;
+                    }
+                    settings.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        settings
+    }
+
+    /// The image reference (the Cluster's override checked part by part) and whether it is
+    /// pinned by digest, and the image's capabilities (the stack's, then the Cluster's).
+    fn image(&mut self, doc: &Doc, spec: &ServiceSpec, def: &ServiceDef, base: &[String]) -> ((String, bool), BTreeMap<String, Vec<String>>) {
+        // an image override is an image reference, part by part
+        if let Some(img) = &spec.image {
+            let parts: [(&str, &Option<String>, GrammarFn, &str); 3] = [
+                ("repository", &img.repository, crate::grammar::image_repository, "a repository `[registry[:port]/]path`, lower case, e.g. `docker.io/library/zookeeper`"),
+                ("tag", &img.tag, crate::grammar::image_tag, "a tag of letters, digits, `_`, `.` and `-` (at most 128), e.g. `3.9.3`"),
+                ("digest", &img.digest, crate::grammar::image_digest, "a digest `sha256:` followed by 64 hex digits"),
+            ];
+            for (field, value, check, expected) in parts {
+                if let Some(Err(m)) = value.as_deref().map(check) {
+                    let mut p = base.to_vec();
+                    p.extend(segs(&["image", field]));
+                    self.diags.push(
+                        Diagnostic::error(Code::InvalidImage, Some(doc.span_at(&p)), p.join("."), format!("image {field}: {m}"))
+                            .expected(expected)
+                            .hint("the image reference is written into every pod as is; give the exact reference of a pushed image"),
+                    );
+                }
+            }
+        }
+        let img = spec.image.clone().unwrap_or_default();
+        let mut capabilities = def.image.capabilities.clone();
+        capabilities.extend(img.capabilities.clone());
+        let repo = img.repository.unwrap_or_else(|| def.image.repository.clone());
+        let tag = img.tag.unwrap_or_else(|| def.image.tag.clone());
+        let digest = img.digest.or_else(|| def.image.digest.clone());
+        let image = match &digest {
+            Some(d) => (format!("{repo}:{tag}@{d}"), true),
+            None => (format!("{repo}:{tag}"), false),
+        };
+        (image, capabilities)
     }
 }

@@ -19,6 +19,7 @@ pub(crate) fn md_text(s: &str) -> String {
 }
 
 /// Markdown for a pull-request comment: a heading, the impact as tables, the changes folded.
+// Long because: the report's sections in order, one short block each; split up, each would only take the writer and the report.
 pub fn to_markdown(r: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## bdp diff: {} → {}\n", md_code(&r.old), md_code(&r.new));

@@ -31,6 +31,7 @@ impl Style {
 }
 
 /// Plain text (with colour when `color`).
+// Long because: the report's sections in order, one short block each; split up, each would only take the writer, the style and the report.
 pub fn to_text(r: &Report, color: bool) -> String {
     let st = Style(color);
     let mut s = String::new();

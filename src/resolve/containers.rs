@@ -102,7 +102,7 @@ impl Resolver<'_> {
         let startup = probe(self, &cd.startup, "startup");
         let mut res = resources.clone();
         if let Some(cr) = &cd.resources {
-            deep_merge(&mut res, cr);
+            crate::merge::deep_merge(&mut res, cr);
         }
         if !ok {
             return None;

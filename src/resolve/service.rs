@@ -267,10 +267,10 @@ impl Resolver<'_> {
         }
         let mut resources: Value = serde_json::from_str(DEFAULT_RESOURCES).unwrap_or(Value::Null);
         if let Some(rr) = &rd.resources {
-            deep_merge(&mut resources, rr);
+            crate::merge::deep_merge(&mut resources, rr);
         }
         if let Some(ur) = &user.resources {
-            deep_merge(&mut resources, ur);
+            crate::merge::deep_merge(&mut resources, ur);
         }
         let rc = RoleContainers { ctx: &mctx, env: &env, rd, resources: &resources };
         let mut conts = Vec::new();

@@ -11,19 +11,7 @@ pub const API_VERSION: &str = "manager.kubebdp.github.io/v1";
 /// Merges `over` onto `base`: objects key by key, anything else replaced. Used for stack
 /// `extends` and for resources (stack default < role < user).
 pub fn deep_merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(bv) => deep_merge(bv, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
+    crate::merge::deep_merge(base, over)
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

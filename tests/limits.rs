@@ -242,7 +242,7 @@ fn a_missing_namespace_is_a_located_warning() {
     let f = write_bytes(HEAD.replace("name: zk, namespace: ns", "name: zk").as_bytes());
     let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("warning:") && err.contains(":3:11: metadata.namespace") && err.contains("bdp puts it in `default`"), "{err}");
+    assert!(err.contains("warning[W020]: ") && err.contains(":3:11: metadata.namespace") && err.contains("bdp puts it in `default`"), "{err}");
 }
 
 #[test]

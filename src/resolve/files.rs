@@ -2,6 +2,7 @@
 //! unknown keys warned (with a did-you-mean), every entry checked against its format.
 
 use super::*;
+use std::collections::BTreeSet;
 
 /// The service a config file belongs to, and where its overrides are in the Cluster.
 pub(crate) struct FileScope<'a> {
@@ -42,11 +43,11 @@ impl Resolver<'_> {
         }
     }
 
-    /// One config file of a role: the stack's keys and generated keys, then the service's and
-    /// the role's overrides (`role_path` is the role's `configOverrides`).
-    // Long because: the three layers of a file (stack keys, generated keys, overrides) share the entry map and the owned keys; the next split would be `generate` and the overrides.
+    /// One config file of a role: the stack's keys, the generated keys ([`Resolver::generate`]),
+    /// then the service's and the role's overrides ([`Resolver::overrides`]; `role_path` is the
+    /// role's `configOverrides`); last every entry checked against the file's format.
     pub(crate) fn file(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, user: &RoleSpec, role_path: &[String]) -> ConfigFile {
-        let (doc, stack, svc, spec, svc_path) = (s.doc, s.stack, s.svc, s.spec, s.svc_path.as_slice());
+        let (stack, svc, spec, svc_path) = (s.stack, s.svc, s.spec, s.svc_path.as_slice());
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
         let mut owned: BTreeMap<String, String> = BTreeMap::new();
         let mut text = None;
@@ -82,6 +83,26 @@ impl Resolver<'_> {
                 Err(m) => self.stack_err(stack, svc, &segs(&["files", fname, "keys", k, "value"]), m),
             }
         }
+        let mut b = FileBuild { entries, owned, key_defs, overridden: BTreeSet::new() };
+        self.generate(s, fname, fd, ctx, &mut b);
+        self.overrides(s, fname, fd, [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)], &mut b);
+        let FileBuild { entries, overridden, .. } = b;
+        // values from the stack's templates: a setting without a precise enough `type` could
+        // still carry syntax; the writer leaves such an entry out, and this is the error
+        for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
+            if let Err(why) = crate::formats::check_entry(fd.format, &e.key, &e.value) {
+                self.stack_err(stack, svc, &segs(&["files", fname, "keys"]), format!("key `{}` of `{fname}` cannot be written: {why}; give the settings it uses a `type`", e.key.escape_debug()));
+            }
+        }
+        let mut entries: Vec<Entry> = entries.into_values().collect();
+        entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
+        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
+    }
+
+    /// The keys of the file's `generate` blocks (one key per item of a list, e.g. `server.N`).
+    fn generate(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, b: &mut FileBuild) {
+        let (stack, svc) = (s.stack, s.svc);
+        let (entries, owned) = (&mut b.entries, &mut b.owned);
         for (gi, g) in fd.generate.iter().enumerate() {
             let gp = segs(&["files", fname, "generate", &gi.to_string()]);
             if g.key.is_empty() == g.keys.is_none() {
@@ -134,11 +155,17 @@ impl Resolver<'_> {
                 }
             }
         }
-        // overrides: service level, then role level
+    }
+
+    /// The Cluster's overrides of the file, service level then role level: owned keys refused,
+    /// unknown keys warned (with a did-you-mean for the first 32), values checked against the
+    /// file's format.
+    fn overrides(&mut self, s: &FileScope, fname: &str, fd: &FileDef, layers: [(&ConfigOverrides, &[String]); 2], b: &mut FileBuild) {
+        let (doc, stack, svc) = (s.doc, s.stack, s.svc);
+        let FileBuild { entries, owned, key_defs, overridden } = b;
         const MAX_SUGGESTIONS: usize = 32;
         let mut suggested = 0;
-        let mut overridden = std::collections::BTreeSet::new();
-        for (ov, path) in [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)] {
+        for (ov, path) in layers {
             let Some(keys) = ov.get(fname) else { continue };
             let mut fp = path.to_vec();
             fp.push(fname.to_string());
@@ -194,16 +221,14 @@ impl Resolver<'_> {
                 entries.insert(k.clone(), Entry { key: k.clone(), value, restart });
             }
         }
-        // values from the stack's templates: a setting without a precise enough `type` could
-        // still carry syntax; the writer leaves such an entry out, and this is the error
-        for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
-            if let Err(why) = crate::formats::check_entry(fd.format, &e.key, &e.value) {
-                self.stack_err(stack, svc, &segs(&["files", fname, "keys"]), format!("key `{}` of `{fname}` cannot be written: {why}; give the settings it uses a `type`", e.key.escape_debug()));
-            }
-        }
-        let mut entries: Vec<Entry> = entries.into_values().collect();
-        entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
-        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
     }
+}
 
+/// A config file as it is built: its entries, the keys bdp owns (with why), the definitions of
+/// rendered key names, and the keys the Cluster overrode.
+struct FileBuild<'d> {
+    entries: BTreeMap<String, Entry>,
+    owned: BTreeMap<String, String>,
+    key_defs: BTreeMap<String, &'d KeyDef>,
+    overridden: BTreeSet<String>,
 }

@@ -11,7 +11,7 @@ use crate::render::Object;
 use crate::yamlout::to_yaml;
 use std::path::{Component, Path, PathBuf};
 
-pub const MARKER: &str = ".bdp-output";
+use crate::names::OUTPUT_MARKER as MARKER;
 
 pub fn kind_rank(kind: &str) -> u32 {
     match kind {

@@ -21,6 +21,7 @@
 //! `kubectl kustomize --load-restrictor LoadRestrictionsNone`. The root kustomization.yaml does
 //! not list `_flux/`, so it keeps building exactly the objects of the stream.
 
+use crate::names;
 use crate::render::Object;
 use crate::yamlout::to_yaml;
 use serde_json::{json, Value};
@@ -143,7 +144,7 @@ pub fn kustomizations(objects: &[Object], opts: &FluxOptions) -> Vec<Value> {
             "metadata": {
                 "name": name,
                 "namespace": FLUX_NAMESPACE,
-                "labels": {"app.kubernetes.io/managed-by": "bdp", "app.kubernetes.io/part-of": "kubebdp"},
+                "labels": {names::LABEL_APP_MANAGED_BY: names::MANAGED_BY, names::LABEL_APP_PART_OF: names::PART_OF},
             },
             "spec": spec,
         }));

@@ -6,7 +6,7 @@
 //! An argument is `REV:PATH` only when it is not an existing path and has a non-empty
 //! revision before its first `:`.
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::diag::{Diagnostic, Diagnostics, Span, Code};
 use std::path::{Path, PathBuf};
 
 /// A directory bdp made and removes when dropped.
@@ -76,7 +76,7 @@ pub fn materialize_git(rev: &str, path: &str, tmp: &Path) -> Result<PathBuf, Str
             std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
             for entry in list.split(|b| *b == 0).filter(|e| !e.is_empty()) {
                 let entry = String::from_utf8_lossy(entry).to_string();
-                let wanted = is_yaml(&entry) || entry.rsplit('/').next() == Some(crate::emit::MARKER);
+                let wanted = is_yaml(&entry) || entry.rsplit('/').next() == Some(crate::names::OUTPUT_MARKER);
                 if !wanted || entry.split('/').any(|c| c == ".." || c == "." || c.is_empty()) {
                     continue;
                 }
@@ -136,7 +136,7 @@ pub fn materialize(args: &[PathBuf]) -> Result<Materialized, Diagnostics> {
         let tmp = match TempDir::new() {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic::error(None, "", format!("cannot create a temporary directory: {e}")));
+                diags.push(Diagnostic::error(Code::ReadFailed, None, "", format!("cannot create a temporary directory: {e}")));
                 continue;
             }
         };
@@ -146,7 +146,7 @@ pub fn materialize(args: &[PathBuf]) -> Result<Materialized, Diagnostics> {
                 m.paths.push(p);
                 m._tmp.push(tmp);
             }
-            Err(e) => diags.push(Diagnostic::error(Some(Span::new(a, 0, 0)), "", e).hint(HINT)),
+            Err(e) => diags.push(Diagnostic::error(Code::GitRevision, Some(Span::new(a, 0, 0)), "", e).hint(HINT)),
         }
     }
     if diags.has_errors() { Err(diags) } else { Ok(m) }

@@ -16,13 +16,16 @@ pub mod diff;
 pub mod emit;
 pub mod explain;
 pub mod flux;
+pub mod formats;
 pub mod gitspec;
 pub mod grammar;
 pub mod graph;
 pub mod limits;
 pub mod load;
 pub mod lower;
+pub mod merge;
 pub mod model;
+pub mod names;
 pub mod plan;
 pub mod quantity;
 pub mod render;
@@ -34,8 +37,8 @@ pub mod template;
 pub mod validate;
 pub mod yamlout;
 
-use diag::{Diagnostic, Diagnostics};
-use std::path::{Path, PathBuf};
+use diag::{Diagnostic, Diagnostics, Code};
+use std::path::PathBuf;
 
 /// Options of a compilation.
 #[derive(Debug, Clone, Default)]
@@ -67,14 +70,37 @@ pub fn registry_for(inputs: &validate::Inputs, opts: &Options, diags: &mut Diagn
 /// load → validate → resolve → plan → render. Errors (and warnings) come back all at once.
 pub fn compile(inputs: &[PathBuf], opts: &Options) -> Result<Compiled, Diagnostics> {
     let (plan, diags) = plan_inputs(inputs, opts)?;
-    Ok(render_plan(plan, diags))
+    render_plan(plan, diags)
 }
 
 /// Renders every cluster of a plan, in canonical order.
-pub fn render_plan(plan: plan::Plan, diags: Diagnostics) -> Compiled {
-    let mut objects = render::render(&plan);
-    emit::sort(&mut objects);
-    Compiled { plan, objects, diags }
+/// A [`render::RenderError`] (a bug, never the input's fault) comes back as an error diagnostic.
+pub fn render_plan(plan: plan::Plan, mut diags: Diagnostics) -> Result<Compiled, Diagnostics> {
+    let mut objects = Vec::new();
+    for cluster in rendered_clusters(&plan) {
+        match cluster {
+            Ok(o) => objects.extend(o),
+            Err(e) => {
+                diags.push(Diagnostic::error(Code::Internal, None, "", format!("internal error: {e}")));
+                return Err(diags);
+            }
+        }
+    }
+    Ok(Compiled { plan, objects, diags })
+}
+
+/// The objects of each cluster of a plan, cluster by cluster in canonical order (namespace,
+/// name), each cluster's objects sorted by [`emit::sort`]: together the canonical order of the
+/// whole stream. The CLI writes one cluster before rendering the next, so memory stays flat
+/// for large fleets.
+pub fn rendered_clusters(plan: &plan::Plan) -> impl Iterator<Item = Result<Vec<render::Object>, render::RenderError>> + '_ {
+    let mut order: Vec<&resolve::ResolvedCluster> = plan.clusters.iter().collect();
+    order.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    order.into_iter().map(move |c| {
+        let mut objects = render::render_cluster(plan, c)?;
+        emit::sort(&mut objects);
+        Ok(objects)
+    })
 }
 
 /// load → validate → resolve → plan, without rendering (the CLI renders one cluster at a
@@ -91,20 +117,9 @@ pub fn plan_inputs(inputs: &[PathBuf], opts: &Options) -> Result<(plan::Plan, Di
         } else {
             "the inputs hold only other Kubernetes objects; if they are rendered output, `bdp diff --rendered OLD NEW` compares them (bdp render, validate and graph read `kind: Cluster` documents, see examples/)"
         };
-        diags.push(Diagnostic::error(at, "", "no Cluster among the inputs").hint(hint));
+        diags.push(Diagnostic::error(Code::NoCluster, at, "", "no Cluster among the inputs").hint(hint));
     }
     plan_typed(&typed, &reg, opts, diags)
-}
-
-/// The stages after validation, for callers that already hold typed inputs (diff, tests).
-pub fn compile_typed(
-    typed: &validate::Inputs,
-    reg: &stacks::Registry,
-    opts: &Options,
-    diags: Diagnostics,
-) -> Result<Compiled, Diagnostics> {
-    let (plan, diags) = plan_typed(typed, reg, opts, diags)?;
-    Ok(render_plan(plan, diags))
 }
 
 /// resolve → plan for typed inputs.
@@ -115,6 +130,9 @@ pub fn plan_typed(
     mut diags: Diagnostics,
 ) -> Result<(plan::Plan, Diagnostics), Diagnostics> {
     let resolved = resolve::resolve(&typed.clusters, reg, &mut diags);
+    for c in &resolved {
+        render::check_cluster(c, &mut diags);
+    }
     let plan = plan::plan(resolved, &mut diags);
     if opts.strict {
         diags.make_strict();
@@ -125,8 +143,3 @@ pub fn plan_typed(
     Ok((plan, diags))
 }
 
-/// Convenience for tests and benchmarks: compile and return the YAML stream.
-pub fn render_stream(inputs: &[&Path]) -> Result<String, Diagnostics> {
-    let paths: Vec<PathBuf> = inputs.iter().map(|p| p.to_path_buf()).collect();
-    compile(&paths, &Options::default()).map(|c| emit::stream(&c.objects))
-}

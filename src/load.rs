@@ -5,7 +5,7 @@
 //! Subdirectories holding a `.bdp-output` record (what `bdp render -o` wrote) are skipped, so
 //! a repository can keep its Clusters and their rendered output side by side.
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::diag::{Diagnostic, Diagnostics, Span, Code};
 use crate::source::{decode, parse_documents, Doc};
 use std::path::{Path, PathBuf};
 
@@ -23,7 +23,7 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(input)
                 .sort_by_file_name()
                 .into_iter()
-                .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !e.path().join(crate::emit::MARKER).exists())
+                .filter_entry(|e| e.depth() == 0 || !e.file_type().is_dir() || !e.path().join(crate::names::OUTPUT_MARKER).exists())
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())
@@ -31,7 +31,7 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
                 .collect();
             if found.is_empty() {
                 diags.push(
-                    Diagnostic::error(Some(Span::new(input, 0, 0)), "", "directory holds no *.yaml or *.yml file")
+                    Diagnostic::error(Code::EmptyDirectory, Some(Span::new(input, 0, 0)), "", "directory holds no *.yaml or *.yml file")
                         .hint("point bdp at a directory of Cluster files, or at the files themselves"),
                 );
             }
@@ -40,7 +40,7 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
             files.push(input.clone());
         } else {
             diags.push(
-                Diagnostic::error(Some(Span::new(input, 0, 0)), "", "no such file or directory")
+                Diagnostic::error(Code::NoSuchInput, Some(Span::new(input, 0, 0)), "", "no such file or directory")
                     .hint("check the path; bdp reads files and directories of YAML"),
             );
         }
@@ -53,7 +53,7 @@ pub fn expand_inputs(inputs: &[PathBuf], diags: &mut Diagnostics) -> Vec<PathBuf
 /// Reads and parses one file (or standard input for `-`).
 pub fn load_file(path: &Path, diags: &mut Diagnostics) -> Vec<Doc> {
     let too_big = || {
-        Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("file is larger than {MAX_FILE_BYTES} bytes"))
+        Diagnostic::error(Code::InputTooLarge, Some(Span::new(path, 0, 0)), "", format!("file is larger than {MAX_FILE_BYTES} bytes"))
             .hint("bdp's input limit (see `src/limits.rs`); split the input into several files")
     };
     let bytes = if path.as_os_str() == "-" {
@@ -66,7 +66,7 @@ pub fn load_file(path: &Path, diags: &mut Diagnostics) -> Vec<Doc> {
             }
             Ok(_) => b,
             Err(e) => {
-                diags.push(Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("cannot read standard input: {e}")));
+                diags.push(Diagnostic::error(Code::ReadFailed, Some(Span::new(path, 0, 0)), "", format!("cannot read standard input: {e}")));
                 return vec![];
             }
         }
@@ -78,7 +78,7 @@ pub fn load_file(path: &Path, diags: &mut Diagnostics) -> Vec<Doc> {
         match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                diags.push(Diagnostic::error(Some(Span::new(path, 0, 0)), "", format!("cannot read file: {e}")));
+                diags.push(Diagnostic::error(Code::ReadFailed, Some(Span::new(path, 0, 0)), "", format!("cannot read file: {e}")));
                 return vec![];
             }
         }

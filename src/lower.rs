@@ -13,7 +13,7 @@
 //! Errors (a key declared twice, an unknown condition cycle, a missing script) carry the
 //! stack document's position and field path.
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::model::{ContainerDef, KeyDef, RoleDef, RoleDefaults, ServiceDef};
 use crate::source::Doc;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +30,7 @@ const RESERVED: &[&str] = &[
 pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: &dyn Fn(&str) -> Result<String, String>, diags: &mut Diagnostics) {
     let at = |rest: &[&str]| -> Vec<String> { ["spec", "services", svc].iter().chain(rest).map(|s| s.to_string()).collect() };
     let mut err = |path: Vec<String>, msg: String, hint: &str| {
-        diags.push(Diagnostic::error(Some(doc.span_at(&path)), path.join("."), msg).hint(hint.to_string()));
+        diags.push(Diagnostic::error(Code::StackDefect, Some(doc.span_at(&path)), path.join("."), msg).hint(hint.to_string()));
     };
 
     // scripts first, so that defaults carry the lowered commands
@@ -177,7 +177,7 @@ fn apply_defaults(rd: &mut RoleDef, d: &RoleDefaults) {
     if let Some(dr) = &d.resources {
         let mut merged = dr.clone();
         if let Some(r) = &rd.resources {
-            crate::model::deep_merge(&mut merged, r);
+            crate::merge::deep_merge(&mut merged, r);
         }
         rd.resources = Some(merged);
     }
@@ -224,7 +224,7 @@ fn conditions(svc: &str, def: &mut ServiceDef, doc: &Doc, diags: &mut Diagnostic
             bad = true;
             let p = path(name);
             diags.push(
-                Diagnostic::error(Some(doc.span_of_key(&p[..4], name)), p.join("."), format!("condition `{name}` would hide the template variable or word `{name}`"))
+                Diagnostic::error(Code::StackDefect, Some(doc.span_of_key(&p[..4], name)), p.join("."), format!("condition `{name}` would hide the template variable or word `{name}`"))
                     .hint("name conditions after what they mean, e.g. `secure`, `ha`"),
             );
         }
@@ -239,7 +239,7 @@ fn conditions(svc: &str, def: &mut ServiceDef, doc: &Doc, diags: &mut Diagnostic
             Err(why) => {
                 bad = true;
                 let p = path(name);
-                diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), why).hint("a condition may use other conditions, without cycles"));
+                diags.push(Diagnostic::error(Code::StackDefect, Some(doc.span_at(&p)), p.join("."), why).hint("a condition may use other conditions, without cycles"));
             }
         }
     }
@@ -276,7 +276,7 @@ fn conditions(svc: &str, def: &mut ServiceDef, doc: &Doc, diags: &mut Diagnostic
     if too_long.get() {
         let p: Vec<String> = ["spec", "services", svc, "conditions"].iter().map(|s| s.to_string()).collect();
         diags.push(
-            Diagnostic::error(Some(doc.span_at(&p)), p.join("."), format!("an expression of `{svc}` grows past {MAX_EXPANDED} bytes with its conditions expanded"))
+            Diagnostic::error(Code::StackDefect, Some(doc.span_at(&p)), p.join("."), format!("an expression of `{svc}` grows past {MAX_EXPANDED} bytes with its conditions expanded"))
                 .hint("use a condition fewer times in one expression, or name the combination as a condition"),
         );
     }

@@ -9,7 +9,7 @@
 //! Checks: replica cardinality (min, max, odd) and Kubernetes name limits. (The stack's own
 //! `checks:` rules are evaluated in resolve, where their context exists anyway.)
 
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Code};
 use crate::resolve::{DepSource, ResolvedCluster};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -67,10 +67,9 @@ impl Plan {
     }
 }
 
-/// Kubernetes limits: a StatefulSet name leaves room for the controller-revision-hash label.
-pub const MAX_STATEFULSET_NAME: usize = 52;
-pub const MAX_DNS_LABEL: usize = 63;
+use crate::names::{MAX_DNS_LABEL, MAX_STATEFULSET_NAME};
 
+// Long because: three steps on the same graph and node index: build it, order it (waves), name its cycles.
 pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
     let mut g: DiGraph<RoleId, ()> = DiGraph::new();
     let mut idx: BTreeMap<RoleId, NodeIndex> = BTreeMap::new();
@@ -134,13 +133,15 @@ pub fn plan(clusters: Vec<ResolvedCluster>, diags: &mut Diagnostics) -> Plan {
                 if !cyclic {
                     continue;
                 }
-                let mut names: Vec<String> = scc.iter().map(|n| g[*n].to_string()).collect();
-                names.sort();
-                let first = names[0].clone();
-                names.push(first);
-                let cl = clusters.iter().find(|c| c.name == g[scc[0]].cluster);
+                let mut ids: Vec<&RoleId> = scc.iter().map(|n| &g[*n]).collect();
+                ids.sort_by_key(|id| (id.to_string(), id.namespace.clone()));
+                let mut names: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+                names.push(names[0].clone());
+                // the cluster of the cycle's first role, by namespace and name (names repeat
+                // across namespaces)
+                let cl = clusters.iter().find(|c| c.namespace == ids[0].namespace && c.name == ids[0].cluster);
                 diags.push(
-                    Diagnostic::error(cl.map(|c| c.doc.span_at(&[])), "spec.services", format!("the start order has a cycle: {}", names.join(" -> ")))
+                    Diagnostic::error(Code::StartOrderCycle, cl.map(|c| c.doc.span_at(&[])), "spec.services", format!("the start order has a cycle: {}", names.join(" -> ")))
                         .hint("a service cannot depend, directly or through others, on itself; check `dependencies` and the stack's role `after` lists"),
                 );
             }
@@ -165,14 +166,14 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             let path = p.join(".");
             if r.replicas < card.min {
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, fewer than {}", s.name, r.name, r.replicas, card.min))
+                    Diagnostic::error(Code::ReplicasOutOfRange, span.clone(), &path, format!("{} {} has {} replicas, fewer than {}", s.name, r.name, r.replicas, card.min))
                         .expected(format!("{} to {}", card.min, card.max))
                         .hint(format!("set replicas to at least {}", card.min)),
                 );
             }
             if r.replicas > card.max {
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} has {} replicas, more than {}", s.name, r.name, r.replicas, card.max))
+                    Diagnostic::error(Code::ReplicasOutOfRange, span.clone(), &path, format!("{} {} has {} replicas, more than {}", s.name, r.name, r.replicas, card.max))
                         .expected(format!("{} to {}", card.min, card.max))
                         .hint(format!("set replicas to at most {}", card.max)),
                 );
@@ -180,7 +181,7 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             if card.odd && r.replicas % 2 == 0 && r.replicas > 0 {
                 let tolerated = (r.replicas - 1) / 2;
                 diags.push(
-                    Diagnostic::error(span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
+                    Diagnostic::error(Code::EvenQuorum, span.clone(), &path, format!("{} {} needs an odd number of replicas, got {}", s.name, r.name, r.replicas))
                         .expected("an odd number (a majority quorum)")
                         .hint(format!(
                             "{} servers tolerate {tolerated} failure(s), the same as {}; use {} or {}",
@@ -193,19 +194,83 @@ fn check_cluster(c: &ResolvedCluster, diags: &mut Diagnostics) {
             }
             if r.fullname.len() > MAX_STATEFULSET_NAME {
                 diags.push(
-                    Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("StatefulSet name `{}` is {} characters, more than {MAX_STATEFULSET_NAME}", r.fullname, r.fullname.len()))
+                    Diagnostic::error(Code::NameTooLong, Some(name_span.clone()), "metadata.name", format!("StatefulSet name `{}` is {} characters, more than {MAX_STATEFULSET_NAME}", r.fullname, r.fullname.len()))
                         .hint(format!("Kubernetes adds a controller-revision-hash label of the name; shorten the cluster name by {} characters", r.fullname.len() - MAX_STATEFULSET_NAME)),
                 );
             }
             for suffix in r.services.keys() {
-                let n = format!("{}-{suffix}", r.fullname);
+                let n = crate::names::role_service(&r.fullname, suffix);
                 if n.len() > MAX_DNS_LABEL {
                     diags.push(
-                        Diagnostic::error(Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))
+                        Diagnostic::error(Code::NameTooLong, Some(name_span.clone()), "metadata.name", format!("Service name `{n}` is longer than {MAX_DNS_LABEL} characters"))
                             .hint("shorten the cluster name"),
                     );
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Code;
+
+    const STACK: &str = "apiVersion: manager.kubebdp.github.io/v1
+kind: StackDefinition
+metadata: {name: mini}
+spec:
+  services:
+    base:
+      version: '1'
+      image: {repository: busybox, tag: '1'}
+      runAs: {user: 1000, group: 1000}
+      roles:
+        r:
+          replicas: {default: 3, odd: true}
+          containers: [{name: c}]
+    app:
+      version: '1'
+      image: {repository: busybox, tag: '1'}
+      runAs: {user: 1000, group: 1000}
+      dependencies: {base: {service: base, required: true}}
+      roles:
+        first: {replicas: {default: 1}, containers: [{name: c}]}
+        second: {replicas: {default: 1}, after: [first], containers: [{name: c}]}
+";
+
+    fn plan_text(clusters: &str) -> (Plan, Diagnostics) {
+        let (resolved, mut diags) = crate::resolve::tests::resolve_yaml(&format!("{STACK}{clusters}"));
+        (plan(resolved, &mut diags), diags)
+    }
+
+    fn cluster(ns: &str, services: &str, base_replicas: u32) -> String {
+        format!("---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {{name: c, namespace: {ns}}}\nspec:\n  stack: mini\n  services:\n{services}    base: {{roles: {{r: {{replicas: {base_replicas}}}}}}}\n")
+    }
+
+    #[test]
+    fn waves_are_longest_path_depths() {
+        let (p, d) = plan_text(&cluster("ns", "    app:\n", 3));
+        assert!(!d.has_errors(), "{:#?}", d.items);
+        let waves: Vec<(String, u32)> = p.waves.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(waves, [("c/app/first".to_string(), 1), ("c/app/second".to_string(), 2), ("c/base/r".to_string(), 0)]);
+        let c = &p.clusters[0];
+        assert_eq!(p.service_wave(c, "app"), 1, "a service's objects go with its earliest role");
+    }
+
+    #[test]
+    fn clusters_of_the_same_name_in_two_namespaces_are_planned_apart() {
+        let (p, d) = plan_text(&(cluster("one", "    app:\n", 3) + &cluster("two", "", 3)));
+        assert!(!d.has_errors(), "{:#?}", d.items);
+        assert_eq!(p.waves.len(), 4);
+        assert!(p.waves.keys().any(|k| k.namespace == "two" && k.service == "base"));
+    }
+
+    #[test]
+    fn an_even_quorum_is_refused_with_its_code() {
+        let (_, d) = plan_text(&cluster("ns", "", 4));
+        let e = d.items.iter().find(|x| x.code == Code::EvenQuorum).expect("an error");
+        assert_eq!(e.path, "spec.services.base.roles.r.replicas");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("use 3 or 5")), "{e:?}");
     }
 }

@@ -7,7 +7,7 @@
 //! * bound alias expansion, so an "alias bomb" fails in bounded time and memory,
 //! * resolve scalars by the YAML 1.2 core schema (`yes`/`on` stay strings).
 
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Span, Code};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,7 +30,7 @@ pub fn decode(file: &Path, bytes: &[u8]) -> Result<String, Box<Diagnostic>> {
         (line, col, offset + skip)
     };
     let refuse = |(line, col, offset): (usize, usize, usize), what: String| {
-        Box::new(Diagnostic::error(Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
+        Box::new(Diagnostic::error(Code::NotText, Some(Span::new(file, line, col)), "", format!("{what} at byte offset {offset}: the file is not YAML text"))
             .expected("UTF-8 text without control characters other than tab, line feed and carriage return")
             .hint("remove the byte or save the file as UTF-8 text; bdp refuses it instead of reading only part of the file"))
     };
@@ -151,6 +151,18 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// The node at exactly `path` (map keys, list indexes), if there is one.
+    pub fn node_at(&self, path: &[String]) -> Option<&Node> {
+        let mut cur = &self.root;
+        for seg in path {
+            cur = match &cur.value {
+                NodeValue::Map(m) => m.iter().find(|(k, _)| k.key_is(seg)).map(|(_, v)| v)?,
+                NodeValue::Seq(v) => v.get(seg.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(cur)
+    }
     pub fn span_at(&self, path: &[String]) -> Span {
         let n = self.root.locate(path);
         Span::new(&self.file, n.line, n.col)
@@ -237,7 +249,7 @@ fn resolve_plain(s: &str) -> NodeValue {
 impl<'a> Builder<'a> {
     fn err(&mut self, m: &Marker, msg: String, hint: &str) {
         self.errors.push(
-            Diagnostic::error(Some({ let (l, c) = clamp(m, self.end); Span::new(self.file, l, c) }), "", msg).hint(hint.to_string()),
+            Diagnostic::error(Code::YamlSyntax, Some({ let (l, c) = clamp(m, self.end); Span::new(self.file, l, c) }), "", msg).hint(hint.to_string()),
         );
     }
 
@@ -255,6 +267,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Builds the node starting at `self.pos`; None after an error (errors are recorded).
+    // Long because: one match over YAML events (scalar, alias, sequence, mapping), each arm with its own bound check.
     fn node(&mut self, depth: usize) -> Option<Node> {
         let (ev, mark) = self.events.get(self.pos)?.clone();
         self.pos += 1;
@@ -325,7 +338,7 @@ impl<'a> Builder<'a> {
                             let v = self.node(depth + 1)?;
                             if matches!(k.value, NodeValue::Seq(_) | NodeValue::Map(_)) {
                                 self.errors.push(
-                                    Diagnostic::error(Some(Span::new(self.file, k.line, k.col)), "", "a complex key (a list or mapping used as a key) is not allowed")
+                                    Diagnostic::error(Code::ComplexKey, Some(Span::new(self.file, k.line, k.col)), "", "a complex key (a list or mapping used as a key) is not allowed")
                                         .expected("a string key")
                                         .hint("write the key as a plain string; bdp's inputs only have string keys"),
                                 );
@@ -342,7 +355,7 @@ impl<'a> Builder<'a> {
                             let ks = k.key_string();
                             if let Some(&first_line) = keys.get(&ks) {
                                 self.errors.push(
-                                    Diagnostic::error(
+                                    Diagnostic::error(Code::DuplicateKey, 
                                         Some(Span::new(self.file, k.line, k.col)),
                                         "",
                                         format!("duplicate key `{ks}` (first at line {first_line})"),
@@ -386,7 +399,7 @@ pub fn parse_documents(file: &Path, text: &str) -> Result<Vec<Doc>, Vec<Diagnost
     if let Err(e) = parser.load(&mut c, true) {
         let m = e.marker();
         return Err(vec![
-            Diagnostic::error(
+            Diagnostic::error(Code::YamlSyntax, 
                 Some({ let (l, c) = clamp(m, text_end(text)); Span::new(file, l, c) }),
                 "",
                 format!("malformed YAML: {}", e.info()),

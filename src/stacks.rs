@@ -5,7 +5,7 @@
 //! services are merged, so a stack folder can keep one file per service. A later source
 //! replaces a stack of the same name from an earlier one (embedded < --stacks < inputs).
 
-use crate::diag::{known_hint, Diagnostic, Diagnostics};
+use crate::diag::{known_hint, Diagnostic, Diagnostics, Code};
 use crate::model::{StackDefinition, StackSpec};
 use crate::source::Doc;
 use crate::validate::{validate, Located};
@@ -172,7 +172,7 @@ pub fn embedded_docs(diags: &mut Diagnostics) -> Vec<Doc> {
                 Ok(mut d) => docs.append(&mut d),
                 Err(e) => e.into_iter().for_each(|x| diags.push(x)),
             },
-            None => diags.push(Diagnostic::error(None, "", format!("{} is not UTF-8", shown.display()))),
+            None => diags.push(Diagnostic::error(Code::NotText, None, "", format!("{} is not UTF-8", shown.display()))),
         }
     }
     docs
@@ -205,7 +205,7 @@ impl Registry {
                 if entry.spec.services.contains_key(&svc) {
                     let p: Vec<String> = ["spec", "services", &svc].iter().map(|s| s.to_string()).collect();
                     diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&p[..2], &svc)), p.join("."), format!("service `{svc}` is defined twice in stack `{name}`"))
+                        Diagnostic::error(Code::StackDefect, Some(doc.span_of_key(&p[..2], &svc)), p.join("."), format!("service `{svc}` is defined twice in stack `{name}`"))
                             .hint("each service belongs in one StackDefinition document of a stack"),
                     );
                     continue;
@@ -224,7 +224,7 @@ impl Registry {
                                 }
                                 Err(m) => {
                                     let p: Vec<String> = ["spec", "services", &svc, "files", fname, "knownKeys", &i.to_string()].iter().map(|s| s.to_string()).collect();
-                                    diags.push(Diagnostic::error(Some(doc.span_at(&p)), p.join("."), m).hint("a known-keys file lists one key per line; `stacks/tools/known-keys.py` generates those of the built-in stack"));
+                                    diags.push(Diagnostic::error(Code::StackDefect, Some(doc.span_at(&p)), p.join("."), m).hint("a known-keys file lists one key per line; `stacks/tools/known-keys.py` generates those of the built-in stack"));
                                     None
                                 }
                             },
@@ -251,7 +251,7 @@ impl Registry {
             let docs = crate::load::load(&[PathBuf::from(dir)], diags);
             let inputs = validate(docs, diags);
             if !inputs.clusters.is_empty() {
-                diags.push(Diagnostic::warning(None, "", format!("{}: Cluster documents in a stacks directory are ignored", dir.display())));
+                diags.push(Diagnostic::warning(Code::ClusterInStacksDir, None, "", format!("{}: Cluster documents in a stacks directory are ignored", dir.display())));
             }
             reg.add_source(inputs.stacks, &dir.display().to_string(), diags);
         }
@@ -288,7 +288,7 @@ impl Registry {
         while let Some(child) = chain.pop() {
             let mut services = serde_json::to_value(&base.spec.services).unwrap_or(Value::Null);
             let over = serde_json::to_value(&child.spec.services).unwrap_or(Value::Null);
-            crate::model::deep_merge(&mut services, &over);
+            crate::merge::deep_merge(&mut services, &over);
             base.spec.services = serde_json::from_value(services).map_err(|e| format!("stack `{}`: {e}", child.name))?;
             base.service_docs.extend(child.service_docs.clone());
             // like the deep merge of the files: a child's file with knownKeys replaces the lists

@@ -5,7 +5,7 @@
 //! line and column of the offending value, with the field path and a did-you-mean for unknown
 //! fields. Only documents without errors are deserialised (serde) into the typed model.
 
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics, Span, Code};
 use crate::model::{Cluster, StackDefinition, API_VERSION};
 use crate::source::Doc;
 use jsonschema::error::ValidationErrorKind;
@@ -72,7 +72,7 @@ fn foreign_warning(foreign: &[(std::path::PathBuf, String)], first: Span) -> Dia
     if files.len() > SHOWN {
         list.push_str(&format!("; and {} more file(s)", files.len() - SHOWN));
     }
-    Diagnostic::warning(
+    Diagnostic::warning(Code::ForeignDocuments, 
         Some(first),
         "",
         format!("skipped {} document(s) that are not bdp inputs (apiVersion outside {API_GROUP}): {list}", foreign.len()),
@@ -153,7 +153,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                         m.remove(u);
                     }
                     diags.push(
-                        Diagnostic::error(Some(doc.span_of_key(&path, u)), dotted(&p), format!("unknown field `{u}` in {kind}"))
+                        Diagnostic::error(Code::UnknownField, Some(doc.span_of_key(&path, u)), dotted(&p), format!("unknown field `{u}` in {kind}"))
                             .hint(hint),
                     );
                 }
@@ -162,7 +162,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                 typable = false;
                 let name = property.as_str().unwrap_or_default().to_string();
                 diags.push(
-                    Diagnostic::error(Some(doc.span_at(&path)), field, format!("missing required field `{name}`"))
+                    Diagnostic::error(Code::MissingField, Some(doc.span_at(&path)), field, format!("missing required field `{name}`"))
                         .hint(format!("add `{name}:` here")),
                 );
             }
@@ -174,7 +174,7 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                     format!("known kinds: {}", KINDS.join(", "))
                 };
                 diags.push(
-                    Diagnostic::error(Some(doc.span_at(&path)), field, format!("{}", err))
+                    Diagnostic::error(Code::InvalidValue, Some(doc.span_at(&path)), field, format!("{}", err))
                         .expected(expected_value.to_string())
                         .hint(hint),
                 );
@@ -191,14 +191,14 @@ fn schema_errors(doc: &Doc, value: &Value, schema: &Schema, kind: &str, diags: &
                 let mut p = path.clone();
                 p.push(key.clone());
                 diags.push(
-                    Diagnostic::error(Some(doc.span_of_key(&path, &key)), dotted(&p), format!("`{}` is not a valid name here", key.escape_debug()))
+                    Diagnostic::error(Code::InvalidName, Some(doc.span_of_key(&path, &key)), dotted(&p), format!("`{}` is not a valid name here", key.escape_debug()))
                         .expected(format!("a name matching {pattern}"))
                         .hint(what.to_string()),
                 );
             }
             _ => {
                 typable = false;
-                diags.push(Diagnostic::error(Some(doc.span_at(&path)), field, err.to_string()));
+                diags.push(Diagnostic::error(Code::InvalidValue, Some(doc.span_at(&path)), field, err.to_string()));
             }
         }
     }
@@ -215,7 +215,7 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
         let api = value.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
         if !value.is_object() {
             diags.push(
-                Diagnostic::error(Some(doc.span_at(&[])), "", "document is not a mapping")
+                Diagnostic::error(Code::NotAMapping, Some(doc.span_at(&[])), "", "document is not a mapping")
                     .expected(format!("a {} or StackDefinition object", "Cluster"))
                     .hint("each YAML document must be one object with apiVersion, kind, metadata, spec"),
             );
@@ -232,7 +232,7 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
             let p = vec!["apiVersion".to_string()];
             let msg = if api.is_empty() { "missing apiVersion".to_string() } else { format!("unknown apiVersion `{api}`") };
             diags.push(
-                Diagnostic::error(Some(doc.span_at(&p)), "apiVersion", msg)
+                Diagnostic::error(Code::UnknownApiVersion, Some(doc.span_at(&p)), "apiVersion", msg)
                     .expected(API_VERSION.to_string())
                     .hint(format!("write `apiVersion: {API_VERSION}`")),
             );
@@ -244,7 +244,7 @@ pub fn validate(docs: Vec<Doc>, diags: &mut Diagnostics) -> Inputs {
                 let p = vec!["kind".to_string()];
                 let msg = if kind.is_empty() { "missing kind".to_string() } else { format!("unknown kind `{kind}`") };
                 diags.push(
-                    Diagnostic::error(Some(doc.span_at(&p)), "kind", msg)
+                    Diagnostic::error(Code::UnknownKind, Some(doc.span_at(&p)), "kind", msg)
                         .expected(KINDS.join(" or "))
                         .hint(did_you_mean(&kind, KINDS).unwrap_or_else(|| format!("bdp reads {}", KINDS.join(" and ")))),
                 );
@@ -293,7 +293,7 @@ fn typed<T: serde::de::DeserializeOwned>(doc: &Doc, value: Value, kind: &str) ->
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = serde_segments(e.path());
         let (got, expected) = serde_words(&e.inner().to_string());
-        Box::new(Diagnostic::error(Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected))
+        Box::new(Diagnostic::error(Code::InvalidValue, Some(doc.span_at(&path)), dotted(&path), format!("invalid {kind}: {got}")).expected(expected))
     })
 }
 
@@ -319,12 +319,6 @@ fn serde_words(msg: &str) -> (String, String) {
         w => w.to_string(),
     };
     (format!("got {got}"), expected)
-}
-
-/// Span helper for later stages: the position of a dotted path in a located input.
-pub fn span_in(doc: &Doc, path: &str) -> Span {
-    let p: Vec<String> = path.split('.').filter(|s| !s.is_empty()).map(String::from).collect();
-    doc.span_at(&p)
 }
 
 #[cfg(test)]

@@ -439,8 +439,8 @@ fn checkers_fail_bad_and_pass_good() {
     assert_eq!(inv(check::check_stream("---\nkind: Certificate\nmetadata:\n  name: a\nspec:\n  issuerRef:\n    name: {a: b}\n", &env, &mut st)), ["k8s-types"]);
     // error locations
     let input = [(PathBuf::from("case.yaml"), &b"a: 1\nb: 2\n"[..])];
-    assert!(check::check_error_locations("error: case.yaml:2:4: b: bad\n  hint: x\nbdp: 1 error(s)\n", &input).is_empty());
-    for bad in ["error: case.yaml:0:0: bad\n", "error: stacks/hadoop-3.3/hdfs.yaml:3:1: bad\n", "error: bad\n", "error: case.yaml:9:1: bad\n", "bdp: 1 error(s)\n"] {
+    assert!(check::check_error_locations("error[E012]: case.yaml:2:4: b: bad\n  hint: x\nbdp: 1 error(s)\n", &input).is_empty());
+    for bad in ["error[E012]: case.yaml:0:0: bad\n", "error[E025]: stacks/hadoop-3.3/hdfs.yaml:3:1: bad\n", "error[E099]: bad\n", "error[E012]: case.yaml:9:1: bad\n", "bdp: 1 error(s)\n"] {
         assert_eq!(inv(check::check_error_locations(bad, &input)), ["error-location"], "{bad}");
     }
     // what bdp renders from the examples passes every check

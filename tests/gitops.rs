@@ -2,7 +2,8 @@
 //! built by the real kustomize (`kubectl kustomize`) against the stream, and the Flux chain of
 //! `render --flux` checked against the Flux v1 Kustomization schema and the plan's waves.
 
-use bdp::render::{Object, WAVE_ANNOTATION};
+use bdp::names::WAVE_ANNOTATION;
+use bdp::render::Object;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

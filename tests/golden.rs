@@ -2,7 +2,7 @@
 //!
 //! Each file `examples/X.yaml` and each folder `examples/X/` (rendered as a whole, e.g. a
 //! fleet) has `golden/X.yaml`. A difference fails with a line diff. To accept a change on
-//! purpose, run `BDP_UPDATE_GOLDEN=1 cargo test --test golden` (or `scripts/update-golden.sh`)
+//! purpose, run `BDP_UPDATE_GOLDEN=1 cargo test --test golden`
 //! and review the diff of golden/ in the pull request.
 
 use std::path::{Path, PathBuf};

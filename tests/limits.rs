@@ -242,7 +242,7 @@ fn a_missing_namespace_is_a_located_warning() {
     let f = write_bytes(HEAD.replace("name: zk, namespace: ns", "name: zk").as_bytes());
     let (code, _, err) = bdp(&["render", f.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("warning:") && err.contains(":3:11: metadata.namespace") && err.contains("bdp puts it in `default`"), "{err}");
+    assert!(err.contains("warning[W020]: ") && err.contains(":3:11: metadata.namespace") && err.contains("bdp puts it in `default`"), "{err}");
 }
 
 #[test]
@@ -366,7 +366,7 @@ fn errors_at_the_end_of_a_truncated_file_stay_inside_it() {
     // value on the line after the last one; the error must point at a line of the file
     let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata:\n  name:";
     let err = render_fails(text.as_bytes(), &["metadata.name"]);
-    for l in err.lines().filter(|l| l.starts_with("error: ")) {
+    for l in err.lines().filter(|l| l.starts_with("error[")) {
         let pos = l.split(".yaml:").nth(1).unwrap_or("");
         let line: usize = pos.split(':').next().unwrap_or("0").parse().unwrap_or(0);
         assert!((1..=4).contains(&line), "{l}");

@@ -108,14 +108,14 @@ fn xml_forbidden_characters_are_errors_at_the_value() {
     let v = "<a> & \"b\" 'c' ]]> \r\n";
     let objs = compile_text("xmlok", &cluster("x", &format!("    hdfs:\n      configOverrides:\n        hdfs-site.xml: {{dfs.custom: {}}}\n", serde_json::to_string(v).unwrap()))).unwrap();
     let cm = objs.iter().find(|o| o.kind == "ConfigMap" && o.body["data"]["hdfs-site.xml"].is_string()).unwrap();
-    assert_eq!(bdp::diff::parse_hadoop_xml(data(cm, "hdfs-site.xml")).unwrap()["dfs.custom"], v);
+    assert_eq!(bdp::formats::xml::parse(data(cm, "hdfs-site.xml")).unwrap()["dfs.custom"], v);
 }
 
 #[test]
 fn properties_values_cannot_add_keys() {
     let objs = compile_text("props", &cluster("p", "    zookeeper:\n      configOverrides:\n        zoo.cfg: {maxClientCnxns: \"60\\nevil.injected=*\\r\\u2028\"}\n")).unwrap();
     let zoo = data(find(&objs, "ConfigMap", "z-zookeeper-server".replace("z-", "p-").as_str()), "zoo.cfg");
-    let p = bdp::diff::parse_properties(zoo).unwrap();
+    let p = bdp::formats::properties::parse(zoo).unwrap();
     assert_eq!(p["maxClientCnxns"], "60\nevil.injected=*\r\u{2028}");
     assert!(!p.contains_key("evil.injected"), "{zoo}");
 }

@@ -34,24 +34,6 @@ const QUANTITY: &str = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
 /// An absolute path (mount points).
 const ABSOLUTE: &str = "^/";
 
-/// Merges `over` onto `base`: objects key by key, anything else replaced. Used for stack
-/// `extends` and for resources (stack default < role < user).
-pub fn deep_merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Object(b), Value::Object(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(bv) => deep_merge(bv, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (b, o) => *b = o.clone(),
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Schema helpers: shapes that serde's types cannot say by themselves.
 

@@ -625,13 +625,14 @@ pub fn check_env(content: &str, env: &Env) -> Vec<Finding> {
 
 // ---------------------------------------------------------------- errors
 
-/// Exit 1: every `error:` line names one of the user's files with line ≥ 1 and column ≥ 1
+/// Exit 1: every `error[CODE]:` line names one of the user's files with line ≥ 1 and column ≥ 1
 /// (within the file), not `:0:0`, not a built-in stack.
 pub fn check_error_locations(stderr: &str, inputs: &[(PathBuf, &[u8])]) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut errors = 0;
     for line in stderr.lines() {
-        let Some(rest) = line.strip_prefix("error: ") else { continue };
+        // `error[E012]: FILE:LINE:COL: …`
+        let Some(rest) = line.strip_prefix("error[").and_then(|r| r.split_once("]: ")).map(|(_, r)| r) else { continue };
         errors += 1;
         // the input's path as the user wrote it is replaced by its file name, so signatures
         // do not depend on where the case ran

@@ -1,0 +1,187 @@
+//! The report: every change and its impact, as data (the outputs format it).
+
+use super::*;
+
+// =============================================================================================
+// The report
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Op {
+    Added,
+    Removed,
+    Changed,
+    Reordered,
+}
+
+impl Op {
+    pub(crate) fn sign(self) -> &'static str {
+        match self {
+            Op::Added => "+",
+            Op::Removed => "-",
+            Op::Changed => "~",
+            Op::Reordered => "↕",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg {
+    Key(String),
+    Item(String),
+    Index(usize),
+}
+
+pub(crate) fn path_string(segs: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in segs {
+        match seg {
+            Seg::Key(k) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            Seg::Key(k) => {
+                let _ = write!(s, "[{}]", serde_json::to_string(k).unwrap_or_default());
+            }
+            Seg::Item(k) => {
+                let _ = write!(s, "[{k}]");
+            }
+            Seg::Index(i) => {
+                let _ = write!(s, "[{i}]");
+            }
+        }
+    }
+    s
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldChange {
+    pub path: String,
+    pub op: Op,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+    /// Secret data: values are not shown.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+    #[serde(skip)]
+    pub(crate) segs: Vec<Seg>,
+}
+
+impl FieldChange {
+    pub(crate) fn starts_with(&self, keys: &[&str]) -> bool {
+        keys.len() <= self.segs.len() && keys.iter().zip(&self.segs).all(|(k, s)| matches!(s, Seg::Key(x) if x == k))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryChange {
+    pub key: String,
+    pub op: Op,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<String>,
+}
+
+/// A config file (ConfigMap data key) that was added, removed or changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    pub file: String,
+    pub format: FileFormat,
+    pub op: Op,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<EntryChange>,
+    /// Unified diff for text files, or when only formatting changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_diff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjRef {
+    #[serde(flatten)]
+    pub key: ObjKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wave: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjChange {
+    #[serde(flatten)]
+    pub key: ObjKey,
+    pub fields: Vec<FieldChange>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Restart {
+    pub workload: ObjKey,
+    pub pods: PodList,
+    /// How the pods roll (one at a time, on delete, ...).
+    pub rollout: String,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Immutable {
+    pub object: ObjKey,
+    pub field: String,
+    pub change: String,
+    pub migration: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Risk {
+    pub object: ObjKey,
+    pub risk: String,
+    pub advice: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaveChange {
+    /// The role (`namespace/cluster/service/role`) or the object.
+    pub what: String,
+    pub objects: usize,
+    pub old: i64,
+    pub new: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub created: usize,
+    pub deleted: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub pods_restarting: usize,
+    pub immutable: usize,
+    pub risks: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub old: String,
+    pub new: String,
+    pub summary: Summary,
+    pub restarts: Vec<Restart>,
+    pub created: Vec<ObjRef>,
+    pub deleted: Vec<ObjRef>,
+    pub immutable: Vec<Immutable>,
+    pub risks: Vec<Risk>,
+    pub waves: Vec<WaveChange>,
+    pub order_added: Vec<(String, String)>,
+    pub order_removed: Vec<(String, String)>,
+    pub notes: Vec<String>,
+    pub changes: Vec<ObjChange>,
+}
+
+impl Report {
+    pub fn has_changes(&self) -> bool {
+        !(self.created.is_empty() && self.deleted.is_empty() && self.changes.is_empty() && self.order_added.is_empty() && self.order_removed.is_empty())
+    }
+}

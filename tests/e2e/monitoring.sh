@@ -19,6 +19,7 @@
 #   default   every example (monitoring: none) renders no monitoring.coreos.com object
 #   annot     `monitoring: annotations` renders Services annotated prometheus.io/scrape|port|path
 #             (selecting the role's pods, on a port the pods have) and no CRD object
+#   schema    the renders pass tests/e2e/check_k8s_schema.py (strict; the operator's kinds allowed)
 #   refused   a bad `monitoring` value, and monitoring of a secure HDFS, exit 1 with a message
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
 # Needs: promtool (tests/e2e/install.sh --only prom). BDP=/path/to/bdp skips the cargo build.
@@ -172,6 +173,14 @@ if bad: print("\n".join(bad)); sys.exit(1)
 PY
 ) && ok "annot: $r" || notok "annot" "$r"
 else notok "annot render" "$(cat "$W/n.err")"; fi
+
+# schema: the objects (the annotated Services, everything else of the three renders) pass the strict
+# Kubernetes schema check; the operator's kinds are CRD instances without an offline schema
+for c in a b n; do
+  r=$("$E2E_PY" "$E2E/check_k8s_schema.py" -q -k 1.30 --allow-kind monitoring.coreos.com/v1/PodMonitor \
+      --allow-kind monitoring.coreos.com/v1/PrometheusRule --allow-kind monitoring.coreos.com/v1/Probe \
+      --allow-kind cert-manager.io/v1/Certificate "$W/$c.out" 2>&1) && ok "schema $c" || notok "schema $c" "$r"
+done
 
 # refused
 sed 's/zookeeper: {monitoring: prometheus-operator}/zookeeper: {monitoring: prometheus}/' "$W/b.yaml" >"$W/x.yaml"

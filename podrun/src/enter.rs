@@ -44,6 +44,58 @@ const HOST_DIRS: &[&str] = &[
     "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc",
 ];
 
+/// Host directories that are shadowed rather than bound: the container's directory lives in its
+/// root tmpfs and holds one symlink per host entry into a read-only bind of the host directory at
+/// `SHADOW`/<dir>. Images put their own mount points there (a volume at /etc/hadoop/conf, a keytab
+/// emptyDir at /etc/security/keytabs), which a kubelet creates in the container's writable layer;
+/// a read-only bind of the host's /etc could not take them.
+const SHADOWED: &[&str] = &["/etc"];
+const SHADOW: &str = "/.podrun-host";
+
+/// Turns every shadow symlink on the way to `dst` (inclusive) into a real directory of the root
+/// tmpfs holding symlinks to the host directory's entries (`dst` itself, when it is one, is
+/// removed instead: a mount replaces it). Paths outside the shadowed directories are left alone.
+fn unshadow(root: &Path, dst: &str) -> Result<(), String> {
+    let rel = dst.trim_start_matches('/');
+    let mut cur = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        cur.push(part);
+        let Ok(meta) = fs::symlink_metadata(&cur) else {
+            return Ok(()); // does not exist: mountpoint() creates it
+        };
+        if !meta.file_type().is_symlink() {
+            continue;
+        }
+        let target = ctx(fs::read_link(&cur), || format!("readlink {}", cur.display()))?;
+        let Ok(host) = target.strip_prefix(SHADOW) else {
+            continue;
+        };
+        ctx(fs::remove_file(&cur), || format!("rm {}", cur.display()))?;
+        if i + 1 == parts.len() {
+            return Ok(());
+        }
+        ctx(fs::create_dir(&cur), || format!("mkdir {}", cur.display()))?;
+        let host = Path::new("/").join(host);
+        if host.is_dir() {
+            shadow_entries(&host, &target, &cur)?;
+        }
+    }
+    Ok(())
+}
+
+/// One symlink in `dir` per entry of the host directory `host`, to `shadow`/<entry>.
+fn shadow_entries(host: &Path, shadow: &Path, dir: &Path) -> Result<(), String> {
+    for e in ctx(fs::read_dir(host), || format!("read {}", host.display()))? {
+        let e = ctx(e, || format!("read {}", host.display()))?;
+        let link = dir.join(e.file_name());
+        ctx(symlink(shadow.join(e.file_name()), &link), || {
+            format!("symlink {}", link.display())
+        })?;
+    }
+    Ok(())
+}
+
 pub fn run(spec_path: &Path) -> ! {
     let err = match setup(spec_path) {
         Ok(never) => match never {},
@@ -151,7 +203,17 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
             continue;
         };
         let target = inside(root, d);
-        if meta.file_type().is_symlink() {
+        if SHADOWED.contains(d) && meta.is_dir() {
+            let hidden = inside(root, &format!("{SHADOW}{d}"));
+            ctx(fs::create_dir_all(&hidden), || {
+                format!("mkdir {}", hidden.display())
+            })?;
+            bind(host, &hidden, true, true)?;
+            ctx(fs::create_dir(&target), || {
+                format!("mkdir {}", target.display())
+            })?;
+            shadow_entries(host, &Path::new(SHADOW).join(d.trim_start_matches('/')), &target)?;
+        } else if meta.file_type().is_symlink() {
             let link = ctx(fs::read_link(host), || format!("readlink {d}"))?;
             ctx(symlink(&link, &target), || {
                 format!("symlink {}", target.display())
@@ -193,8 +255,11 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     )?;
     bind(Path::new("/dev"), &root.join("dev"), false, true)?;
     bind(Path::new("/sys"), &root.join("sys"), true, true)?;
+    unshadow(root, "/etc/hosts")?;
+    mountpoint(&s.hosts_file, &root.join("etc/hosts"))?;
     bind(&s.hosts_file, &root.join("etc/hosts"), true, false)?;
     for d in &s.image_dirs {
+        unshadow(root, d)?;
         let p = inside(root, d);
         ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
         ctx(
@@ -205,6 +270,7 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     let mut binds: Vec<&Bind> = s.image_files.iter().chain(s.mounts.iter()).collect();
     binds.sort_by_key(|b| b.dst.matches('/').count());
     for b in binds {
+        unshadow(root, &b.dst)?;
         let dst = inside(root, &b.dst);
         mountpoint(&b.src, &dst)?;
         bind(&b.src, &dst, b.ro, false)?;
@@ -261,4 +327,47 @@ pub fn lookup(prog: &str, path: &str) -> Option<String> {
         .filter(|d| !d.is_empty())
         .map(|d| format!("{d}/{prog}"))
         .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mount_point_under_a_shadowed_host_directory_becomes_a_real_directory() {
+        let t = std::env::temp_dir().join(format!("podrun-unshadow-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&t);
+        let (host, root) = (t.join("host"), t.join("root"));
+        fs::create_dir_all(host.join("security")).unwrap();
+        fs::write(host.join("security/limits.conf"), "x").unwrap();
+        fs::write(host.join("passwd"), "p").unwrap();
+        fs::create_dir_all(&root).unwrap();
+        let shadow = Path::new(SHADOW).join(host.strip_prefix("/").unwrap());
+        shadow_entries(&host, &shadow, &root.join("etc").tap_mkdir()).unwrap();
+        assert!(fs::symlink_metadata(root.join("etc/security")).unwrap().file_type().is_symlink());
+        // a keytab emptyDir at etc/security/keytabs: etc/security becomes a directory whose
+        // entries still point at the host's
+        unshadow(&root, "/etc/security/keytabs").unwrap();
+        let sec = root.join("etc/security");
+        assert!(fs::symlink_metadata(&sec).unwrap().is_dir());
+        assert_eq!(fs::read_link(sec.join("limits.conf")).unwrap(), shadow.join("security/limits.conf"));
+        assert!(!sec.join("keytabs").exists(), "mountpoint() creates the mount point itself");
+        // a file bound over etc/passwd: the symlink goes, so the bind does not land in the host's
+        unshadow(&root, "/etc/passwd").unwrap();
+        assert!(fs::symlink_metadata(root.join("etc/passwd")).is_err());
+        // outside the shadow nothing changes
+        unshadow(&root, "/opt/hadoop/etc").unwrap();
+        assert!(!root.join("opt").exists());
+        fs::remove_dir_all(&t).unwrap();
+    }
+
+    trait Mkdir {
+        fn tap_mkdir(self) -> PathBuf;
+    }
+    impl Mkdir for PathBuf {
+        fn tap_mkdir(self) -> PathBuf {
+            fs::create_dir_all(&self).unwrap();
+            self
+        }
+    }
 }

@@ -624,7 +624,9 @@ pub struct PortDef {
     pub port: i32,
     #[serde(default)]
     pub protocol: Option<String>,
-    /// `peer` (only pods of the same cluster may connect) or `client` (any pod).
+    /// `peer` (only pods of the same cluster may connect), `client` (any pod) or `dependents`
+    /// (the pods of this service and of the services that depend on it, in this Cluster or in
+    /// other Clusters of the inputs).
     #[serde(default)]
     pub access: PortAccess,
     /// The port exists only when this expression is true (sees `settings`, `replicas`, `cluster`).
@@ -640,6 +642,7 @@ pub enum PortAccess {
     #[default]
     Peer,
     Client,
+    Dependents,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

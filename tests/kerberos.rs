@@ -61,6 +61,7 @@ fn seed_renders_a_secure_cluster() {
         "bdp/provisioner@CLUSTER.LOCAL  aie  HTTP/*@CLUSTER.LOCAL",
         "bdp/provisioner@CLUSTER.LOCAL  aie  jn/*@CLUSTER.LOCAL",
         "bdp/provisioner@CLUSTER.LOCAL  aie  nn/*@CLUSTER.LOCAL",
+        "bdp/provisioner@CLUSTER.LOCAL  aie  zookeeper/*@CLUSTER.LOCAL",
     ]);
     let deny_admin = acl.iter().position(|l| *l == "bdp/provisioner@CLUSTER.LOCAL  ADMCILPSE  */admin@CLUSTER.LOCAL").expect("*/admin denied");
     assert!(acl.iter().position(|l| l.contains("  aie  ")).unwrap() > deny_admin, "{acl:?}");
@@ -342,4 +343,102 @@ fn keytabs_live_on_tmpfs() {
         assert_eq!(vol["emptyDir"]["medium"], "Memory", "{sts}: {vol}");
         assert_eq!(vol["emptyDir"]["sizeLimit"], "16Mi", "{sts}: {vol}");
     }
+}
+
+/// The rule of a NetworkPolicy that admits `port`.
+fn rule_for(np: &Object, port: i64) -> Value {
+    np.body["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"].as_array().unwrap().iter().any(|p| p["port"] == port))
+        .unwrap_or_else(|| panic!("{}: no rule for port {port}", np.name))
+        .clone()
+}
+
+#[test]
+fn secure_zookeeper_authenticates_clients_with_kerberos() {
+    // review finding 9: with kerberos, the servers log in from a keytab and take SASL clients
+    let o = example("seed.yaml");
+    let cm = find(&o, "ConfigMap", "seed-zookeeper-server");
+    let zoo = data(cm, "zoo.cfg");
+    for line in ["authProvider.sasl=org.apache.zookeeper.server.auth.SASLAuthenticationProvider", "kerberos.removeHostFromPrincipal=true", "kerberos.removeRealmFromPrincipal=true"] {
+        assert!(zoo.lines().any(|l| l == line), "{line} missing:\n{zoo}");
+    }
+    let jaas = data(cm, "jaas.conf");
+    assert!(jaas.contains("Server {") && jaas.contains("keyTab=\"/etc/security/keytabs/zookeeper.keytab\""), "{jaas}");
+    assert!(jaas.contains("principal=\"zookeeper/seed-zookeeper-server.bigdata.svc.cluster.local@CLUSTER.LOCAL\";"), "{jaas}");
+    assert!(data(cm, "java.env").contains("-Djava.security.auth.login.config=/conf/jaas.conf -Djava.security.krb5.conf=/etc/krb5/krb5.conf"));
+    let sts = find(&o, "StatefulSet", "seed-zookeeper-server");
+    let kt = &init_containers(sts)[0];
+    assert_eq!(kt["name"], "keytab");
+    assert_eq!(env(kt, "KRB_PRINCIPALS").as_deref(), Some("zookeeper/seed-zookeeper-server.bigdata.svc.cluster.local"));
+    assert_eq!(data(find(&o, "ConfigMap", "seed-zookeeper-discovery"), "ZOOKEEPER_PRINCIPAL"), "zookeeper/seed-zookeeper-server.bigdata.svc.cluster.local");
+    let acl = data(find(&o, "ConfigMap", "seed-kerberos-kdc"), "kadm5.acl");
+    assert!(acl.contains("bdp/provisioner@CLUSTER.LOCAL  aie  zookeeper/*@CLUSTER.LOCAL"), "{acl}");
+    assert!(wave(find(&o, "StatefulSet", "seed-kerberos-kdc")) < wave(sts), "the KDC starts before ZooKeeper");
+    // without kerberos: anonymous, no keytab, no JAAS
+    let plain = example("zookeeper.yaml");
+    let cm = find(&plain, "ConfigMap", "zk-zookeeper-server");
+    assert!(cm.body["data"]["jaas.conf"].is_null() && !data(cm, "zoo.cfg").contains("authProvider"));
+    assert!(init_containers(find(&plain, "StatefulSet", "zk-zookeeper-server")).iter().all(|c| c["name"] != "keytab"));
+}
+
+#[test]
+fn secure_ha_failover_znodes_belong_to_the_namenodes() {
+    // review finding 9: ha.zookeeper.acl in secure mode, and the ZKFC's ZooKeeper login
+    let o = example("secure-hdfs.yaml");
+    let nn = find(&o, "ConfigMap", "prod-hdfs-namenode");
+    assert_eq!(xml(data(nn, "core-site.xml"), "ha.zookeeper.acl").as_deref(), Some("sasl:nn:rwcda"));
+    let jaas = data(nn, "zk-jaas.conf");
+    assert!(jaas.contains("Client {") && jaas.contains("principal=\"nn/prod-hdfs-namenode.analytics.svc.cluster.local@ANALYTICS.EXAMPLE.COM\";"), "{jaas}");
+    let env_sh = data(nn, "hadoop-env.sh");
+    assert!(env_sh.contains("HDFS_ZKFC_OPTS='-Xmx256m -Djava.security.auth.login.config=/etc/hadoop/conf/zk-jaas.conf -Dzookeeper.server.principal=zookeeper/prod-zookeeper-server.analytics.svc.cluster.local'"), "{env_sh}");
+    // without kerberos the failover znodes keep ZooKeeper's open default
+    let plain = example("hdfs-ha.yaml");
+    let nn = find(&plain, "ConfigMap", "analytics-hdfs-namenode");
+    assert_eq!(xml(data(nn, "core-site.xml"), "ha.zookeeper.acl"), None);
+    assert!(nn.body["data"]["zk-jaas.conf"].is_null());
+}
+
+#[test]
+fn the_zookeeper_client_port_admits_only_zookeeper_and_its_dependents() {
+    // review finding 9: 2181 no longer open to every pod (`access: dependents`)
+    let o = example("secure-hdfs.yaml");
+    let r = rule_for(find(&o, "NetworkPolicy", "prod-zookeeper-server"), 2181);
+    let from: Vec<String> = r["from"].as_array().expect("2181 has sources").iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        from,
+        [
+            r#"{"podSelector":{"matchLabels":{"kubebdp.github.io/cluster":"prod","kubebdp.github.io/service":"zookeeper"}}}"#,
+            r#"{"podSelector":{"matchLabels":{"kubebdp.github.io/cluster":"prod","kubebdp.github.io/service":"hdfs"}}}"#
+        ]
+    );
+    // the kerberos service does not depend on zookeeper: its KDC pods are not admitted; the
+    // metrics port stays open to everyone
+    assert!(rule_for(find(&o, "NetworkPolicy", "prod-zookeeper-server"), 7000)["from"].is_null());
+    // a dependent Cluster in another namespace: its pods, selected in their namespace
+    let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: coord, namespace: platform}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: wh, namespace: data}\nspec:\n  stack: hadoop-3.3\n  services:\n    hdfs:\n      dependencies:\n        zookeeper: {cluster: coord, namespace: platform}\n      roles:\n        namenode: {replicas: 2}\n";
+    let o = compile_text("zk-dependents-ns", text).unwrap();
+    let r = rule_for(find(&o, "NetworkPolicy", "coord-zookeeper-server"), 2181);
+    let from = r["from"].as_array().unwrap();
+    assert_eq!(from.len(), 2, "{r}");
+    assert_eq!(from[1]["podSelector"]["matchLabels"]["kubebdp.github.io/cluster"], "wh");
+    assert_eq!(from[1]["podSelector"]["matchLabels"]["kubebdp.github.io/service"], "hdfs");
+    assert_eq!(from[1]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"], "data");
+    assert!(from[0]["namespaceSelector"].is_null(), "own pods: same namespace");
+}
+
+#[test]
+fn a_dependent_reading_the_discovery_configmap_is_admitted() {
+    // hdfs-configmap-zk: HDFS of Cluster `lake` reads quorum-zookeeper-discovery at runtime
+    let o = example("hdfs-configmap-zk.yaml");
+    let r = rule_for(find(&o, "NetworkPolicy", "quorum-zookeeper-server"), 2181);
+    let clusters: Vec<(&str, &str)> = r["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["podSelector"]["matchLabels"]["kubebdp.github.io/cluster"].as_str().unwrap(), p["podSelector"]["matchLabels"]["kubebdp.github.io/service"].as_str().unwrap()))
+        .collect();
+    assert_eq!(clusters, [("quorum", "zookeeper"), ("lake", "hdfs")], "{r}");
 }

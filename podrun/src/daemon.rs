@@ -709,6 +709,17 @@ impl Daemon {
     fn prepare(&mut self, i: usize) -> Result<(), String> {
         let (ns_name, ip) = self.net.pod_up(self.pods[i].host_n)?;
         self.save_net();
+        let sysctls: Vec<(String, String)> = self.pods[i]
+            .template
+            .spec
+            .as_ref()
+            .and_then(|s| s.security_context.as_ref())
+            .and_then(|c| c.sysctls.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.name, s.value))
+            .collect();
+        net::apply_sysctls(&ns_name, &sysctls)?;
         self.pods[i].netns = ns_name;
         debug_assert_eq!(ip, self.pods[i].ip);
         let facts = self.facts(&self.pods[i]);

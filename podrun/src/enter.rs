@@ -44,58 +44,6 @@ const HOST_DIRS: &[&str] = &[
     "/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc",
 ];
 
-/// Host directories that are shadowed rather than bound: the container's directory lives in its
-/// root tmpfs and holds one symlink per host entry into a read-only bind of the host directory at
-/// `SHADOW`/<dir>. Images put their own mount points there (a volume at /etc/hadoop/conf, a keytab
-/// emptyDir at /etc/security/keytabs), which a kubelet creates in the container's writable layer;
-/// a read-only bind of the host's /etc could not take them.
-const SHADOWED: &[&str] = &["/etc"];
-const SHADOW: &str = "/.podrun-host";
-
-/// Turns every shadow symlink on the way to `dst` (inclusive) into a real directory of the root
-/// tmpfs holding symlinks to the host directory's entries (`dst` itself, when it is one, is
-/// removed instead: a mount replaces it). Paths outside the shadowed directories are left alone.
-fn unshadow(root: &Path, dst: &str) -> Result<(), String> {
-    let rel = dst.trim_start_matches('/');
-    let mut cur = root.to_path_buf();
-    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
-    for (i, part) in parts.iter().enumerate() {
-        cur.push(part);
-        let Ok(meta) = fs::symlink_metadata(&cur) else {
-            return Ok(()); // does not exist: mountpoint() creates it
-        };
-        if !meta.file_type().is_symlink() {
-            continue;
-        }
-        let target = ctx(fs::read_link(&cur), || format!("readlink {}", cur.display()))?;
-        let Ok(host) = target.strip_prefix(SHADOW) else {
-            continue;
-        };
-        ctx(fs::remove_file(&cur), || format!("rm {}", cur.display()))?;
-        if i + 1 == parts.len() {
-            return Ok(());
-        }
-        ctx(fs::create_dir(&cur), || format!("mkdir {}", cur.display()))?;
-        let host = Path::new("/").join(host);
-        if host.is_dir() {
-            shadow_entries(&host, &target, &cur)?;
-        }
-    }
-    Ok(())
-}
-
-/// One symlink in `dir` per entry of the host directory `host`, to `shadow`/<entry>.
-fn shadow_entries(host: &Path, shadow: &Path, dir: &Path) -> Result<(), String> {
-    for e in ctx(fs::read_dir(host), || format!("read {}", host.display()))? {
-        let e = ctx(e, || format!("read {}", host.display()))?;
-        let link = dir.join(e.file_name());
-        ctx(symlink(shadow.join(e.file_name()), &link), || {
-            format!("symlink {}", link.display())
-        })?;
-    }
-    Ok(())
-}
-
 pub fn run(spec_path: &Path) -> ! {
     let err = match setup(spec_path) {
         Ok(never) => match never {},
@@ -150,6 +98,116 @@ fn mountpoint(src: &Path, dst: &Path) -> Result<(), String> {
     }
 }
 
+/// A mount point (or image directory) to create below a host directory that lacks it.
+#[derive(Debug, PartialEq)]
+pub struct Missing {
+    /// Path relative to the host directory.
+    pub rel: PathBuf,
+    pub dir: bool,
+    /// An image directory: owned by the container's user.
+    pub owned: bool,
+}
+
+/// The volume mount points, image files and image directories of `s` that lie below the host
+/// directory `d` but do not exist there (Kubernetes creates mount points in the image; the host's
+/// directory is bound read-only, so podrun cannot create them in it).
+pub fn missing_under(d: &str, s: &Spec) -> Vec<Missing> {
+    let base = Path::new(d);
+    let mut out = Vec::new();
+    let binds = s.image_files.iter().chain(s.mounts.iter());
+    let items = binds
+        .map(|b| (b.dst.as_str(), b.src.is_dir(), false))
+        .chain(s.image_dirs.iter().map(|p| (p.as_str(), true, true)));
+    for (dst, dir, owned) in items {
+        let Ok(rel) = Path::new(dst).strip_prefix(base) else {
+            continue;
+        };
+        if rel.as_os_str().is_empty() || fs::symlink_metadata(base.join(rel)).is_ok() {
+            continue;
+        }
+        out.push(Missing {
+            rel: rel.to_path_buf(),
+            dir,
+            owned,
+        });
+    }
+    out
+}
+
+/// Mounts `host` read-only at `target` with the `missing` mount points added: a read-only
+/// overlay of a staging tmpfs holding just those paths over the host directory. The staging tmpfs
+/// is detached afterwards (overlayfs keeps private clones of its layers).
+fn overlay_with_mountpoints(
+    host: &Path,
+    target: &Path,
+    stage: &Path,
+    missing: &[Missing],
+    uid: u32,
+    gid: u32,
+) -> Result<(), String> {
+    let layer = stage.join(host.strip_prefix("/").unwrap_or(host));
+    for p in [host, &layer] {
+        let t = p.to_string_lossy();
+        if t.contains([':', ',', '\\']) {
+            return Err(format!(
+                "{t}: a path with ':', ',' or '\\' cannot be an overlay layer"
+            ));
+        }
+    }
+    ctx(fs::create_dir_all(stage), || {
+        format!("mkdir {}", stage.display())
+    })?;
+    ctx(
+        mount(
+            Some("tmpfs"),
+            stage,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=755"),
+        ),
+        || format!("tmpfs on {}", stage.display()),
+    )?;
+    ctx(fs::create_dir_all(&layer), || {
+        format!("mkdir {}", layer.display())
+    })?;
+    for m in missing {
+        let p = layer.join(&m.rel);
+        if let Some(parent) = p.parent() {
+            ctx(fs::create_dir_all(parent), || {
+                format!("mkdir {}", parent.display())
+            })?;
+        }
+        if m.dir {
+            ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
+        } else if !p.exists() {
+            ctx(fs::write(&p, b""), || format!("create {}", p.display()))?;
+        }
+        if m.owned {
+            ctx(
+                nix::unistd::chown(&p, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))),
+                || format!("chown {}", p.display()),
+            )?;
+        }
+    }
+    let opts = format!("lowerdir={}:{}", layer.display(), host.display());
+    ctx(
+        mount(
+            Some("overlay"),
+            target,
+            Some("overlay"),
+            MsFlags::MS_RDONLY,
+            Some(opts.as_str()),
+        ),
+        || format!("overlay {opts} on {}", target.display()),
+    )?;
+    ctx(
+        nix::mount::umount2(stage, nix::mount::MntFlags::MNT_DETACH),
+        || format!("detach {}", stage.display()),
+    )?;
+    let _ = fs::remove_dir(stage);
+    Ok(())
+}
+
 fn inside(root: &Path, p: &str) -> PathBuf {
     root.join(p.trim_start_matches('/'))
 }
@@ -197,23 +255,14 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
         ),
         || format!("tmpfs on {}", root.display()),
     )?;
+    let stage = root.join(".podrun-stage");
     for d in HOST_DIRS {
         let host = Path::new(d);
         let Ok(meta) = fs::symlink_metadata(host) else {
             continue;
         };
         let target = inside(root, d);
-        if SHADOWED.contains(d) && meta.is_dir() {
-            let hidden = inside(root, &format!("{SHADOW}{d}"));
-            ctx(fs::create_dir_all(&hidden), || {
-                format!("mkdir {}", hidden.display())
-            })?;
-            bind(host, &hidden, true, true)?;
-            ctx(fs::create_dir(&target), || {
-                format!("mkdir {}", target.display())
-            })?;
-            shadow_entries(host, &Path::new(SHADOW).join(d.trim_start_matches('/')), &target)?;
-        } else if meta.file_type().is_symlink() {
+        if meta.file_type().is_symlink() {
             let link = ctx(fs::read_link(host), || format!("readlink {d}"))?;
             ctx(symlink(&link, &target), || {
                 format!("symlink {}", target.display())
@@ -222,7 +271,12 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
             ctx(fs::create_dir(&target), || {
                 format!("mkdir {}", target.display())
             })?;
-            bind(host, &target, true, true)?;
+            let missing = missing_under(d, &s);
+            if missing.is_empty() {
+                bind(host, &target, true, true)?;
+            } else {
+                overlay_with_mountpoints(host, &target, &stage, &missing, s.uid, s.gid)?;
+            }
         }
     }
     for (d, mode) in [
@@ -255,13 +309,15 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     )?;
     bind(Path::new("/dev"), &root.join("dev"), false, true)?;
     bind(Path::new("/sys"), &root.join("sys"), true, true)?;
-    unshadow(root, "/etc/hosts")?;
-    mountpoint(&s.hosts_file, &root.join("etc/hosts"))?;
     bind(&s.hosts_file, &root.join("etc/hosts"), true, false)?;
     for d in &s.image_dirs {
-        unshadow(root, d)?;
         let p = inside(root, d);
         ctx(fs::create_dir_all(&p), || format!("mkdir {}", p.display()))?;
+        // already owned: made in a staging layer below a read-only host directory
+        use std::os::unix::fs::MetadataExt;
+        if fs::metadata(&p).is_ok_and(|m| m.uid() == s.uid && m.gid() == s.gid) {
+            continue;
+        }
         ctx(
             nix::unistd::chown(&p, Some(Uid::from_raw(s.uid)), Some(Gid::from_raw(s.gid))),
             || format!("chown {}", p.display()),
@@ -270,7 +326,6 @@ fn setup(spec_path: &Path) -> Result<std::convert::Infallible, String> {
     let mut binds: Vec<&Bind> = s.image_files.iter().chain(s.mounts.iter()).collect();
     binds.sort_by_key(|b| b.dst.matches('/').count());
     for b in binds {
-        unshadow(root, &b.dst)?;
         let dst = inside(root, &b.dst);
         mountpoint(&b.src, &dst)?;
         bind(&b.src, &dst, b.ro, false)?;
@@ -333,41 +388,69 @@ pub fn lookup(prog: &str, path: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_mount_point_under_a_shadowed_host_directory_becomes_a_real_directory() {
-        let t = std::env::temp_dir().join(format!("podrun-unshadow-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&t);
-        let (host, root) = (t.join("host"), t.join("root"));
-        fs::create_dir_all(host.join("security")).unwrap();
-        fs::write(host.join("security/limits.conf"), "x").unwrap();
-        fs::write(host.join("passwd"), "p").unwrap();
-        fs::create_dir_all(&root).unwrap();
-        let shadow = Path::new(SHADOW).join(host.strip_prefix("/").unwrap());
-        shadow_entries(&host, &shadow, &root.join("etc").tap_mkdir()).unwrap();
-        assert!(fs::symlink_metadata(root.join("etc/security")).unwrap().file_type().is_symlink());
-        // a keytab emptyDir at etc/security/keytabs: etc/security becomes a directory whose
-        // entries still point at the host's
-        unshadow(&root, "/etc/security/keytabs").unwrap();
-        let sec = root.join("etc/security");
-        assert!(fs::symlink_metadata(&sec).unwrap().is_dir());
-        assert_eq!(fs::read_link(sec.join("limits.conf")).unwrap(), shadow.join("security/limits.conf"));
-        assert!(!sec.join("keytabs").exists(), "mountpoint() creates the mount point itself");
-        // a file bound over etc/passwd: the symlink goes, so the bind does not land in the host's
-        unshadow(&root, "/etc/passwd").unwrap();
-        assert!(fs::symlink_metadata(root.join("etc/passwd")).is_err());
-        // outside the shadow nothing changes
-        unshadow(&root, "/opt/hadoop/etc").unwrap();
-        assert!(!root.join("opt").exists());
-        fs::remove_dir_all(&t).unwrap();
+    fn spec(mounts: &[(&str, &Path)], dirs: &[&str]) -> Spec {
+        Spec {
+            netns: String::new(),
+            hostname: String::new(),
+            root: PathBuf::new(),
+            hosts_file: PathBuf::new(),
+            image_dirs: dirs.iter().map(|d| d.to_string()).collect(),
+            image_files: Vec::new(),
+            mounts: mounts
+                .iter()
+                .map(|(d, s)| Bind {
+                    dst: d.to_string(),
+                    src: s.to_path_buf(),
+                    ro: true,
+                })
+                .collect(),
+            read_only_root: false,
+            no_new_privs: false,
+            uid: 0,
+            gid: 0,
+            groups: Vec::new(),
+            cwd: "/".into(),
+            env: Vec::new(),
+            argv: Vec::new(),
+        }
     }
 
-    trait Mkdir {
-        fn tap_mkdir(self) -> PathBuf;
-    }
-    impl Mkdir for PathBuf {
-        fn tap_mkdir(self) -> PathBuf {
-            fs::create_dir_all(&self).unwrap();
-            self
-        }
+    #[test]
+    fn mount_points_missing_below_a_host_directory_are_found() {
+        let d = std::env::temp_dir().join(format!("podrun-enter-test-{}", std::process::id()));
+        fs::create_dir_all(d.join("present")).unwrap();
+        fs::write(d.join("file"), b"x").unwrap();
+        let host = d.to_str().unwrap();
+        let s = spec(
+            &[
+                (&format!("{host}/krb5"), &d),                  // missing directory
+                (&format!("{host}/present"), &d),               // exists: nothing to add
+                (&format!("{host}/a/b.conf"), &d.join("file")), // missing file, nested
+                ("/elsewhere/x", &d),                           // not below the host directory
+            ],
+            &[&format!("{host}/owned")],
+        );
+        let m = missing_under(host, &s);
+        let _ = fs::remove_dir_all(&d);
+        assert_eq!(
+            m,
+            [
+                Missing {
+                    rel: "krb5".into(),
+                    dir: true,
+                    owned: false
+                },
+                Missing {
+                    rel: "a/b.conf".into(),
+                    dir: false,
+                    owned: false
+                },
+                Missing {
+                    rel: "owned".into(),
+                    dir: true,
+                    owned: true
+                },
+            ]
+        );
     }
 }

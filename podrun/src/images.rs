@@ -157,6 +157,26 @@ mod tests {
     }
 
     #[test]
+    fn the_krb5_profile_names_the_programs_and_the_version_difference() {
+        let m = load(IMAGES_YAML).unwrap();
+        let k = &m["oci.stackable.tech/sdp/krb5:1.21.1-stackable25.7.0"];
+        assert!(k.jvm.is_none());
+        for p in [
+            "/usr/sbin/krb5kdc",
+            "/usr/sbin/kadmind",
+            "/usr/sbin/kdb5_util",
+            "/usr/bin/kinit",
+        ] {
+            assert!(k.files.iter().any(|f| f.path == p), "{p} missing");
+        }
+        assert!(
+            k.differences
+                .iter()
+                .any(|d| d.contains("1.20.1") && d.contains("1.21.1"))
+        );
+    }
+
+    #[test]
     fn unknown_profile_keys_are_refused() {
         let e = load("images:\n  x:1:\n    real: r\n    colour: red\n").unwrap_err();
         assert!(e.contains("colour"), "{e}");

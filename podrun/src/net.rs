@@ -158,6 +158,60 @@ impl Net {
     }
 }
 
+/// Whether podrun can apply a pod's sysctl: one of the network namespace (`net.*`, each pod has
+/// its own), with a name of letters, digits, `_`, `-` and dots (`/` separators as in sysctl(8) are
+/// accepted too), and a value without control characters.
+pub fn sysctl_supported(name: &str, value: &str) -> Result<(), String> {
+    let ok_name = name.starts_with("net.")
+        && !name.contains("..")
+        && !name.ends_with(['.', '/'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+    if !ok_name {
+        return Err(format!(
+            "{name:?}: podrun applies only net.* sysctls (each pod has its own network namespace; it has no IPC namespace for kernel.*)"
+        ));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(format!(
+            "{name}: the value {value:?} holds a control character"
+        ));
+    }
+    Ok(())
+}
+
+/// The /proc/sys path of a sysctl name (`a.b.c` or `a/b/c`).
+pub fn sysctl_path(name: &str) -> String {
+    format!("/proc/sys/{}", name.replace('.', "/"))
+}
+
+/// Sets the pod's namespaced sysctls (checked by `sysctl_supported`) from a thread that joins
+/// the pod's network namespace: /proc/sys/net/* belongs to the opening thread's namespace.
+pub fn apply_sysctls(netns: &str, sysctls: &[(String, String)]) -> Result<(), String> {
+    if sysctls.is_empty() {
+        return Ok(());
+    }
+    for (k, v) in sysctls {
+        sysctl_supported(k, v)?;
+    }
+    let ns = format!("/run/netns/{netns}");
+    let list = sysctls.to_vec();
+    std::thread::spawn(move || -> Result<(), String> {
+        let f = std::fs::File::open(&ns).map_err(|e| format!("{ns}: {e}"))?;
+        nix::sched::setns(&f, nix::sched::CloneFlags::CLONE_NEWNET)
+            .map_err(|e| format!("setns {ns}: {e}"))?;
+        for (k, v) in &list {
+            let p = sysctl_path(k);
+            std::fs::write(&p, format!("{v}\n"))
+                .map_err(|e| format!("sysctl {k}={v}: {p}: {e}"))?;
+        }
+        Ok(())
+    })
+    .join()
+    .map_err(|_| "sysctl thread panicked".to_string())?
+}
+
 /// Loads a ruleset into the pod's namespace (`None`: accept everything).
 pub fn apply_rules(netns: &str, rules: Option<&str>) -> Result<(), String> {
     let text = rules.unwrap_or("flush ruleset\n");
@@ -180,4 +234,24 @@ pub fn apply_rules(netns: &str, rules: Option<&str>) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_network_namespace_sysctls_are_applied() {
+        assert!(sysctl_supported("net.ipv4.ip_unprivileged_port_start", "0").is_ok());
+        assert!(sysctl_supported("net.ipv4.ip_local_port_range", "32768 60999").is_ok());
+        let e = sysctl_supported("kernel.shm_rmid_forced", "1").unwrap_err();
+        assert!(e.contains("net.*"), "{e}");
+        assert!(sysctl_supported("net.ipv4/../../kernel/x", "1").is_err());
+        assert!(sysctl_supported("net..x", "1").is_err());
+        assert!(sysctl_supported("net.ipv4.x", "1\n2").is_err());
+        assert_eq!(
+            sysctl_path("net.ipv4.ip_unprivileged_port_start"),
+            "/proc/sys/net/ipv4/ip_unprivileged_port_start"
+        );
+    }
 }

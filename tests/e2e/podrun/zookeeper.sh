@@ -47,6 +47,12 @@ yaml.safe_dump(c, open(out, "w"), sort_keys=False)
 PYEOF
 }
 
+# The stack opens client port 2181 only to the pods of the ZooKeeper service and of the services
+# depending on it (`access: dependents`); a client the stack does not know, such as this test's on
+# the host, needs a NetworkPolicy of its own, as a user adds one for their applications.
+client_policy() { # client_policy NAMESPACE: admits 10.192.0.0/10 (podrun's subnets, the host's .1) to 2181
+  printf -- '---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: e2e-zookeeper-clients, namespace: %s}\nspec:\n  podSelector: {matchLabels: {kubebdp.github.io/service: zookeeper}}\n  policyTypes: [Ingress]\n  ingress:\n    - from: [{ipBlock: {cidr: 10.192.0.0/10}}]\n      ports: [{port: 2181, protocol: TCP}]\n' "$1"
+}
 pods_json() { "$PODRUN" status --state "$STATE" --json; }
 addrs() { pods_json | "$PY" -c 'import json,sys; print(",".join(p["address"]+":2181" for p in json.load(sys.stdin)["pods"]))'; }
 ready_count() { pods_json | "$PY" -c 'import json,sys; print(sum(1 for p in json.load(sys.stdin)["pods"] if p["ready"] and p["phase"]=="Running"))'; }
@@ -97,6 +103,8 @@ scenario() { # scenario EXAMPLE N
   cluster "$ex" "$WORK/c1.yaml"
   cluster "$ex" "$WORK/c2.yaml" "maxClientCnxns=61"
   "$BDP" render "$WORK/c1.yaml" >"$WORK/s1.yaml" && "$BDP" render "$WORK/c2.yaml" >"$WORK/s2.yaml" || { bad "$ex: render"; return; }
+  local ns; ns=$(sed -n 's/^  namespace: *//p' "$ex" | head -1)
+  client_policy "$ns" >>"$WORK/s1.yaml"; client_policy "$ns" >>"$WORK/s2.yaml"
   sts=$(sed -n 's/^  name: \(.*-zookeeper-server\)$/\1/p' "$WORK/s1.yaml" | sort -u | head -1)
   check "$ex: podrun accepts the rendered stream (k8s-openapi types, runnable)" "$PODRUN" check "$WORK/s1.yaml"
   check "$ex: the roll changes the config checksum" bash -c "! diff -q <(grep config-checksum '$WORK/s1.yaml') <(grep config-checksum '$WORK/s2.yaml') >/dev/null"
@@ -111,7 +119,7 @@ scenario() { # scenario EXAMPLE N
   local m; m=$(modes | sort | uniq -c | tr -s ' ' | tr '\n' ';')
   check "$ex: one leader and $((n-1)) followers, asked from the host ($m)" [ "$m" = " $((n-1)) follower; 1 leader;" ]
   local a0; a0=$(addrs | cut -d, -f1); a0=${a0%:*}
-  check "$ex: NetworkPolicy: the host (outside the cluster) reaches client port 2181" port_open "$a0" 2181
+  check "$ex: NetworkPolicy: the host (outside the cluster) reaches client port 2181 (the test's own client policy)" port_open "$a0" 2181
   # 3888 (leader election) is listened on by every server; 2888 by the leader only
   check "$ex: NetworkPolicy: the host cannot reach election port 3888 (peers only)" port_closed "$a0" 3888
   check "$ex: a peer pod reaches election port 3888 of another" "$PODRUN" exec "$sts-1" --state "$STATE" -- bash -c "exec 3<>/dev/tcp/$a0/3888"

@@ -759,7 +759,7 @@ impl Daemon {
                 }
                 Ok(())
             };
-            let kv = |all: Option<BTreeMap<String, String>>,
+            let kv = |all: Option<BTreeMap<String, Vec<u8>>>,
                       items: &Option<Vec<k8s_openapi::api::core::v1::KeyToPath>>,
                       def: i32,
                       optional: bool,
@@ -784,12 +784,12 @@ impl Daemon {
                                     v.name, it.key
                                 ));
                             };
-                            write(&it.path, val.as_bytes(), it.mode.unwrap_or(def))?;
+                            write(&it.path, val, it.mode.unwrap_or(def))?;
                         }
                     }
                     None => {
                         for (k, val) in &all {
-                            write(k, val.as_bytes(), def)?;
+                            write(k, val, def)?;
                         }
                     }
                 }
@@ -797,7 +797,8 @@ impl Daemon {
             };
             if let Some(c) = &v.config_map {
                 kv(
-                    src.cm_all(&c.name),
+                    src.cm_all(&c.name)
+                        .map(|m| m.into_iter().map(|(k, v)| (k, v.into_bytes())).collect()),
                     &c.items,
                     c.default_mode.unwrap_or(0o644),
                     c.optional.unwrap_or(false),
@@ -806,7 +807,7 @@ impl Daemon {
             } else if let Some(s) = &v.secret {
                 let n = s.secret_name.clone().unwrap_or_default();
                 kv(
-                    src.secret_all(&n),
+                    src.secret_files(&n),
                     &s.items,
                     s.default_mode.unwrap_or(0o644),
                     s.optional.unwrap_or(false),

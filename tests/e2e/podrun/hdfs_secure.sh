@@ -62,13 +62,13 @@ STOREPW=changeit   # the stack's default tlsKeystorePassword
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bdp-e2e-ca" \
   -keyout "$WORK/ca.key" -out "$WORK/ca.crt" >/dev/null 2>&1 || { bad "test CA"; finish; }
 # the Certificates out, their Secrets and the admin Secret in
-"$PY" - "$WORK" "$STOREPW" "$C-kerberos-admin" "$NS" <"$WORK/rendered.yaml" >"$WORK/stream.yaml" <<'PYEOF' || { bad "cert-manager's Secrets"; finish; }
+"$PY" - "$WORK" "$STOREPW" "$C-kerberos-admin" "$NS" "$WORK/rendered.yaml" >"$WORK/stream.yaml" <<'PYEOF' || { bad "cert-manager's Secrets"; finish; }
 import base64, os, subprocess, sys, yaml
-work, pw, admin, ns = sys.argv[1:]
+work, pw, admin, ns, rendered = sys.argv[1:]
 def run(*a):
     subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 out = []
-for d in yaml.safe_load_all(sys.stdin):
+for d in yaml.safe_load_all(open(rendered)):
     if not d:
         continue
     if d.get("kind") != "Certificate":
@@ -76,7 +76,7 @@ for d in yaml.safe_load_all(sys.stdin):
     s = d["spec"]; name = s["secretName"]; p = os.path.join(work, name)
     with open(p + ".ext", "w") as f:
         f.write("subjectAltName=" + ",".join("DNS:" + n for n in s["dnsNames"]) + "\nextendedKeyUsage=serverAuth,clientAuth\n")
-    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + s["dnsNames"][0], "-keyout", p + ".key", "-out", p + ".csr")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", p + ".key", "-out", p + ".csr")
     run("openssl", "x509", "-req", "-in", p + ".csr", "-CA", f"{work}/ca.crt", "-CAkey", f"{work}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", p + ".ext", "-out", p + ".crt")
     run("openssl", "pkcs12", "-export", "-in", p + ".crt", "-inkey", p + ".key", "-certfile", f"{work}/ca.crt", "-name", "certificate", "-passout", "pass:" + pw, "-out", p + ".p12")
     run("keytool", "-importkeystore", "-srckeystore", p + ".p12", "-srcstoretype", "PKCS12", "-srcstorepass", pw, "-destkeystore", p + ".keystore.jks", "-deststoretype", "JKS", "-deststorepass", pw, "-destkeypass", pw, "-noprompt")
@@ -90,7 +90,7 @@ out.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": admin, "n
             "stringData": {"master-password": "master-" + os.urandom(6).hex(), "admin-password": "admin-" + os.urandom(6).hex()}})
 yaml.safe_dump_all(out, sys.stdout, sort_keys=False)
 PYEOF
-check "the stream: Certificates replaced by their Secrets (JKS keystore/truststore, test CA), admin Secret added" "$PODRUN" check "$WORK/stream.yaml"
+check "the stream: $(grep -c '^kind: Certificate' "$WORK/rendered.yaml") Certificates replaced by their Secrets (JKS keystore/truststore, test CA), admin Secret added" "$PODRUN" check "$WORK/stream.yaml"
 
 pr() { local c=$1; shift; "$PODRUN" "$c" --state "$STATE" "$@"; }
 T0=$SECONDS

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# hdfs_secure.sh -- issue 10 scenario 1 on podrun, secure: examples/seed.yaml scaled for 2 cores
-# (Kerberos KDC, 1 ZooKeeper, 1 namenode, 1 datanode, dfs.replication 1) runs as real processes.
+# hdfs_secure.sh -- issue 10 scenarios 1 and 2 on podrun, secure: examples/seed.yaml made HA and
+# scaled for 2 cores (Kerberos KDC, 1 ZooKeeper, 3 journalnodes, 2 namenodes with ZKFC, 1 datanode,
+# dfs.replication 1) runs as real processes.
 # What bdp does not render is made here, as the user and cert-manager would: the admin Secret, and
 # for each rendered cert-manager Certificate its Secret (tls.crt, tls.key, ca.crt, keystore.jks,
 # truststore.jks with the setting tlsKeystorePassword) from a test CA (openssl, keytool); the
 # Certificates themselves are dropped from the stream (podrun has no cert-manager).
 # Checks: `podrun up`; a client in the datanode pod kinits from the pod's keytab and writes a file
-# and reads it back byte for byte; without a ticket the namenode refuses it.
+# and reads it back byte for byte; without a ticket the namenode refuses it; the active namenode is
+# SIGKILLed: the standby takes over (time printed), the file is still readable, the killed one
+# comes back as standby without reformatting.
 # One line per check, closing line "N passed, M failed". Needs root and tests/e2e/install.sh --only podrun.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
@@ -53,7 +56,9 @@ spec:
           dfs.replication: "1"
       roles:
         namenode:
-          replicas: 1
+          replicas: 2
+        journalnode:
+          replicas: 3
         datanode:
           replicas: 1
 EOF
@@ -95,7 +100,7 @@ check "the stream: $(grep -c '^kind: Certificate' "$WORK/rendered.yaml") Certifi
 pr() { local c=$1; shift; "$PODRUN" "$c" --state "$STATE" "$@"; }
 T0=$SECONDS
 if pr up "$WORK/stream.yaml" --timeout 900 >"$WORK/up.log" 2>&1; then
-  ok "podrun up: KDC, ZooKeeper, namenode, datanode Ready in $((SECONDS-T0))s"
+  ok "podrun up: KDC, ZooKeeper, journalnodes, namenodes, datanode Ready in $((SECONDS-T0))s"
 else
   bad "podrun up"; tail -120 "$WORK/up.log"; finish
 fi
@@ -104,7 +109,8 @@ DN=$C-hdfs-datanode-0
 P=$(pr exec "$DN" -- hdfs getconf -confKey dfs.datanode.kerberos.principal 2>/dev/null)
 check "the datanode's principal ($P)" [ -n "$P" ]
 inpod() { pr exec "$DN" -- bash -c "export KRB5_CONFIG=/etc/krb5/krb5.conf KRB5CCNAME=FILE:/tmp/e2e.ccache; $1" 2> >(grep -v 'JAVA_TOOL_OPTIONS\|NativeCodeLoader' >&2); }
-check "no ticket: the namenode refuses the client" bash -c "! '$PODRUN' exec '$DN' --state '$STATE' -- bash -c 'KRB5CCNAME=FILE:/tmp/none hdfs dfs -ls /' >/dev/null 2>&1"
+noticket=$(pr exec "$DN" -- bash -c 'KRB5CCNAME=FILE:/tmp/none hdfs dfs -ls / 2>&1; echo "rc=$?"')
+check "no ticket: the namenode refuses the client (Kerberos required)" bash -c "grep -q 'Client cannot authenticate via:\[TOKEN, KERBEROS\]' <<<\"\$1\" && ! grep -q '^rc=0' <<<\"\$1\"" _ "$noticket"
 check "kinit from the pod's keytab" inpod "kinit -k -t /etc/security/keytabs/hdfs.keytab '$P'"
 head -c 2000000 /dev/urandom >"$WORK/data.bin"
 t=$SECONDS
@@ -112,5 +118,24 @@ inpod "hdfs dfs -mkdir -p /e2e && hdfs dfs -put - /e2e/data.bin" <"$WORK/data.bi
 check "the client wrote a 2 MB file over SASL block transfer ($((SECONDS-t))s)" inpod "hdfs dfs -test -e /e2e/data.bin"
 inpod "hdfs dfs -cat /e2e/data.bin" >"$WORK/read.bin"
 check "and read it back, byte for byte" cmp -s "$WORK/data.bin" "$WORK/read.bin"
+ha() { inpod "hdfs haadmin -getAllServiceState" 2>/dev/null; }
+A=$(ha | awk '$2=="active"{split($1,a,"."); print a[1]}')
+case $A in $C-hdfs-namenode-0) S=$C-hdfs-namenode-1;; $C-hdfs-namenode-1) S=$C-hdfs-namenode-0;; *) S=;; esac
+if [ -z "$S" ]; then bad "an active namenode (haadmin with the client's ticket): $(ha)"; else
+  ok "haadmin with the client's ticket: $A active"
+  t0=$SECONDS
+  pr kill "$A" >/dev/null
+  is_active() { ha | grep -q "^$1\..* active"; }
+  wait_for() { local t=$SECONDS lim=$1; shift; until "$@"; do [ $((SECONDS-t)) -ge "$lim" ] && return 1; sleep 1; done; }
+  check "the standby $S became active" wait_for 240 is_active "$S"
+  echo "     failover seen $((SECONDS-t0))s after the SIGKILL (haadmin polls, a JVM each: coarse)"
+  inpod "hdfs dfs -cat /e2e/data.bin" >"$WORK/read2.bin"
+  check "the file is still readable, byte for byte" cmp -s "$WORK/data.bin" "$WORK/read2.bin"
+  all_ready() { pr status --json | "$PY" -c 'import json,sys; p=json.load(sys.stdin)["pods"]; sys.exit(0 if p and all(x["ready"] and x["phase"]=="Running" for x in p) else 1)'; }
+  check "every pod is Ready again" wait_for 600 all_ready
+  is_standby() { ha | grep -q "^$1\..* standby"; }
+  check "$A came back as standby" wait_for 240 is_standby "$A"
+  check "$A was not reformatted" bash -c "awk '/^--- podrun: start /{b=\"\"; next} {b=b \$0 \"\\n\"} END{printf \"%s\", b}' '$STATE/logs/${NS}_$A/format.log' | grep -q 'is formatted; nothing to do'"
+fi
 echo "     total $((SECONDS-T0))s"
 finish

@@ -319,7 +319,8 @@ pub fn check_file(name: &str, content: &str, env: &Env, stats: &mut Stats) -> Ve
         return out;
     }
     out.extend(check_lines(content));
-    if name == "krb5.conf" || name == "kdc.conf" || name.ends_with(".conf") {
+    // JAAS login files (jaas.conf, zk-jaas.conf) end in .conf too but are not krb5 profiles
+    if name == "krb5.conf" || name == "kdc.conf" || (name.ends_with(".conf") && !name.ends_with("jaas.conf")) {
         stats.bump("krb5 profiles parsed");
         out.extend(check_profile(content));
     } else {

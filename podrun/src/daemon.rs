@@ -45,8 +45,16 @@ enum Job {
     Thread(JoinHandle<bool>),
 }
 
+/// Which of a container's probes a run belongs to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Readiness,
+    Liveness,
+    Startup,
+}
+
 struct RunningProbe {
-    liveness: bool,
+    kind: Kind,
     deadline: Instant,
     job: Job,
 }
@@ -65,6 +73,8 @@ struct Ctr {
     started: Option<Instant>,
     readiness: Option<probe::State>,
     liveness: Option<probe::State>,
+    /// The startup probe until it passes; readiness and liveness wait for it (as in the kubelet).
+    startup: Option<probe::State>,
     probes: Vec<RunningProbe>,
     ready: bool,
     done: bool,
@@ -749,7 +759,7 @@ impl Daemon {
                 }
                 Ok(())
             };
-            let kv = |all: Option<BTreeMap<String, String>>,
+            let kv = |all: Option<BTreeMap<String, Vec<u8>>>,
                       items: &Option<Vec<k8s_openapi::api::core::v1::KeyToPath>>,
                       def: i32,
                       optional: bool,
@@ -774,12 +784,12 @@ impl Daemon {
                                     v.name, it.key
                                 ));
                             };
-                            write(&it.path, val.as_bytes(), it.mode.unwrap_or(def))?;
+                            write(&it.path, val, it.mode.unwrap_or(def))?;
                         }
                     }
                     None => {
                         for (k, val) in &all {
-                            write(k, val.as_bytes(), def)?;
+                            write(k, val, def)?;
                         }
                     }
                 }
@@ -787,7 +797,8 @@ impl Daemon {
             };
             if let Some(c) = &v.config_map {
                 kv(
-                    src.cm_all(&c.name),
+                    src.cm_all(&c.name)
+                        .map(|m| m.into_iter().map(|(k, v)| (k, v.into_bytes())).collect()),
                     &c.items,
                     c.default_mode.unwrap_or(0o644),
                     c.optional.unwrap_or(false),
@@ -796,7 +807,7 @@ impl Daemon {
             } else if let Some(s) = &v.secret {
                 let n = s.secret_name.clone().unwrap_or_default();
                 kv(
-                    src.secret_all(&n),
+                    src.secret_files(&n),
                     &s.items,
                     s.default_mode.unwrap_or(0o644),
                     s.optional.unwrap_or(false),
@@ -978,6 +989,7 @@ impl Daemon {
                     started: None,
                     readiness: None,
                     liveness: None,
+                    startup: None,
                     probes: Vec::new(),
                     ready: false,
                     done: false,
@@ -1036,6 +1048,11 @@ impl Daemon {
                 c.liveness = c
                     .spec
                     .liveness_probe
+                    .as_ref()
+                    .map(|pr| probe::State::new(probe::Timing::of(pr), now));
+                c.startup = c
+                    .spec
+                    .startup_probe
                     .as_ref()
                     .map(|pr| probe::State::new(probe::Timing::of(pr), now));
                 c.probes.clear();
@@ -1439,6 +1456,11 @@ fn placeholder() -> Pod {
     }
 }
 
+/// Whether a container's startup probe (if any) has passed: `None` once it did, or without one.
+fn started_up(startup: Option<&probe::State>) -> bool {
+    startup.is_none_or(|s| s.verdict == Verdict::Pass)
+}
+
 /// Runs due probes of a running container and takes their results.
 fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
     // finished or timed-out runs
@@ -1467,7 +1489,7 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
         match done {
             Some(r) => {
                 results.push((
-                    pr.liveness,
+                    pr.kind,
                     r,
                     std::mem::replace(&mut pr.job, Job::Thread(std::thread::spawn(|| false))),
                 ));
@@ -1476,40 +1498,68 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
             None => true,
         }
     });
-    for (liveness, r, job) in results {
+    for (kind, r, job) in results {
         let ok = match job {
             Job::Thread(h) if r => h.join().unwrap_or(false),
             _ => r,
         };
-        if liveness {
-            if let Some(s) = c.liveness.as_mut()
-                && s.record(ok) == Verdict::Fail
-            {
-                log_line(&format!(
-                    "{key} {}: liveness probe failed, killing",
-                    c.spec.name
-                ));
-                if let Some(pid) = c.pid {
-                    signal_group(pid, Signal::SIGKILL);
+        match kind {
+            Kind::Liveness | Kind::Startup => {
+                let st = if kind == Kind::Liveness {
+                    &mut c.liveness
+                } else {
+                    &mut c.startup
+                };
+                match st.as_mut().map(|s| s.record(ok)) {
+                    Some(Verdict::Fail) => {
+                        log_line(&format!(
+                            "{key} {}: {} probe failed, killing",
+                            c.spec.name,
+                            if kind == Kind::Liveness {
+                                "liveness"
+                            } else {
+                                "startup"
+                            }
+                        ));
+                        if let Some(pid) = c.pid {
+                            signal_group(pid, Signal::SIGKILL);
+                        }
+                        // a failed startup probe keeps readiness and liveness off until the restart
+                        if kind == Kind::Liveness {
+                            *st = None;
+                        }
+                    }
+                    // a startup probe runs until its first pass, then never again
+                    Some(Verdict::Pass) if kind == Kind::Startup => {
+                        log_line(&format!("{key} {}: startup probe passed", c.spec.name));
+                        *st = None;
+                    }
+                    _ => {}
                 }
-                c.liveness = None;
             }
-        } else if let Some(s) = c.readiness.as_mut() {
-            c.ready = s.record(ok) == Verdict::Pass;
+            Kind::Readiness => {
+                if let Some(s) = c.readiness.as_mut() {
+                    c.ready = s.record(ok) == Verdict::Pass && started_up(c.startup.as_ref());
+                }
+            }
         }
     }
     if c.spec.readiness_probe.is_none() {
-        c.ready = true;
+        c.ready = started_up(c.startup.as_ref());
     }
     let Some(pid) = c.pid else { return };
-    for liveness in [false, true] {
-        if c.probes.iter().any(|p| p.liveness == liveness) {
+    for kind in [Kind::Startup, Kind::Readiness, Kind::Liveness] {
+        if c.probes.iter().any(|p| p.kind == kind) {
             continue;
         }
-        let (st, spec): (Option<&mut probe::State>, Option<&Probe>) = if liveness {
-            (c.liveness.as_mut(), c.spec.liveness_probe.as_ref())
-        } else {
-            (c.readiness.as_mut(), c.spec.readiness_probe.as_ref())
+        // readiness and liveness wait until the startup probe has passed
+        if kind != Kind::Startup && !started_up(c.startup.as_ref()) {
+            continue;
+        }
+        let (st, spec): (Option<&mut probe::State>, Option<&Probe>) = match kind {
+            Kind::Liveness => (c.liveness.as_mut(), c.spec.liveness_probe.as_ref()),
+            Kind::Readiness => (c.readiness.as_mut(), c.spec.readiness_probe.as_ref()),
+            Kind::Startup => (c.startup.as_mut(), c.spec.startup_probe.as_ref()),
         };
         let (Some(st), Some(spec)) = (st, spec) else {
             continue;
@@ -1564,7 +1614,7 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
             }))
         };
         c.probes.push(RunningProbe {
-            liveness,
+            kind,
             deadline,
             job,
         });
@@ -1610,5 +1660,22 @@ mod tests {
         assert_eq!(backoff(4), Duration::from_secs(80));
         assert_eq!(backoff(6), Duration::from_secs(300));
         assert_eq!(backoff(60), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn readiness_and_liveness_wait_for_the_startup_probe() {
+        let t = probe::Timing::of(&Probe {
+            failure_threshold: Some(2),
+            ..Probe::default()
+        });
+        assert!(started_up(None), "no startup probe: started");
+        let mut s = probe::State::new(t, Instant::now());
+        assert!(!started_up(Some(&s)), "before its first result");
+        s.record(false);
+        s.record(false);
+        assert!(!started_up(Some(&s)), "failed: the container is killed, not started");
+        let mut s = probe::State::new(t, Instant::now());
+        s.record(true);
+        assert!(started_up(Some(&s)));
     }
 }

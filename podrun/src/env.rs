@@ -127,6 +127,24 @@ impl Sources<'_> {
     pub fn cm_all(&self, name: &str) -> Option<BTreeMap<String, String>> {
         Some(self.cm(name)?.data.clone().unwrap_or_default())
     }
+    /// A Secret's keys as a volume holds them: `data` byte for byte (a JKS keystore is binary),
+    /// `stringData` on top (as the API server merges it).
+    pub fn secret_files(&self, name: &str) -> Option<BTreeMap<String, Vec<u8>>> {
+        let s = self.secret(name)?;
+        let mut m: BTreeMap<String, Vec<u8>> = s
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect();
+        m.extend(
+            s.string_data
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone().into_bytes())),
+        );
+        Some(m)
+    }
     pub fn secret_all(&self, name: &str) -> Option<BTreeMap<String, String>> {
         let s = self.secret(name)?;
         let mut m: BTreeMap<String, String> = s
@@ -392,5 +410,29 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(argv(&c, &ep, &cmd, &vars), ["run", "3"]);
+    }
+
+    #[test]
+    fn secret_volume_bytes_are_not_text() {
+        use k8s_openapi::ByteString;
+        let jks = vec![0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2];
+        let secret = Secret {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("tls".into()),
+                namespace: Some("ns".into()),
+                ..Default::default()
+            },
+            data: Some([("keystore.jks".to_string(), ByteString(jks.clone()))].into()),
+            string_data: Some([("password".to_string(), "changeit".to_string())].into()),
+            ..Default::default()
+        };
+        let src = Sources {
+            namespace: "ns",
+            configmaps: &[],
+            secrets: std::slice::from_ref(&secret),
+        };
+        let f = src.secret_files("tls").unwrap();
+        assert_eq!(f["keystore.jks"], jks, "a JKS keystore's magic 0xfeedfeed survives");
+        assert_eq!(f["password"], b"changeit");
     }
 }

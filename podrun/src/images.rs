@@ -7,10 +7,24 @@ use std::path::{Path, PathBuf};
 pub const IMAGES_YAML: &str = include_str!("../images.yaml");
 
 /// Files named `podrun:P` in a profile, shipped inside the binary.
-pub const EMBEDDED: &[(&str, &str)] = &[(
-    "images/zookeeper-3.8.4/zkEnv.sh",
-    include_str!("../images/zookeeper-3.8.4/zkEnv.sh"),
-)];
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "images/zookeeper-3.8.4/zkEnv.sh",
+        include_str!("../images/zookeeper-3.8.4/zkEnv.sh"),
+    ),
+    (
+        "images/hadoop-3.3.6/hdfs",
+        include_str!("../images/hadoop-3.3.6/hdfs"),
+    ),
+    (
+        "images/hadoop-3.3.6/passwd",
+        include_str!("../images/hadoop-3.3.6/passwd"),
+    ),
+    (
+        "images/hadoop-3.3.6/group",
+        include_str!("../images/hadoop-3.3.6/group"),
+    ),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -124,6 +138,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_hadoop_profile_maps_bin_hdfs_and_the_image_user() {
+        let m = load(IMAGES_YAML).unwrap();
+        let h = &m["apache/hadoop:3.3.6"];
+        assert_eq!((h.user, h.group), (Some(1000), Some(100)));
+        assert!(h.jvm.as_deref().unwrap().contains("8"));
+        assert!(h.differences.iter().any(|d| d.contains("Java 8")));
+        for p in ["/opt/hadoop/bin/hdfs", "/opt/hadoop/bin/hadoop", "/etc/passwd", "/etc/group"] {
+            let f = h.files.iter().find(|f| f.path == p).unwrap_or_else(|| panic!("{p}"));
+            let rest = f.from.strip_prefix("podrun:").unwrap();
+            assert!(EMBEDDED.iter().any(|(n, _)| *n == rest), "{rest} is not embedded");
+        }
+        let passwd = EMBEDDED.iter().find(|(n, _)| n.ends_with("hadoop-3.3.6/passwd")).unwrap().1;
+        assert!(passwd.lines().any(|l| l.starts_with("hadoop:x:1000:100:")));
     }
 
     #[test]

@@ -221,9 +221,6 @@ fn check_container(
             );
         }
     }
-    if c.startup_probe.is_some() {
-        e("startupProbe".into(), "not supported by podrun yet".into());
-    }
     if init && c.restart_policy.is_some() {
         e(
             "restartPolicy".into(),
@@ -376,9 +373,11 @@ spec:
     }
 
     #[test]
-    fn a_startup_probe_is_refused_until_built() {
+    fn a_startup_probe_runs_and_a_grpc_one_is_refused() {
         let e = errs("", "zookeeper:3.8.4\n          startupProbe: {tcpSocket: {port: 2181}}", "emptyDir: {}");
-        assert_eq!(e, ["StatefulSet ns/zk: spec.template.spec.containers[0] (zookeeper).startupProbe: not supported by podrun yet"]);
+        assert!(e.is_empty(), "{e:?}");
+        let e = errs("", "zookeeper:3.8.4\n          startupProbe: {grpc: {port: 2181}}", "emptyDir: {}");
+        assert_eq!(e, ["StatefulSet ns/zk: spec.template.spec.containers[0] (zookeeper).startupProbe: grpc probes are not supported by podrun"]);
     }
 
     #[test]

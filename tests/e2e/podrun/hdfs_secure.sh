@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# hdfs_secure.sh -- issue 10 scenarios 1 and 2 on podrun, secure: examples/seed.yaml made HA and
+# scaled for 2 cores (Kerberos KDC, 1 ZooKeeper, 3 journalnodes, 2 namenodes with ZKFC, 1 datanode,
+# dfs.replication 1) runs as real processes.
+# What bdp does not render is made here, as the user and cert-manager would: the admin Secret, and
+# for each rendered cert-manager Certificate its Secret (tls.crt, tls.key, ca.crt, keystore.jks,
+# truststore.jks with the setting tlsKeystorePassword) from a test CA (openssl, keytool); the
+# Certificates themselves are dropped from the stream (podrun has no cert-manager).
+# Checks: `podrun up`; a client in the datanode pod kinits from the pod's keytab and writes a file
+# and reads it back byte for byte; without a ticket the namenode refuses it; the active namenode is
+# SIGKILLed: the standby takes over (time printed), the file is still readable, the killed one
+# comes back as standby without reformatting.
+# One line per check, closing line "N passed, M failed". Needs root and tests/e2e/install.sh --only podrun.
+set -uo pipefail
+cd "$(dirname "$0")/../../.."
+. tests/e2e/env.sh
+PASS=0; FAIL=0
+ok() { echo "ok   - $*"; PASS=$((PASS+1)); }
+bad() { echo "FAIL - $*"; FAIL=$((FAIL+1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+finish() { echo "$PASS passed, $FAIL failed"; [ $FAIL -eq 0 ]; exit $?; }
+
+[ "$(id -u)" = 0 ] || { bad "podrun needs root"; finish; }
+PROFILE=${PODRUN_E2E_PROFILE:-release}
+if [ "$PROFILE" = release ]; then cargo build --release -q -p podrun -p bdp; else cargo build -q -p podrun -p bdp; fi 2>&1 | tail -20
+BDP=$PWD/target/$PROFILE/bdp; PODRUN=$PWD/target/$PROFILE/podrun
+[ -x "$BDP" ] && [ -x "$PODRUN" ] || { bad "build bdp and podrun"; finish; }
+for b in openssl keytool kinit; do command -v $b >/dev/null || { bad "$b missing"; finish; }; done
+PY=$(e2e_any_python)
+WORK=$(mktemp -d /tmp/podrun-hdfs-sec.XXXXXX)
+STATE=$WORK/state
+cleanup() {
+  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+C=seed; NS=bigdata
+cat >"$WORK/cluster.yaml" <<EOF
+apiVersion: manager.kubebdp.github.io/v1
+kind: Cluster
+metadata:
+  name: $C
+  namespace: $NS
+spec:
+  stack: hadoop-3.3
+  services:
+    kerberos:
+    zookeeper:
+      roles:
+        server:
+          replicas: 1
+    hdfs:
+      configOverrides:
+        hdfs-site.xml:
+          dfs.replication: "1"
+      roles:
+        namenode:
+          replicas: 2
+        journalnode:
+          replicas: 3
+        datanode:
+          replicas: 1
+EOF
+"$BDP" render "$WORK/cluster.yaml" >"$WORK/rendered.yaml" || { bad "render"; finish; }
+STOREPW=changeit   # the stack's default tlsKeystorePassword
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bdp-e2e-ca" \
+  -keyout "$WORK/ca.key" -out "$WORK/ca.crt" >/dev/null 2>&1 || { bad "test CA"; finish; }
+# the Certificates out, their Secrets and the admin Secret in
+"$PY" - "$WORK" "$STOREPW" "$C-kerberos-admin" "$NS" "$WORK/rendered.yaml" >"$WORK/stream.yaml" <<'PYEOF' || { bad "cert-manager's Secrets"; finish; }
+import base64, os, subprocess, sys, yaml
+work, pw, admin, ns, rendered = sys.argv[1:]
+def run(*a):
+    subprocess.run(a, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+out = []
+for d in yaml.safe_load_all(open(rendered)):
+    if not d:
+        continue
+    if d.get("kind") != "Certificate":
+        out.append(d); continue
+    s = d["spec"]; name = s["secretName"]; p = os.path.join(work, name)
+    with open(p + ".ext", "w") as f:
+        f.write("subjectAltName=" + ",".join("DNS:" + n for n in s["dnsNames"]) + "\nextendedKeyUsage=serverAuth,clientAuth\n")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", p + ".key", "-out", p + ".csr")
+    run("openssl", "x509", "-req", "-in", p + ".csr", "-CA", f"{work}/ca.crt", "-CAkey", f"{work}/ca.key", "-CAcreateserial", "-days", "2", "-extfile", p + ".ext", "-out", p + ".crt")
+    run("openssl", "pkcs12", "-export", "-in", p + ".crt", "-inkey", p + ".key", "-certfile", f"{work}/ca.crt", "-name", "certificate", "-passout", "pass:" + pw, "-out", p + ".p12")
+    run("keytool", "-importkeystore", "-srckeystore", p + ".p12", "-srcstoretype", "PKCS12", "-srcstorepass", pw, "-destkeystore", p + ".keystore.jks", "-deststoretype", "JKS", "-deststorepass", pw, "-destkeypass", pw, "-noprompt")
+    run("keytool", "-importcert", "-alias", "ca", "-file", f"{work}/ca.crt", "-keystore", p + ".truststore.jks", "-storetype", "JKS", "-storepass", pw, "-noprompt")
+    b = lambda f: base64.b64encode(open(f, "rb").read()).decode()
+    out.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                "metadata": {"name": name, "namespace": d["metadata"].get("namespace", ns)},
+                "data": {"tls.crt": b(p + ".crt"), "tls.key": b(p + ".key"), "ca.crt": b(f"{work}/ca.crt"),
+                         "keystore.jks": b(p + ".keystore.jks"), "truststore.jks": b(p + ".truststore.jks")}})
+out.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": admin, "namespace": ns},
+            "stringData": {"master-password": "master-" + os.urandom(6).hex(), "admin-password": "admin-" + os.urandom(6).hex()}})
+yaml.safe_dump_all(out, sys.stdout, sort_keys=False)
+PYEOF
+check "the stream: $(grep -c '^kind: Certificate' "$WORK/rendered.yaml") Certificates replaced by their Secrets (JKS keystore/truststore, test CA), admin Secret added" "$PODRUN" check "$WORK/stream.yaml"
+
+pr() { local c=$1; shift; "$PODRUN" "$c" --state "$STATE" "$@"; }
+T0=$SECONDS
+if pr up "$WORK/stream.yaml" --timeout 900 >"$WORK/up.log" 2>&1; then
+  ok "podrun up: KDC, ZooKeeper, journalnodes, namenodes, datanode Ready in $((SECONDS-T0))s"
+else
+  bad "podrun up"; tail -120 "$WORK/up.log"; finish
+fi
+DN=$C-hdfs-datanode-0
+# the datanode pod's principal dn/<headless Service>@REALM, from its rendered hdfs-site.xml
+P=$(pr exec "$DN" -- hdfs getconf -confKey dfs.datanode.kerberos.principal 2>/dev/null)
+check "the datanode's principal ($P)" [ -n "$P" ]
+inpod() { pr exec "$DN" -- bash -c "export KRB5_CONFIG=/etc/krb5/krb5.conf KRB5CCNAME=FILE:/tmp/e2e.ccache; $1" 2> >(grep -v 'JAVA_TOOL_OPTIONS\|NativeCodeLoader' >&2); }
+noticket=$(pr exec "$DN" -- bash -c 'KRB5CCNAME=FILE:/tmp/none hdfs dfs -ls / 2>&1; echo "rc=$?"')
+check "no ticket: the namenode refuses the client (Kerberos required)" bash -c "grep -q 'Client cannot authenticate via:\[TOKEN, KERBEROS\]' <<<\"\$1\" && ! grep -q '^rc=0' <<<\"\$1\"" _ "$noticket"
+check "kinit from the pod's keytab" inpod "kinit -k -t /etc/security/keytabs/hdfs.keytab '$P'"
+head -c 2000000 /dev/urandom >"$WORK/data.bin"
+t=$SECONDS
+inpod "hdfs dfs -mkdir -p /e2e && hdfs dfs -put - /e2e/data.bin" <"$WORK/data.bin"
+check "the client wrote a 2 MB file over SASL block transfer ($((SECONDS-t))s)" inpod "hdfs dfs -test -e /e2e/data.bin"
+inpod "hdfs dfs -cat /e2e/data.bin" >"$WORK/read.bin"
+check "and read it back, byte for byte" cmp -s "$WORK/data.bin" "$WORK/read.bin"
+ha() { inpod "hdfs haadmin -getAllServiceState" 2>/dev/null; }
+A=$(ha | awk '$2=="active"{split($1,a,"."); print a[1]}')
+case $A in $C-hdfs-namenode-0) S=$C-hdfs-namenode-1;; $C-hdfs-namenode-1) S=$C-hdfs-namenode-0;; *) S=;; esac
+if [ -z "$S" ]; then bad "an active namenode (haadmin with the client's ticket): $(ha)"; else
+  ok "haadmin with the client's ticket: $A active"
+  t0=$SECONDS
+  pr kill "$A" >/dev/null
+  is_active() { ha | grep -q "^$1\..* active"; }
+  wait_for() { local t=$SECONDS lim=$1; shift; until "$@"; do [ $((SECONDS-t)) -ge "$lim" ] && return 1; sleep 1; done; }
+  check "the standby $S became active" wait_for 240 is_active "$S"
+  echo "     failover seen $((SECONDS-t0))s after the SIGKILL (haadmin polls, a JVM each: coarse)"
+  inpod "hdfs dfs -cat /e2e/data.bin" >"$WORK/read2.bin"
+  check "the file is still readable, byte for byte" cmp -s "$WORK/data.bin" "$WORK/read2.bin"
+  all_ready() { pr status --json | "$PY" -c 'import json,sys; p=json.load(sys.stdin)["pods"]; sys.exit(0 if p and all(x["ready"] and x["phase"]=="Running" for x in p) else 1)'; }
+  check "every pod is Ready again" wait_for 600 all_ready
+  is_standby() { ha | grep -q "^$1\..* standby"; }
+  check "$A came back as standby" wait_for 240 is_standby "$A"
+  check "$A was not reformatted" bash -c "awk '/^--- podrun: start /{b=\"\"; next} {b=b \$0 \"\\n\"} END{printf \"%s\", b}' '$STATE/logs/${NS}_$A/format.log' | grep -q 'is formatted; nothing to do'"
+fi
+echo "     total $((SECONDS-T0))s"
+finish

@@ -20,10 +20,11 @@ fn main() {
         .filter(|c| !c.is_empty())
         .or_else(|| git(&["describe", "--always", "--dirty"]))
         .unwrap_or_else(|| "unknown".to_string());
-    // describe again when HEAD moves, a branch advances, or the work tree changes
+    // describe again when HEAD moves, a branch advances, or the work tree changes (the tracked
+    // directories below). Not on .git/index: `git describe --dirty` itself refreshes the index,
+    // so watching it made the next cargo command build bdp again (seen in CI after a fresh clone)
     if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
         println!("cargo:rerun-if-changed={dir}/HEAD");
-        println!("cargo:rerun-if-changed={dir}/index");
     }
     if let (Some(common), Some(head)) = (git(&["rev-parse", "--git-common-dir"]), git(&["symbolic-ref", "-q", "HEAD"])) {
         println!("cargo:rerun-if-changed={common}/{head}");

@@ -29,6 +29,9 @@ impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // minijinja's debug mode (on by default only in debug builds) names the undefined value
+        // in its errors: always on, so a stack author gets the same message from every build
+        env.set_debug(true);
         if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
             env.set_syntax(syntax);
         }

@@ -15,19 +15,7 @@
 # One line per check, closing line "N passed, M failed". Needs root and
 # tests/e2e/install.sh --only podrun. PODRUN_E2E_PROFILE=debug uses debug builds.
 set -uo pipefail
-cd "$(dirname "$0")/../../.."
-. tests/e2e/env.sh
-PASS=0; FAIL=0
-ok() { echo "ok   - $*"; PASS=$((PASS+1)); }
-bad() { echo "FAIL - $*"; FAIL=$((FAIL+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ $FAIL -eq 0 ]; exit $?; }
-
-[ "$(id -u)" = 0 ] || { bad "podrun needs root"; finish; }
-PROFILE=${PODRUN_E2E_PROFILE:-release}
-if [ "$PROFILE" = release ]; then cargo build --release -q -p podrun -p bdp; else cargo build -q -p podrun -p bdp; fi 2>&1 | tail -20
-BDP=$PWD/target/$PROFILE/bdp; PODRUN=$PWD/target/$PROFILE/podrun
-[ -x "$BDP" ] && [ -x "$PODRUN" ] || { bad "build bdp and podrun"; finish; }
+. "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
 WORK=$(mktemp -d /tmp/podrun-hdfs.XXXXXX)
 STATE=$WORK/state

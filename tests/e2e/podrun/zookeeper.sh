@@ -7,20 +7,7 @@
 # on ConnectionLoss within the session; a write that went through only after the timeout is failed). One line per check, closing line "N passed, M failed".
 # Needs root (namespaces, bridge, nftables) and tests/e2e/install.sh --only podrun.
 set -uo pipefail
-cd "$(dirname "$0")/../../.."
-. tests/e2e/env.sh
-PASS=0; FAIL=0
-ok() { echo "ok   - $*"; PASS=$((PASS+1)); }
-bad() { echo "FAIL - $*"; FAIL=$((FAIL+1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-finish() { echo "$PASS passed, $FAIL failed"; [ $FAIL -eq 0 ]; exit $?; }
-
-[ "$(id -u)" = 0 ] || { bad "podrun needs root"; finish; }
-# PODRUN_E2E_PROFILE=debug uses debug builds (quicker to build on a busy machine)
-PROFILE=${PODRUN_E2E_PROFILE:-release}
-if [ "$PROFILE" = release ]; then cargo build --release -q -p podrun -p bdp; else cargo build -q -p podrun -p bdp; fi 2>&1 | tail -20
-BDP=$PWD/target/$PROFILE/bdp; PODRUN=$PWD/target/$PROFILE/podrun
-[ -x "$BDP" ] && [ -x "$PODRUN" ] || { bad "build bdp and podrun"; finish; }
+. "$(dirname "$0")/common.sh"
 PY=$E2E_PY
 WORK=$(mktemp -d /tmp/podrun-zk-e2e.XXXXXX)
 STATE=; WRITER=

@@ -77,6 +77,8 @@ PYEOF
 nn_state() { jmx "$(podf "$1" address)" 9870 Hadoop:service=NameNode,name=NameNodeStatus | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("State","down"))'; }
 is_state() { [ "$(nn_state "$1")" = "$2" ]; }
 one_active() { local n=0 i; for i in 0 1; do is_state $NN-$i active && n=$((n+1)); done; [ $n = 1 ]; }
+not_active() { ! is_state "$1" active; }
+active_standby() { [ "$( { nn_state $NN-0; nn_state $NN-1; } | sort | tr '\n' ' ')" = 'active standby ' ]; }
 active_nn() { local i; for i in 0 1; do is_state $NN-$i active && { echo $NN-$i; return; }; done; echo none; }
 # the client: hdfs in a datanode pod (its hdfs-site.xml is the discovery one: nameservice, failover proxy)
 CLIENT=$DN-1
@@ -146,13 +148,20 @@ A=$(active_nn); case $A in $NN-0) S=$NN-1;; $NN-1) S=$NN-0;; *) S=;; esac
 if [ -z "$S" ]; then bad "an active namenode to kill"; else
   t0=$(date +%s.%N)
   pr kill "$A" >/dev/null
-  if wait_for 180 is_state "$S" active; then
+  # The standby's ZKFC takes the lock when the killed ZKFC's ZooKeeper session expires
+  # (ha.zookeeper.session-timeout.ms, 10 s). The StatefulSet re-creates the killed pod at once, as
+  # a kubelet does; when its namenode is healthy before that expiry, its new ZKFC races the
+  # standby's for the lock and may win (seen once in CI). Either way one namenode is active and
+  # the other standby; which one took over is printed.
+  wait_for 30 not_active "$A"   # the SIGKILL has taken effect
+  if wait_for 180 one_active; then
     ft=$("$PY" -c "import time; print(f'{time.time()-$t0:.1f}')")
-    ok "the standby $S became active ${ft}s after the active $A was SIGKILLed"
-  else bad "the standby $S became active"; fi
+    if is_state "$S" active; then ok "the standby $S became active ${ft}s after the active $A was SIGKILLed"
+    else ok "a namenode is active ${ft}s after the active $A was SIGKILLed (the re-created $A won the election before its old ZooKeeper session expired)"; fi
+  else bad "a namenode is active again after the active $A was SIGKILLed"; fi
   check "the file is still readable, byte for byte" read_back
   check "the killed $A is Ready again" wait_for 600 all_ready
-  check "$A came back as standby" wait_for 120 is_state "$A" standby
+  check "one namenode active, the other standby" wait_for 120 active_standby
   check "$A kept its clusterID (VERSION unchanged: $CID)" [ -n "$CID" -a "$(cluster_id "$A")" = "$CID" ]
   check "$A was not reformatted (format init container: already formatted)" bash -c "grep -q 'is formatted; nothing to do' <<<\"\$1\"" _ "$(last_start "$A" format)"
 fi

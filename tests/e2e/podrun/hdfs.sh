@@ -5,8 +5,9 @@
 # Hadoop 3.3.6 jars (podrun profile apache/hadoop:3.3.6).
 #   1  `podrun up`; a client (hdfs dfs in a datanode pod, with the pod's rendered config) writes a
 #      file and reads it back byte for byte.
-#   2  SIGKILL the active namenode: the standby becomes active (failover time printed), the file is
-#      still readable, the killed pod comes back as standby with the same clusterID, not reformatted.
+#   2  SIGKILL the active namenode: a namenode is active again (the standby, or the re-created pod
+#      when it wins the election first; time and winner printed), the file is still readable, then
+#      one is active and one standby, and the killed pod kept its clusterID, not reformatted.
 #   3  namenode-0's volume is wiped and the pod re-created while the other namenode is active: it
 #      bootstraps from it (bootstrapStandby), becomes standby, clusterID unchanged.
 #   5  one pod of every role is SIGKILLed at once: everything is Ready again, the file is intact.

@@ -8,8 +8,9 @@
 # Certificates themselves are dropped from the stream (podrun has no cert-manager).
 # Checks: `podrun up`; a client in the datanode pod kinits from the pod's keytab and writes a file
 # and reads it back byte for byte; without a ticket the namenode refuses it; the active namenode is
-# SIGKILLed: the standby takes over (time printed), the file is still readable, the killed one
-# comes back as standby without reformatting.
+# SIGKILLed: a namenode is active again (the standby, or the re-created pod when it wins the
+# election first; time printed), the file is still readable, then one is active and one standby,
+# and the killed one was not reformatted.
 # One line per check, closing line "N passed, M failed". Needs root and tests/e2e/install.sh --only podrun.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"

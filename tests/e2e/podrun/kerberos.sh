@@ -133,7 +133,9 @@ zk_kvno() { kl "getprinc $ZKP@$REALM" | sed -n 's/^Key: vno \([0-9]*\).*/\1/p' |
 KV=$(zk_kvno)
 
 # review finding 9, live: ZooKeeper's own CLI in the ZooKeeper pod (inside the NetworkPolicy)
-"$PODRUN" exec "$ZK" --state "$STATE" -- sh -c "cat >/tmp/client.jaas" <<EOF
+# the SASL client's JAAS file in the ZooKeeper pod (written again after the pod is re-created)
+client_jaas() {
+  "$PODRUN" exec "$ZK" --state "$STATE" -- sh -c "cat >/tmp/client.jaas" <<EOF
 Client {
   com.sun.security.auth.module.Krb5LoginModule required
   useKeyTab=true
@@ -143,6 +145,8 @@ Client {
   principal="$ZKP@$REALM";
 };
 EOF
+}
+client_jaas
 ZKADDR=$ZK.$ZKHOST:2181
 zkcli() { # zkcli sasl|anon ARGS...: ZooKeeperMain (the library of zkCli.sh) with or without SASL
   local mode=$1; shift
@@ -196,16 +200,7 @@ while [ $((SECONDS-t)) -lt 180 ]; do if ready "$ZK"; then back=1; break; fi; sle
 if [ $back = 1 ]; then ok "a SIGKILLed ZooKeeper pod Ready again in $((SECONDS-t))s (keytab init container, SASL login)"; else bad "the killed ZooKeeper pod came back"; fi
 check "its keytab init container found $ZKP (no new principal)" bash -c "'$PODRUN' logs $ZK -c keytab --state '$STATE' | grep -q 'keytab: $ZKP@$REALM exists'"
 check "the key was not re-randomised (kvno $KV)" [ "$(zk_kvno)" = "$KV" ]
-"$PODRUN" exec "$ZK" --state "$STATE" -- sh -c "cat >/tmp/client.jaas" <<EOF
-Client {
-  com.sun.security.auth.module.Krb5LoginModule required
-  useKeyTab=true
-  keyTab="/etc/security/keytabs/zookeeper.keytab"
-  storeKey=true
-  useTicketCache=false
-  principal="$ZKP@$REALM";
-};
-EOF
+client_jaas
 check "the znode and its ACL survived, readable with SASL" bash -c "printf '%s' \"\$0\" | grep -q '^s3cret'" "$(zkcli sasl get /e2e/secret)"
 
 t=$SECONDS

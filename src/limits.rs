@@ -14,6 +14,7 @@
 //! | [`MAX_DEPTH`] nesting levels | `source.rs` |
 //! | [`MAX_ENTRIES`] keys of one mapping, items of one list | `source.rs` |
 //! | [`MAX_REPLICAS`] pods of one role (a stack's `max` may only be lower) | `resolve.rs`, before pods are built |
+//! | [`MAX_SCRIPT_BYTES`] per `script` file, [`MAX_VAR_FILE_BYTES`] per `varFiles` file of a stack | `stacks.rs`, before reading |
 //!
 //! `bdp diff --rendered` reads counts it did not write: a rendered `replicas` is only counted,
 //! never expanded into pod names (`diff::PodList` summarises `first … last (N pods)`).
@@ -28,3 +29,7 @@ pub const MAX_DEPTH: usize = 128;
 pub const MAX_ENTRIES: usize = 50_000;
 /// Upper bound on the replicas of one role, whatever its stack allows.
 pub const MAX_REPLICAS: u32 = 10_000;
+/// Largest `script` file of a stack read.
+pub const MAX_SCRIPT_BYTES: u64 = 4 * 1024 * 1024;
+/// Largest `varFiles` file of a stack read (a Grafana dashboard is 10-50 KB).
+pub const MAX_VAR_FILE_BYTES: u64 = 1024 * 1024;

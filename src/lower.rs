@@ -9,6 +9,7 @@
 //! | `files.F.blocks: [{when, keys}]` | each key in `files.F.keys`, its `when` and-ed with the block's |
 //! | `conditions: {secure: EXPR}` + `when: secure` | the name replaced by `(EXPR)` in every expression field |
 //! | `script: {file, shell}` | `command: [shell..., <the file's text>]` (without a first `#!` line) |
+//! | `varFiles: {NAME: PATH}` | `vars.NAME`: the file's JSON value (a `.json` file), else its text |
 //!
 //! Errors (a key declared twice, an unknown condition cycle, a missing script) carry the
 //! stack document's position and field path.
@@ -25,9 +26,12 @@ const RESERVED: &[&str] = &[
     "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "else", "defined", "undefined",
 ];
 
-/// Lowers one service definition in place. `read` returns the text of a file next to the stack
-/// document (a path relative to its folder), or why it cannot.
-pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: &dyn Fn(&str) -> Result<String, String>, diags: &mut Diagnostics) {
+/// Reads a file next to the stack document: `(path relative to its folder, what it is for the
+/// messages, most bytes)` → its text, or why it cannot.
+pub type ReadFile<'a> = &'a dyn Fn(&str, &str, u64) -> Result<String, String>;
+
+/// Lowers one service definition in place; `read` reads the files it names.
+pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: ReadFile, diags: &mut Diagnostics) {
     let at = |rest: &[&str]| -> Vec<String> { ["spec", "services", svc].iter().chain(rest).map(|s| s.to_string()).collect() };
     let mut err = |path: Vec<String>, msg: String, hint: &str| {
         diags.push(Diagnostic::error(Code::StackDefect, Some(doc.span_at(&path)), path.join("."), msg).hint(hint.to_string()));
@@ -47,6 +51,8 @@ pub fn service(svc: &str, def: &mut ServiceDef, doc: &Doc, read: &dyn Fn(&str) -
             script(c, read, &at(&["roles", r, "containers", &i.to_string()]), &mut err);
         }
     }
+
+    var_files(def, read, &at(&["varFiles"]), &mut err);
 
     if let Some(d) = def.role_defaults.take() {
         for rd in def.roles.values_mut() {
@@ -133,8 +139,41 @@ fn is_ident(s: &str) -> bool {
     cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// `varFiles: {NAME: PATH}` → `vars.NAME`: a `.json` file's value (checked to be JSON), any
+/// other file's text.
+fn var_files(def: &mut ServiceDef, read: ReadFile, path: &[String], err: &mut impl FnMut(Vec<String>, String, &str)) {
+    for (name, rel) in std::mem::take(&mut def.var_files) {
+        let mut p = path.to_vec();
+        p.push(name.clone());
+        if def.vars.contains_key(&name) {
+            err(p, format!("var `{name}` is declared in both `vars` and `varFiles`"), "give it one source: a value under `vars` or a file under `varFiles`");
+            continue;
+        }
+        let text = match read(&rel, "varFiles", crate::limits::MAX_VAR_FILE_BYTES) {
+            Ok(t) => t,
+            Err(m) => {
+                err(p, m, "a var file is next to the stack document, named relative to its folder");
+                continue;
+            }
+        };
+        let value = if rel.ends_with(".json") {
+            // serde_json stops at 128 levels of nesting: no stack overflow on hostile input
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    err(p, format!("var file `{rel}` is not valid JSON: {e}"), "a `.json` var file must be one JSON value (check it with `python3 -m json.tool FILE`)");
+                    continue;
+                }
+            }
+        } else {
+            serde_json::Value::String(text)
+        };
+        def.vars.insert(name, value);
+    }
+}
+
 /// `script: {file, shell}` → `command: [shell..., text]`.
-fn script(c: &mut ContainerDef, read: &dyn Fn(&str) -> Result<String, String>, path: &[String], err: &mut impl FnMut(Vec<String>, String, &str)) {
+fn script(c: &mut ContainerDef, read: ReadFile, path: &[String], err: &mut impl FnMut(Vec<String>, String, &str)) {
     let Some(s) = c.script.take() else { return };
     let mut p = path.to_vec();
     p.push("script".into());
@@ -142,7 +181,7 @@ fn script(c: &mut ContainerDef, read: &dyn Fn(&str) -> Result<String, String>, p
         err(p, format!("container `{}` has both `command` and `script`", c.name), "keep one: `script` becomes the command");
         return;
     }
-    match read(&s.file) {
+    match read(&s.file, "script", crate::limits::MAX_SCRIPT_BYTES) {
         Ok(text) => {
             // a `#!` line (for editors and shellcheck) is not part of the command: `shell` runs it
             let body = match text.strip_prefix("#!") {

@@ -105,15 +105,15 @@ fn plain_relative(rel: &str) -> Option<&Path> {
 
 /// Reads and parses one known-keys file named by a stack document.
 fn read_known_keys(doc_file: &Path, rel: &str) -> Result<KnownKeys, String> {
-    let (shown, text) = read_stack_file(doc_file, rel, "knownKeys")?;
+    let (shown, text) = read_stack_file(doc_file, rel, "knownKeys", MAX_KNOWN_KEYS_BYTES)?;
     KnownKeys::parse(&shown, &text)
 }
 
-/// Reads a file next to a stack document (`knownKeys` lists, `script` files): `rel` is relative
-/// to the document's folder (no `..`, not absolute). From the binary for the built-in stacks,
-/// else from disk: a regular file (no symbolic link), at most [`MAX_KNOWN_KEYS_BYTES`].
-/// Returns the path as shown in messages and the text.
-pub fn read_stack_file(doc_file: &Path, rel: &str, what: &str) -> Result<(String, String), String> {
+/// Reads a file next to a stack document (`knownKeys` lists, `script` and `varFiles` files):
+/// `rel` is relative to the document's folder (no `..`, not absolute). From the binary for the
+/// built-in stacks, else from disk: a regular file (no symbolic link), at most `limit` bytes
+/// (checked before reading). Returns the path as shown in messages and the text.
+pub fn read_stack_file(doc_file: &Path, rel: &str, what: &str, limit: u64) -> Result<(String, String), String> {
     let Some(relp) = plain_relative(rel) else {
         return Err(format!("{what} `{rel}` must be a relative path below the stack document's folder (no `..`, not absolute)"));
     };
@@ -122,6 +122,9 @@ pub fn read_stack_file(doc_file: &Path, rel: &str, what: &str) -> Result<(String
         let p = inner.join(relp);
         let shown = Path::new("<embedded>/stacks").join(&p);
         let f = EMBEDDED.get_file(&p).ok_or_else(|| format!("{what} file {} does not exist", shown.display()))?;
+        if f.contents().len() as u64 > limit {
+            return Err(format!("{what} file {} is larger than {limit} bytes", shown.display()));
+        }
         let text = f.contents_utf8().ok_or_else(|| format!("{what} file {} is not UTF-8", shown.display()))?;
         return Ok((shown.display().to_string(), text.to_string()));
     }
@@ -134,11 +137,11 @@ pub fn read_stack_file(doc_file: &Path, rel: &str, what: &str) -> Result<(String
     if !meta.is_file() {
         return Err(format!("{what} file {shown} is not a regular file (a symbolic link is not followed)"));
     }
-    if meta.len() > MAX_KNOWN_KEYS_BYTES {
-        return Err(format!("{what} file {shown} is larger than {MAX_KNOWN_KEYS_BYTES} bytes"));
+    if meta.len() > limit {
+        return Err(format!("{what} file {shown} is larger than {limit} bytes"));
     }
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(std::fs::File::open(&p).map_err(|e| format!("{what} file {shown}: {e}"))?, MAX_KNOWN_KEYS_BYTES), &mut text)
+    std::io::Read::read_to_string(&mut std::io::Read::take(std::fs::File::open(&p).map_err(|e| format!("{what} file {shown}: {e}"))?, limit), &mut text)
         .map_err(|e| format!("{what} file {shown}: {e}"))?;
     Ok((shown, text))
 }
@@ -200,7 +203,7 @@ impl Registry {
             }
             for (svc, mut def) in value.spec.services {
                 // the stack language's shorthands → the plain model (src/lower.rs)
-                let read = |rel: &str| read_stack_file(&doc.file, rel, "script").map(|(_, text)| text);
+                let read = |rel: &str, what: &str, limit: u64| read_stack_file(&doc.file, rel, what, limit).map(|(_, text)| text);
                 crate::lower::service(&svc, &mut def, &doc, &read, diags);
                 if entry.spec.services.contains_key(&svc) {
                     let p: Vec<String> = ["spec", "services", &svc].iter().map(|s| s.to_string()).collect();

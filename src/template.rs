@@ -20,6 +20,13 @@ fn upper_snake(s: String) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
 }
 
+/// `{{ x | sha256 }}`: the SHA-256 of the text, 64 lower-case hex digits (a stable identifier
+/// derived from names, e.g. a Grafana dashboard uid: `('a/b/c' | sha256)[:16]`).
+fn sha256(s: String) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A serde value as a template value.
 pub fn value<T: serde::Serialize>(v: &T) -> Value {
     Value::from(minijinja::value::Serde(v))
@@ -36,6 +43,7 @@ impl Templates {
             env.set_syntax(syntax);
         }
         env.add_filter("upper_snake", upper_snake);
+        env.add_filter("sha256", sha256);
         Templates { env: std::cell::RefCell::new(env) }
     }
 
@@ -113,5 +121,25 @@ mod tests {
     fn upper_snake_filter() {
         let t = Templates::new();
         assert_eq!(t.render("{{ 'zoo-keeper.x' | upper_snake }}", &Value::UNDEFINED).unwrap(), "ZOO_KEEPER_X");
+    }
+
+    #[test]
+    fn sha256_filter() {
+        let t = Templates::new();
+        // the SHA-256 test vector of "abc" (FIPS 180-2)
+        assert_eq!(t.render("{{ 'abc' | sha256 }}", &Value::UNDEFINED).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(t.render("{{ ('abc' | sha256)[:8] }}", &Value::UNDEFINED).unwrap(), "ba7816bf");
+    }
+
+    #[test]
+    fn a_json_var_is_written_with_keys_replaced_and_lists_joined() {
+        // what a stack manifest does with a `varFiles` JSON value (docs/stack-authoring.md)
+        let t = Templates::new();
+        let ctx = value(&serde_json::json!({"d": {"b": [1], "uid": "x", "a": "<'>"}}));
+        let out = t.render("{{ dict(d, uid='y', b=d.b + [2]) | tojson(indent=2) | tojson }}", &ctx).unwrap();
+        let once: String = serde_json::from_str(&out).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&once).unwrap();
+        assert_eq!(v, serde_json::json!({"a": "<'>", "b": [1, 2], "uid": "y"}));
+        assert!(once.starts_with("{\n  \"a\""), "sorted keys, indented: {once}");
     }
 }

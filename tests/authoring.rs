@@ -147,3 +147,60 @@ fn the_guide_ships_with_the_binary() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("## The stack language"));
 }
+
+/// The example stack with a `varFiles` entry and a manifest writing it into a ConfigMap, plus
+/// `files` (path, bytes) next to it; the compile result.
+fn with_var_file(name: &str, var_files: &str, files: &[(&str, &[u8])]) -> Result<Vec<bdp::render::Object>, Vec<String>> {
+    let dir = std::env::temp_dir().join(format!("bdp-authoring-var-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    for f in ["scripts/serve.sh", "cluster.yaml"] {
+        std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
+    }
+    for (p, bytes) in files {
+        std::fs::create_dir_all(dir.join(p).parent().unwrap()).unwrap();
+        std::fs::write(dir.join(p), bytes).unwrap();
+    }
+    let manifest = "      varFiles: VARFILES\n      manifests:\n        - |\n          apiVersion: v1\n          kind: ConfigMap\n          metadata: {name: \"{{ cluster.name }}-page\"}\n          data:\n            page.json: {{ dict(vars.page, uid=cluster.name) | tojson(indent=2) | tojson }}\n      roleDefaults:";
+    let stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap().replace("      roleDefaults:", &manifest.replace("VARFILES", var_files));
+    std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.join("page.json"), dir.join("link.json")).unwrap();
+    let out = compile(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    out.map_err(|d| d.iter().filter(|x| x.severity == bdp::diag::Severity::Error).map(|x| x.to_string()).collect())
+}
+
+#[test]
+fn a_json_var_file_reaches_a_configmap() {
+    let page = br#"{"title": "Greeter", "panels": [{"expr": "up{job=\"x\"}", "legendFormat": "{{pod}}"}], "uid": ""}"#;
+    let objs = with_var_file("ok", "{page: dashboards/page.json}", &[("dashboards/page.json", page)]).unwrap_or_else(|e| panic!("{e:#?}"));
+    let text = data(find(&objs, "ConfigMap", "demo-page"), "page.json");
+    // the file's JSON value, a key replaced by the template, written indented with sorted keys
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(v, serde_json::json!({"title": "Greeter", "panels": [{"expr": "up{job=\"x\"}", "legendFormat": "{{pod}}"}], "uid": "demo"}));
+    assert!(text.starts_with("{\n  \"panels\": ["), "{text}");
+}
+
+#[test]
+fn var_file_mistakes_are_reported_at_their_place() {
+    let page: &[u8] = b"{\"a\": 1}";
+    let e = with_var_file("missing", "{page: page.json}", &[]).unwrap_err();
+    has(&e, &["stack.yaml:", "spec.services.greeter.varFiles.page", "page.json: No such file"]);
+    let e = with_var_file("escape", "{page: ../page.json}", &[]).unwrap_err();
+    has(&e, &["varFiles.page", "varFiles `../page.json` must be a relative path"]);
+    let e = with_var_file("absolute", "{page: /etc/hostname}", &[]).unwrap_err();
+    has(&e, &["varFiles.page", "must be a relative path"]);
+    let e = with_var_file("invalid", "{page: page.json}", &[("page.json", b"{\"a\": 1,}")]).unwrap_err();
+    has(&e, &["varFiles.page", "`page.json` is not valid JSON", "line 1"]);
+    let e = with_var_file("link", "{page: link.json}", &[("page.json", page)]).unwrap_err();
+    has(&e, &["varFiles.page", "not a regular file (a symbolic link is not followed)"]);
+    let big = vec![b' '; bdp::limits::MAX_VAR_FILE_BYTES as usize + 1];
+    let e = with_var_file("big", "{page: page.json}", &[("page.json", &big)]).unwrap_err();
+    has(&e, &["varFiles.page", &format!("larger than {} bytes", bdp::limits::MAX_VAR_FILE_BYTES)]);
+    let e = with_var_file("twice", "{page: page.json}\n      vars: {page: {a: 2}}", &[("page.json", page)]).unwrap_err();
+    has(&e, &["varFiles.page", "declared in both `vars` and `varFiles`"]);
+    // a file that is not .json is its text
+    let e = with_var_file("text", "{page: page.txt}", &[("page.txt", b"plain")]).unwrap_err();
+    has(&e, &["manifests.0", "page"]);
+}

@@ -121,6 +121,13 @@ pub struct ServiceDef {
     /// dependents as `deps.<d>.vars` (e.g. a table of identities, a shared script).
     #[serde(default)]
     pub vars: BTreeMap<String, Value>,
+    /// Files next to the stack document read into `vars` when the stack is loaded (stack
+    /// language): var name → path relative to the document's folder (no `..`, no symbolic link,
+    /// at most 1 MiB). A `.json` file must be valid JSON and becomes its value (an object, a
+    /// list…), any other file its text. E.g. a Grafana dashboard a manifest template writes into
+    /// a ConfigMap: `{{ vars.dashboard | tojson(indent=2) | tojson }}`.
+    #[serde(default)]
+    pub var_files: BTreeMap<String, String>,
 }
 
 /// A config file published in the discovery ConfigMap.

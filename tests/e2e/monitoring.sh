@@ -19,6 +19,9 @@
 #   default   every example (monitoring: none) renders no monitoring.coreos.com object
 #   annot     `monitoring: annotations` renders Services annotated prometheus.io/scrape|port|path
 #             (selecting the role's pods, on a port the pods have) and no CRD object
+#   dashboards each service's Grafana dashboard ConfigMap (grafana_dashboard: "1") is valid JSON with
+#             a schemaVersion, a distinct uid, the ${datasource} variable, a target with an expr in
+#             every panel, and every expr passes `promtool check rules` as a recording rule
 #   schema    the renders pass tests/e2e/check_k8s_schema.py (strict; the operator's kinds allowed)
 #   refused   a bad `monitoring` value, and monitoring of a secure HDFS, exit 1 with a message
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
@@ -173,6 +176,53 @@ if bad: print("\n".join(bad)); sys.exit(1)
 PY
 ) && ok "annot: $r" || notok "annot" "$r"
 else notok "annot render" "$(cat "$W/n.err")"; fi
+
+# dashboards: each Grafana dashboard ConfigMap (label grafana_dashboard "1", in the Cluster's
+# namespace) holds valid JSON with a schemaVersion, a uid derived from cluster + service (distinct per
+# Cluster, at most 40 characters), the data source as the variable ${datasource}, and panels whose
+# every target has an expr; every expr is valid PromQL: each becomes a recording rule of a throwaway
+# rule file that `promtool check rules` must accept.
+for c in a:kerberos,zookeeper b:hdfs,zookeeper n:hdfs,zookeeper; do
+  f=${c%%:*}; want=${c#*:}
+  r=$("$PY" - "$W/$f.out" "$want" "$W/$f.dash.rules.yaml" <<'PY' 2>&1
+import json, re, sys, yaml
+src, want, out = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
+docs = [d for d in yaml.safe_load_all(open(src)) if isinstance(d, dict)]
+ns = {d["metadata"]["namespace"] for d in docs if d["kind"] == "StatefulSet"}
+cms = [d for d in docs if d["kind"] == "ConfigMap" and (d["metadata"].get("labels") or {}).get("grafana_dashboard") == "1"]
+bad, rules, uids, seen = [], [], set(), []
+for cm in cms:
+    m = cm["metadata"]
+    if m["namespace"] not in ns: bad.append(f"{m['name']}: namespace {m['namespace']} is not the Cluster's {ns}")
+    seen.append(m["labels"]["kubebdp.github.io/service"])
+    for key, text in (cm.get("data") or {}).items():
+        where = f"{m['name']}/{key}"
+        try: d = json.loads(text)
+        except ValueError as e: bad.append(f"{where}: not JSON: {e}"); continue
+        if not isinstance(d.get("schemaVersion"), int): bad.append(f"{where}: no schemaVersion")
+        uid = d.get("uid") or ""
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", uid) or uid in uids: bad.append(f"{where}: uid {uid!r} (1-40 of [A-Za-z0-9_-], one per dashboard)")
+        uids.add(uid)
+        tv = [v for v in d.get("templating", {}).get("list", []) if v.get("name") == "datasource" and v.get("type") == "datasource"]
+        if not tv: bad.append(f"{where}: no datasource variable")
+        if not d.get("panels"): bad.append(f"{where}: no panels")
+        for p in d.get("panels", []):
+            pw = f"{where} panel {p.get('id')} {p.get('title')!r}"
+            if (p.get("datasource") or {}).get("uid") != "${datasource}": bad.append(f"{pw}: datasource is not ${{datasource}}")
+            ts = p.get("targets") or []
+            if not ts: bad.append(f"{pw}: no target")
+            for t in ts:
+                if not (t.get("expr") or "").strip(): bad.append(f"{pw}: a target without expr"); continue
+                if (t.get("datasource") or {}).get("uid") != "${datasource}": bad.append(f"{pw}: target datasource is not ${{datasource}}")
+                rules.append({"record": f"dashboard:{m['labels']['kubebdp.github.io/service']}_p{p.get('id')}:{t.get('refId')}", "expr": t["expr"]})
+if sorted(seen) != sorted(want): bad.append(f"dashboards of {sorted(seen)}, expected {sorted(want)}")
+yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}, open(out, "w"), sort_keys=False)
+print(f"{len(cms)} dashboards ({', '.join(sorted(seen))}), {len(rules)} exprs")
+if bad: print("\n".join(bad)); sys.exit(1)
+PY
+) || { notok "dashboards $f" "$r"; continue; }
+  p=$(promtool check rules "$W/$f.dash.rules.yaml" 2>&1) && ok "dashboards $f: $r, each valid PromQL (promtool check rules)" || notok "dashboards $f: promtool check rules" "$p"
+done
 
 # schema: the objects (the annotated Services, everything else of the three renders) pass the strict
 # Kubernetes schema check; the operator's kinds are CRD instances without an offline schema

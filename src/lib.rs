@@ -47,7 +47,13 @@ pub struct Options {
     pub stacks_dir: Option<PathBuf>,
     /// Warnings are errors (`--strict`).
     pub strict: bool,
+    /// `--monitoring MODE`: the default of the setting [`MONITORING_SETTING`] of every service
+    /// whose stack declares it; a Cluster's own value wins.
+    pub monitoring: Option<String>,
 }
+
+/// The setting whose default `--monitoring` gives.
+pub const MONITORING_SETTING: &str = "monitoring";
 
 /// The result of a successful compilation.
 #[derive(Debug)]
@@ -64,6 +70,9 @@ pub struct Compiled {
 pub fn registry_for(inputs: &validate::Inputs, opts: &Options, diags: &mut Diagnostics) -> stacks::Registry {
     let mut reg = stacks::Registry::build(opts.stacks_dir.as_deref(), diags);
     reg.add_source(inputs.stacks.clone(), "inputs", diags);
+    if let Some(m) = &opts.monitoring {
+        reg.set_setting_default(MONITORING_SETTING, &serde_json::Value::String(m.clone()));
+    }
     reg
 }
 

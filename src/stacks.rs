@@ -261,6 +261,18 @@ impl Registry {
         reg
     }
 
+    /// Gives `setting` the default `value` in every service of every stack that declares it
+    /// (`--monitoring`); a Cluster's own value still wins.
+    pub fn set_setting_default(&mut self, setting: &str, value: &serde_json::Value) {
+        for st in self.stacks.values_mut() {
+            for def in st.spec.services.values_mut() {
+                if let Some(sd) = def.settings.get_mut(setting) {
+                    sd.default = value.clone();
+                }
+            }
+        }
+    }
+
     pub fn names(&self) -> Vec<&str> {
         self.stacks.keys().map(String::as_str).collect()
     }

@@ -461,3 +461,64 @@ fn explain_counts_the_known_keys_and_describes_one() {
     let o = bdp(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml/dfs.namenode.handlr.count"]);
     assert_ne!(o.status.code(), Some(0));
 }
+
+/// Kinds of a rendered stream, with their counts.
+fn kinds(stream: &[u8]) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for l in String::from_utf8_lossy(stream).lines().filter_map(|l| l.strip_prefix("kind: ")) {
+        *m.entry(l.to_string()).or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn monitoring_flag_sets_the_default_of_every_services_monitoring() {
+    // examples/zookeeper.yaml sets no monitoring: the flag decides
+    let none = bdp(&["render", "examples/zookeeper.yaml"]);
+    assert!(!kinds(&none.stdout).contains_key("PodMonitor"));
+    let op = bdp(&["render", "--monitoring", "prometheus-operator", "examples/zookeeper.yaml"]);
+    assert_eq!(op.status.code(), Some(0), "{}", String::from_utf8_lossy(&op.stderr));
+    let k = kinds(&op.stdout);
+    assert_eq!((k.get("PodMonitor"), k.get("PrometheusRule")), (Some(&1), Some(&1)), "{k:?}");
+    assert!(String::from_utf8_lossy(&op.stdout).contains("grafana_dashboard: '1'"), "the dashboard ConfigMap");
+    let ann = bdp(&["render", "--monitoring", "annotations", "examples/zookeeper.yaml"]);
+    let out = String::from_utf8_lossy(&ann.stdout);
+    assert!(out.contains("prometheus.io/scrape: 'true'") && !kinds(&ann.stdout).contains_key("PodMonitor"), "{out}");
+    // a Cluster's own value wins over the flag, in both directions
+    let dir = tmp("monitoring-flag");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("zk.yaml");
+    let text = std::fs::read_to_string("examples/zookeeper.yaml").unwrap().replace("    zookeeper:", "    zookeeper:\n      monitoring: none\n    #");
+    std::fs::write(&f, &text).unwrap();
+    let o = bdp(&["render", "--monitoring", "prometheus-operator", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout, none.stdout, "monitoring: none in the Cluster wins over --monitoring");
+    std::fs::write(&f, text.replace("monitoring: none", "monitoring: prometheus-operator")).unwrap();
+    let o = bdp(&["render", "--monitoring", "none", f.to_str().unwrap()]);
+    assert_eq!(o.stdout, op.stdout, "monitoring: prometheus-operator in the Cluster wins over --monitoring none");
+    // diff: both sides get the default; the flag on a change that adds nothing else shows the objects it adds
+    let d = bdp(&["diff", "--monitoring", "annotations", "examples/zookeeper.yaml", "examples/zookeeper.yaml"]);
+    assert_eq!(d.status.code(), Some(0), "no change: {}", String::from_utf8_lossy(&d.stdout));
+    std::fs::write(&f, text.replace("monitoring: none", "monitoring: prometheus-operator")).unwrap();
+    let d = bdp(&["diff", "--monitoring", "prometheus-operator", "examples/zookeeper.yaml", f.to_str().unwrap()]);
+    assert_eq!(d.status.code(), Some(0), "the flag's default equals the Cluster's value: {}", String::from_utf8_lossy(&d.stdout));
+    let d = bdp(&["diff", "examples/zookeeper.yaml", f.to_str().unwrap()]);
+    assert_eq!(d.status.code(), Some(1), "without the flag the Cluster's value is a change");
+    assert!(String::from_utf8_lossy(&d.stdout).contains("PodMonitor"), "{}", String::from_utf8_lossy(&d.stdout));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_monitoring_flag_exits_2_with_the_allowed_values() {
+    for cmd in ["render", "diff", "validate"] {
+        let mut args = vec![cmd, "--monitoring", "prometheus", "examples/zookeeper.yaml"];
+        if cmd == "diff" {
+            args.push("examples/zookeeper.yaml");
+        }
+        let o = bdp(&args);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(o.stdout.is_empty());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("invalid value 'prometheus' for '--monitoring <MODE>'") && err.contains("prometheus-operator, annotations, none"), "{err}");
+    }
+}

@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 
 fn compile(inputs: &[&str], stacks: Option<&str>) -> bdp::Compiled {
     let paths: Vec<PathBuf> = inputs.iter().map(|p| root().join(p)).collect();
-    let opts = bdp::Options { stacks_dir: stacks.map(|s| root().join(s)), strict: false };
+    let opts = bdp::Options { stacks_dir: stacks.map(|s| root().join(s)), strict: false, monitoring: None };
     match bdp::compile(&paths, &opts) {
         Ok(c) => c,
         Err(d) => panic!("{inputs:?} does not compile:\n{}", d.items.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n")),

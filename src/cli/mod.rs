@@ -77,6 +77,30 @@ pub struct CommonArgs {
     /// Treat warnings (e.g. unknown config keys) as errors.
     #[arg(long)]
     pub strict: bool,
+    /// The default of every service's `monitoring` setting (a Cluster's own `monitoring` wins):
+    /// prometheus-operator (PodMonitors, PrometheusRules, Grafana dashboards), annotations
+    /// (Services annotated prometheus.io/*, dashboards) or none.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub monitoring: Option<Monitoring>,
+}
+
+/// The values of `--monitoring`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Monitoring {
+    PrometheusOperator,
+    Annotations,
+    None,
+}
+
+impl Monitoring {
+    /// The setting's value, as a Cluster writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Monitoring::PrometheusOperator => "prometheus-operator",
+            Monitoring::Annotations => "annotations",
+            Monitoring::None => "none",
+        }
+    }
 }
 
 /// Flux delivery options of `render -o DIR` (see src/flux.rs for the layout).
@@ -240,7 +264,7 @@ pub fn main() -> i32 {
 
 /// Dispatches a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> i32 {
-    let opts = |c: CommonArgs| Options { stacks_dir: c.stacks, strict: c.strict };
+    let opts = |c: CommonArgs| Options { stacks_dir: c.stacks, strict: c.strict, monitoring: c.monitoring.map(|m| m.as_str().to_string()) };
     match cli.command {
         Command::Render { inputs, output, stage, flux, common } => render::run(&inputs, output, stage, &flux, &opts(common)),
         Command::Diff { old, new, rendered, format, common } => diff::run(&old, &new, &crate::diff::DiffOptions { rendered, compile: opts(common) }, format),

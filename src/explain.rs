@@ -173,7 +173,13 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
     let rest = &parts[next.min(parts.len())..];
     let ex = || example(reg, &st.name);
     match rest {
-        [] => Ok(service_text(&st, svc, def, ex().as_ref())),
+        [] => {
+            let mut s = service_text(&st, svc, def, ex().as_ref());
+            if let Some(m) = monitoring_text(reg, &st, svc, def) {
+                s.push_str(&m);
+            }
+            Ok(s)
+        }
         ["operations"] => Ok(operations_text(&st, svc, def)),
         ["operations", op, ..] => def
             .operations
@@ -292,6 +298,176 @@ fn service_text(st: &Stack, svc: &str, def: &ServiceDef, ex: Option<&ResolvedClu
         }
     }
     s
+}
+
+/// Renders an example Cluster of `stack` with `services` (name → the flow mapping of its spec);
+/// None when it does not compile.
+fn render_example(reg: &Registry, stack: &str, services: &[(String, String)]) -> Option<Vec<crate::render::Object>> {
+    let mut text = format!(
+        "apiVersion: {}\nkind: Cluster\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  stack: {stack}\n  services:\n",
+        crate::model::API_VERSION,
+        EXAMPLE.0,
+        EXAMPLE.1
+    );
+    for (svc, spec) in services {
+        let _ = writeln!(text, "    {svc}: {spec}");
+    }
+    let docs = crate::source::parse_documents(std::path::Path::new("<example>"), &text).ok()?;
+    let mut d = Diagnostics::default();
+    let typed = crate::validate::validate(docs, &mut d);
+    let (plan, _) = crate::plan_typed(&typed, reg, &crate::Options::default(), d).ok()?;
+    crate::rendered_clusters(&plan).next()?.ok()
+}
+
+/// What the monitoring objects of a service's renders say: metrics endpoints, probes, alerts
+/// and dashboards, gathered over example Clusters.
+#[derive(Default)]
+struct MonitoringInfo {
+    /// role, port name, port number, path
+    endpoints: std::collections::BTreeSet<(String, String, String, String)>,
+    /// probe name, module, targets
+    probes: std::collections::BTreeSet<(String, String, String)>,
+    /// alert → (severities, for, runbook anchor), in the order of the rules
+    alerts: Vec<(String, std::collections::BTreeSet<String>, String, String)>,
+    /// dashboard ConfigMap → panels
+    dashboards: std::collections::BTreeMap<String, usize>,
+}
+
+impl MonitoringInfo {
+    /// Gathers what one render holds (the objects of `svc` only).
+    fn add(&mut self, objs: &[crate::render::Object], svc: &str) {
+        use serde_json::Value;
+        let label = |o: &crate::render::Object, k: &str| o.body["metadata"]["labels"][k].as_str().unwrap_or_default().to_string();
+        let mine: Vec<&crate::render::Object> = objs.iter().filter(|o| label(o, crate::names::LABEL_SERVICE) == svc).collect();
+        // a role's port number by name, from its StatefulSet
+        let port_of = |role: &str, name: &str| -> String {
+            mine.iter()
+                .filter(|o| o.kind == "StatefulSet" && label(o, crate::names::LABEL_ROLE) == role)
+                .flat_map(|o| o.body["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default())
+                .flat_map(|c| c["ports"].as_array().cloned().unwrap_or_default())
+                .find(|p| p["name"] == name)
+                .map(|p| p["containerPort"].to_string())
+                .unwrap_or_else(|| "?".into())
+        };
+        let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        for o in &mine {
+            let spec = &o.body["spec"];
+            match (o.api_version.as_str(), o.kind.as_str()) {
+                ("monitoring.coreos.com/v1", "PodMonitor") => {
+                    let role = text(&spec["selector"]["matchLabels"][crate::names::LABEL_ROLE]);
+                    for e in spec["podMetricsEndpoints"].as_array().into_iter().flatten() {
+                        let port = text(&e["port"]);
+                        self.endpoints.insert((role.clone(), port.clone(), port_of(&role, &port), text(&e["path"])));
+                    }
+                }
+                ("monitoring.coreos.com/v1", "Probe") => {
+                    let targets: Vec<String> = spec["targets"]["staticConfig"]["static"].as_array().into_iter().flatten().map(text).collect();
+                    self.probes.insert((o.name.clone(), text(&spec["module"]), targets.join(" ")));
+                }
+                ("monitoring.coreos.com/v1", "PrometheusRule") => {
+                    for r in spec["groups"].as_array().into_iter().flatten().flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default()) {
+                        let Some(name) = r["alert"].as_str() else { continue };
+                        let sev = text(&r["labels"]["severity"]);
+                        let anchor = r["annotations"]["runbook_url"].as_str().and_then(|u| u.rsplit_once('#')).map(|(_, a)| a.to_string()).unwrap_or_default();
+                        match self.alerts.iter_mut().find(|a| a.0 == name) {
+                            Some(a) => {
+                                a.1.insert(sev);
+                            }
+                            None => self.alerts.push((name.to_string(), [sev].into(), text(&r["for"]), anchor)),
+                        }
+                    }
+                }
+                ("v1", "Service") => {
+                    let ann = &o.body["metadata"]["annotations"];
+                    if ann["prometheus.io/scrape"] == "true" {
+                        let role = text(&spec["selector"][crate::names::LABEL_ROLE]);
+                        let port = spec["ports"][0]["targetPort"].as_str().unwrap_or_default().to_string();
+                        self.endpoints.insert((role, port, text(&ann["prometheus.io/port"]), text(&ann["prometheus.io/path"])));
+                    }
+                }
+                ("v1", "ConfigMap") if o.body["metadata"]["labels"]["grafana_dashboard"] == "1" => {
+                    let panels = o.body["data"].as_object().into_iter().flatten().filter_map(|(_, v)| serde_json::from_str::<Value>(v.as_str()?).ok()).map(|d| d["panels"].as_array().map_or(0, Vec::len)).sum();
+                    self.dashboards.insert(o.name.clone(), panels);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The monitoring section of a service: what its `monitoring` setting renders (metrics
+/// endpoints, probes, alerts, dashboards), from example Clusters with `monitoring:
+/// prometheus-operator` (every service of the stack when they compile together, else without
+/// one of the others, else the service alone), the service's roles at their defaults and at 3
+/// replicas (within their bounds): alerts that only exist for several pods show up too.
+fn monitoring_text(reg: &Registry, st: &Stack, svc: &str, def: &ServiceDef) -> Option<String> {
+    let setting = crate::MONITORING_SETTING;
+    if !def.settings.contains_key(setting) {
+        return None;
+    }
+    let others: Vec<&String> = st.spec.services.keys().filter(|s| *s != svc).collect();
+    let mut sets: Vec<Vec<&String>> = vec![others.clone()];
+    for skip in &others {
+        sets.push(others.iter().filter(|s| s != &skip).copied().collect());
+    }
+    sets.push(vec![]);
+    let scaled: Vec<String> = def
+        .roles
+        .iter()
+        .map(|(r, rd)| {
+            let c = &rd.replicas;
+            let n = 3u32.clamp(c.min, c.max.max(c.min));
+            format!("{r}: {{replicas: {}}}", if c.odd && n % 2 == 0 { n - 1 } else { n })
+        })
+        .collect();
+    let variants = [format!("{{{setting}: prometheus-operator}}"), format!("{{{setting}: prometheus-operator, roles: {{{}}}}}", scaled.join(", "))];
+    let mut info = MonitoringInfo::default();
+    let mut rendered = 0;
+    for v in &variants {
+        for set in &sets {
+            let mut services: Vec<(String, String)> = set.iter().map(|s| (s.to_string(), "{}".to_string())).collect();
+            services.push((svc.to_string(), v.clone()));
+            if let Some(objs) = render_example(reg, &st.name, &services) {
+                info.add(&objs, svc);
+                rendered += 1;
+                break;
+            }
+        }
+    }
+    let mut s = format!("\nmonitoring (setting `{setting}`; ");
+    if rendered == 0 {
+        s.push_str("no example Cluster with `prometheus-operator` compiles)\n");
+        return Some(s);
+    }
+    let _ = writeln!(s, "with `prometheus-operator`, for an example Cluster `{}` in namespace `{}` with the roles at their defaults and at 3 pods):", EXAMPLE.0, EXAMPLE.1);
+    if info.endpoints.is_empty() && info.probes.is_empty() && info.alerts.is_empty() && info.dashboards.is_empty() {
+        s.push_str("  nothing rendered\n");
+        return Some(s);
+    }
+    if !info.endpoints.is_empty() {
+        s.push_str("  metrics endpoints:\n");
+        for (role, port, num, path) in &info.endpoints {
+            let _ = writeln!(s, "    {role}: port {port} ({num}), path {path}");
+        }
+    }
+    if !info.probes.is_empty() {
+        s.push_str("  probes (the service has no metrics endpoint of its own):\n");
+        for (name, module, targets) in &info.probes {
+            let _ = writeln!(s, "    {name}: module {module}, targets {targets}");
+        }
+    }
+    if !info.alerts.is_empty() {
+        s.push_str("  alerts (severity, for, runbook section of docs/runbooks.md):\n");
+        let w = info.alerts.iter().map(|a| a.0.len()).max().unwrap_or(0);
+        for (name, sev, f, anchor) in &info.alerts {
+            let sev = sev.iter().cloned().collect::<Vec<_>>().join("|");
+            let _ = writeln!(s, "    {name:w$}  {sev}, for {f}, #{anchor}");
+        }
+    }
+    for (cm, panels) in &info.dashboards {
+        let _ = writeln!(s, "  dashboard: ConfigMap {cm} ({panels} panels, label grafana_dashboard)");
+    }
+    Some(s)
 }
 
 fn role_text(st: &Stack, svc: &str, name: &str, rd: &RoleDef) -> String {

@@ -522,3 +522,34 @@ fn a_bad_monitoring_flag_exits_2_with_the_allowed_values() {
         assert!(err.contains("invalid value 'prometheus' for '--monitoring <MODE>'") && err.contains("prometheus-operator, annotations, none"), "{err}");
     }
 }
+
+#[test]
+fn explain_lists_metrics_endpoints_and_alerts() {
+    // the monitoring section of each built-in service against its snapshot
+    // (tests/snapshots/explain/SERVICE.txt; BDP_UPDATE_SNAPSHOTS=1 rewrites them)
+    let update = std::env::var_os("BDP_UPDATE_SNAPSHOTS").is_some();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/explain");
+    for svc in ["zookeeper", "hdfs", "kerberos"] {
+        let o = bdp(&["explain", &format!("hadoop-3.3/{svc}")]);
+        assert_eq!(o.status.code(), Some(0));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let got = &out[out.find("\nmonitoring (").unwrap_or_else(|| panic!("no monitoring section: {out}")) + 1..];
+        let snap = dir.join(format!("{svc}.txt"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&snap, got).unwrap();
+        }
+        let want = std::fs::read_to_string(&snap).unwrap_or_else(|_| panic!("no snapshot {} (BDP_UPDATE_SNAPSHOTS=1)", snap.display()));
+        assert_eq!(got, want, "{svc}: explain's monitoring section differs from {}", snap.display());
+    }
+    // every alert the HA render holds is listed, with its severity, for and runbook anchor
+    let s = String::from_utf8(bdp(&["explain", "hdfs"]).stdout).unwrap();
+    assert!(s.contains("    namenode: port http (9870), path /prom"), "{s}");
+    assert!(s.contains("HdfsJournalNodeLagging       warning, for 15m, #hdfsjournalnodelagging"), "{s}");
+    assert!(s.contains("HdfsNameNodeDown             critical|warning, for 5m"), "critical with one namenode, warning with HA: {s}");
+    let s = String::from_utf8(bdp(&["explain", "kerberos"]).stdout).unwrap();
+    assert!(s.contains("module tcp_connect, targets example-kerberos-kdc-0."), "{s}");
+    // a service without a `monitoring` setting has no such section
+    let s = String::from_utf8(bdp(&["explain", "--stacks", "tests/fixtures/authoring", "tutorial/greeter"]).stdout).unwrap();
+    assert!(s.contains("greeter") && !s.contains("monitoring ("), "{s}");
+}

@@ -9,7 +9,7 @@
 //! | `files.F.blocks: [{when, keys}]` | each key in `files.F.keys`, its `when` and-ed with the block's |
 //! | `conditions: {secure: EXPR}` + `when: secure` | the name replaced by `(EXPR)` in every expression field |
 //! | `script: {file, shell}` | `command: [shell..., <the file's text>]` (without a first `#!` line) |
-//! | `varFiles: {NAME: PATH}` | `vars.NAME`: the file's JSON value (a `.json` file), else its text |
+//! | `varFiles: {NAME: PATH}` | `vars.NAME`: the file's text (a `.json` file checked to be JSON; templates parse it with `fromjson`) |
 //!
 //! Errors (a key declared twice, an unknown condition cycle, a missing script) carry the
 //! stack document's position and field path.
@@ -139,8 +139,9 @@ fn is_ident(s: &str) -> bool {
     cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// `varFiles: {NAME: PATH}` → `vars.NAME`: a `.json` file's value (checked to be JSON), any
-/// other file's text.
+/// `varFiles: {NAME: PATH}` → `vars.NAME`: the file's text; a `.json` file must parse as JSON
+/// (templates read it with the `fromjson` filter). Kept as text, so that the contexts that
+/// carry `vars` (every role's, every dependent's) copy one string, not a tree of values.
 fn var_files(def: &mut ServiceDef, read: ReadFile, path: &[String], err: &mut impl FnMut(Vec<String>, String, &str)) {
     for (name, rel) in std::mem::take(&mut def.var_files) {
         let mut p = path.to_vec();
@@ -156,19 +157,14 @@ fn var_files(def: &mut ServiceDef, read: ReadFile, path: &[String], err: &mut im
                 continue;
             }
         };
-        let value = if rel.ends_with(".json") {
-            // serde_json stops at 128 levels of nesting: no stack overflow on hostile input
-            match serde_json::from_str::<serde_json::Value>(&text) {
-                Ok(v) => v,
-                Err(e) => {
-                    err(p, format!("var file `{rel}` is not valid JSON: {e}"), "a `.json` var file must be one JSON value (check it with `python3 -m json.tool FILE`)");
-                    continue;
-                }
-            }
-        } else {
-            serde_json::Value::String(text)
-        };
-        def.vars.insert(name, value);
+        // serde_json stops at 128 levels of nesting: no stack overflow on hostile input
+        if rel.ends_with(".json")
+            && let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text)
+        {
+            err(p, format!("var file `{rel}` is not valid JSON: {e}"), "a `.json` var file must be one JSON value (check it with `python3 -m json.tool FILE`)");
+            continue;
+        }
+        def.vars.insert(name, serde_json::Value::String(text));
     }
 }
 

@@ -27,6 +27,14 @@ fn sha256(s: String) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `{{ text | fromjson }}`: the JSON value of a text (a `varFiles` JSON file), to be changed
+/// with `dict(...)` and written with `tojson`. serde_json bounds the nesting (128 levels).
+fn fromjson(s: String) -> Result<Value, minijinja::Error> {
+    serde_json::from_str::<serde_json::Value>(&s)
+        .map(|v| value(&v))
+        .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("fromjson: not JSON: {e}")))
+}
+
 /// A serde value as a template value.
 pub fn value<T: serde::Serialize>(v: &T) -> Value {
     Value::from(minijinja::value::Serde(v))
@@ -44,6 +52,7 @@ impl Templates {
         }
         env.add_filter("upper_snake", upper_snake);
         env.add_filter("sha256", sha256);
+        env.add_filter("fromjson", fromjson);
         Templates { env: std::cell::RefCell::new(env) }
     }
 
@@ -135,11 +144,12 @@ mod tests {
     fn a_json_var_is_written_with_keys_replaced_and_lists_joined() {
         // what a stack manifest does with a `varFiles` JSON value (docs/stack-authoring.md)
         let t = Templates::new();
-        let ctx = value(&serde_json::json!({"d": {"b": [1], "uid": "x", "a": "<'>"}}));
-        let out = t.render("{{ dict(d, uid='y', b=d.b + [2]) | tojson(indent=2) | tojson }}", &ctx).unwrap();
+        let ctx = value(&serde_json::json!({"d": r#"{"b": [1], "uid": "x", "a": "<'>"}"#}));
+        let out = t.render("{% set j = d | fromjson %}{{ dict(j, uid='y', b=j.b + [2]) | tojson(indent=2) | tojson }}", &ctx).unwrap();
         let once: String = serde_json::from_str(&out).unwrap();
         let v: serde_json::Value = serde_json::from_str(&once).unwrap();
         assert_eq!(v, serde_json::json!({"a": "<'>", "b": [1, 2], "uid": "y"}));
         assert!(once.starts_with("{\n  \"a\""), "sorted keys, indented: {once}");
+        assert!(t.render("{{ '{\"a\": ' | fromjson }}", &ctx).unwrap_err().contains("fromjson: not JSON"));
     }
 }

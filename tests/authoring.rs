@@ -161,7 +161,7 @@ fn with_var_file(name: &str, var_files: &str, files: &[(&str, &[u8])]) -> Result
         std::fs::create_dir_all(dir.join(p).parent().unwrap()).unwrap();
         std::fs::write(dir.join(p), bytes).unwrap();
     }
-    let manifest = "      varFiles: VARFILES\n      manifests:\n        - |\n          apiVersion: v1\n          kind: ConfigMap\n          metadata: {name: \"{{ cluster.name }}-page\"}\n          data:\n            page.json: {{ dict(vars.page, uid=cluster.name) | tojson(indent=2) | tojson }}\n      roleDefaults:";
+    let manifest = "      varFiles: VARFILES\n      manifests:\n        - |\n          apiVersion: v1\n          kind: ConfigMap\n          metadata: {name: \"{{ cluster.name }}-page\"}\n          data:\n            page.json: {{ dict(vars.page | fromjson, uid=cluster.name) | tojson(indent=2) | tojson }}\n      roleDefaults:";
     let stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap().replace("      roleDefaults:", &manifest.replace("VARFILES", var_files));
     std::fs::write(dir.join("stack.yaml"), stack).unwrap();
     #[cfg(unix)]
@@ -200,7 +200,7 @@ fn var_file_mistakes_are_reported_at_their_place() {
     has(&e, &["varFiles.page", &format!("larger than {} bytes", bdp::limits::MAX_VAR_FILE_BYTES)]);
     let e = with_var_file("twice", "{page: page.json}\n      vars: {page: {a: 2}}", &[("page.json", page)]).unwrap_err();
     has(&e, &["varFiles.page", "declared in both `vars` and `varFiles`"]);
-    // a file that is not .json is its text
+    // a file that is not .json is its text, unchecked: here `fromjson` refuses it when rendering
     let e = with_var_file("text", "{page: page.txt}", &[("page.txt", b"plain")]).unwrap_err();
-    has(&e, &["manifests.0", "page"]);
+    has(&e, &["manifests.0", "fromjson: not JSON"]);
 }

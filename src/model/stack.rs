@@ -123,9 +123,9 @@ pub struct ServiceDef {
     pub vars: BTreeMap<String, Value>,
     /// Files next to the stack document read into `vars` when the stack is loaded (stack
     /// language): var name → path relative to the document's folder (no `..`, no symbolic link,
-    /// at most 1 MiB). A `.json` file must be valid JSON and becomes its value (an object, a
-    /// list…), any other file its text. E.g. a Grafana dashboard a manifest template writes into
-    /// a ConfigMap: `{{ vars.dashboard | tojson(indent=2) | tojson }}`.
+    /// at most 1 MiB); the var is the file's text, and a `.json` file must be valid JSON. E.g. a
+    /// Grafana dashboard a manifest template writes into a ConfigMap:
+    /// `{{ dict(vars.dashboard | fromjson, uid=...) | tojson(indent=2) | tojson }}`.
     #[serde(default)]
     pub var_files: BTreeMap<String, String>,
 }

@@ -553,3 +553,48 @@ fn explain_lists_metrics_endpoints_and_alerts() {
     let s = String::from_utf8(bdp(&["explain", "--stacks", "tests/fixtures/authoring", "tutorial/greeter"]).stdout).unwrap();
     assert!(s.contains("greeter") && !s.contains("monitoring ("), "{s}");
 }
+
+#[test]
+fn dashboards_are_deterministic_valid_json_and_one_per_cluster_and_service() {
+    let a = bdp(&["render", "--monitoring", "annotations", "examples/fleet", "examples/hdfs-ha.yaml"]);
+    assert_eq!(a.status.code(), Some(0), "{}", String::from_utf8_lossy(&a.stderr));
+    let b = bdp(&["render", "--monitoring", "annotations", "examples/fleet", "examples/hdfs-ha.yaml"]);
+    assert_eq!(a.stdout, b.stdout, "byte-identical re-render");
+    let mut uids = std::collections::BTreeSet::new();
+    let mut n = 0;
+    for doc in String::from_utf8(a.stdout).unwrap().split("\n---\n") {
+        if !doc.contains("grafana_dashboard: '1'") {
+            continue;
+        }
+        let v = yaml_to_json(yaml_rust2::YamlLoader::load_from_str(doc).unwrap().remove(0));
+        let ns = v["metadata"]["namespace"].as_str().unwrap();
+        let cluster = v["metadata"]["labels"]["kubebdp.github.io/cluster"].as_str().unwrap();
+        for text in v["data"].as_object().unwrap().values() {
+            let d: serde_json::Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+            n += 1;
+            let uid = d["uid"].as_str().unwrap();
+            assert!(uid.len() <= 40 && uids.insert(uid.to_string()), "uid {uid}: at most 40 characters, one per dashboard");
+            assert!(d["schemaVersion"].is_u64());
+            assert!(d["title"].as_str().unwrap().ends_with(&format!(" {ns}/{cluster}")), "{}", d["title"]);
+            let vars: Vec<(&str, &str)> = d["templating"]["list"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap(), t["query"].as_str().unwrap())).collect();
+            assert!(vars.contains(&("namespace", ns)) && vars.contains(&("cluster", cluster)) && vars.contains(&("datasource", "prometheus")), "{vars:?}");
+            for p in d["panels"].as_array().unwrap() {
+                assert_eq!(p["datasource"]["uid"], "${datasource}");
+                assert!(p["targets"].as_array().unwrap().iter().all(|t| t["expr"].as_str().is_some_and(|e| e.contains("${cluster}") && e.contains("${namespace}"))), "every query selects the Cluster: {p}");
+            }
+        }
+    }
+    assert!(n >= 4, "{n} dashboards");
+}
+
+fn yaml_to_json(y: yaml_rust2::Yaml) -> serde_json::Value {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => serde_json::Value::String(s),
+        Yaml::Integer(i) => i.into(),
+        Yaml::Boolean(b) => b.into(),
+        Yaml::Array(a) => a.into_iter().map(yaml_to_json).collect(),
+        Yaml::Hash(h) => h.into_iter().map(|(k, v)| (k.into_string().unwrap_or_default(), yaml_to_json(v))).collect::<serde_json::Map<_, _>>().into(),
+        _ => serde_json::Value::Null,
+    }
+}

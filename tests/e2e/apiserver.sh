@@ -19,7 +19,12 @@
 #   refused   a rendered custom resource with an invalid field (PodMonitor podMetricsEndpoints: "x";
 #             PrometheusRule groups: "x"; Certificate without its required issuerRef; Flux
 #             Kustomization prune: "yes") and a built-in object with an invalid one (a StatefulSet
-#             container port 70000) are refused, and the server's message names that field
+#             container port 70000) are refused, and the server's message names that field; so are
+#             unknown fields (strict field validation), in a built-in object and in a custom resource
+#   day2      examples/zookeeper.yaml's objects are created for real, then changed Clusters (more
+#             servers, new resources, a bigger data volume, another storage class) are applied over
+#             them (dry-run): `bdp diff` reports an immutable-field change exactly when the server
+#             refuses the update
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
 # Both daemons bind 127.0.0.1 only and are stopped by PID on exit, also on failure or interrupt.
 # Needs: tests/e2e/install.sh --only apiserver. BDP=/path/to/bdp skips the (debug) cargo build.
@@ -176,7 +181,7 @@ dryrun() {
   if ! s=$(summary "$f" 2>&1); then notok "dry-run $name" "$s"; return; fi
   n=${s%% *}
   if ! r=$(ensure_ns "$f.ns" 2>&1); then notok "dry-run $name: namespaces $(tr '\n' ' ' <"$f.ns")" "$r"; return; fi
-  if r=$(k apply --server-side --dry-run=server --field-manager bdp -f "$f" 2>&1); then
+  if r=$(k apply --server-side --dry-run=server --validate=strict --field-manager bdp -f "$f" 2>&1); then
     got=$(grep -c 'serverside-applied (server dry run)$' <<<"$r")
     if [ "$got" -eq "$n" ]; then ok "dry-run $name: $s"; TOTAL=$((TOTAL+n))
     else notok "dry-run $name: the server answered for $got of $n objects" "$r"; fi
@@ -220,7 +225,7 @@ exec(expr)
 yaml.safe_dump(o, open(out, "w"), sort_keys=False)
 PY
   ); then notok "refused $name" "$r"; return; fi
-  if r=$(k apply --server-side --dry-run=server --field-manager bdp -f "$W/bad.yaml" 2>&1); then
+  if r=$(k apply --server-side --dry-run=server --validate=strict --field-manager bdp -f "$W/bad.yaml" 2>&1); then
     notok "refused $name: the server accepted it" "$r"
   elif grep -q -- "$field" <<<"$r"; then ok "refused $name: $(grep -m1 -o -- "$field.\{0,100\}" <<<"$r")"
   else notok "refused $name: refused, but not for $field" "$r"; fi
@@ -235,8 +240,79 @@ else
   notok "refused Certificate: no example renders a cert-manager Certificate"
 fi
 refused "Flux Kustomization prune: \"yes\"" "$W/flux-zookeeper.yaml" Kustomization prune 'o["spec"]["prune"] = "yes"'
+refused "StatefulSet unknown field spec.replica" "$W/zookeeper.yaml" StatefulSet '.spec.replica: field not declared in schema' 'o["spec"]["replica"] = 3'
+refused "PodMonitor unknown field spec.podMetricsEndpoint" "$MZ" PodMonitor '.spec.podMetricsEndpoint: field not declared in schema' 'o["spec"]["podMetricsEndpoint"] = []'
+refused "Probe interval: \"often\"" "$W/monitoring-zk-krb.yaml" Probe interval 'o["spec"]["interval"] = "often"'
 refused "StatefulSet containerPort 70000" "$W/zookeeper.yaml" StatefulSet containerPort \
   'o["spec"]["template"]["spec"]["containers"][0].setdefault("ports", [{"name": "x"}])[0]["containerPort"] = 70000'
+
+# ---------------------------------------------------------------- day 2: bdp diff vs the API server
+# examples/zookeeper.yaml's objects are created for real; then each changed Cluster is rendered and
+# applied over them (dry-run). `bdp diff` must call the change immutable exactly when the real API
+# server refuses the update.
+DAY2_BASE=examples/zookeeper.yaml
+# verdict NAME NEW DIFFARG...: `bdp diff DIFFARG... --format json` against applying the stream NEW
+verdict() {
+  local name=$1 new=$2 r imm; shift 2
+  if ! imm=$("$BDP" diff "$@" --format json 2>"$W/day2.err" | "$PY" -c 'import json, sys
+print(" ".join(sorted({i["object"]["kind"] + " " + i["field"] for i in json.load(sys.stdin)["immutable"]})))'); then
+    notok "day2 $name: bdp diff --format json" "$(cat "$W/day2.err")"; return
+  fi
+  if r=$(k apply --server-side --dry-run=server --validate=strict --field-manager bdp -f "$new" 2>&1); then
+    if [ -z "$imm" ]; then ok "day2 $name: bdp diff finds no immutable change, the API server accepts the update"
+    else notok "day2 $name: bdp diff calls it immutable ($imm), the API server accepts the update" "$r"; fi
+  else
+    r=$(grep -v 'serverside-applied (server dry run)$' <<<"$r")
+    if [ -n "$imm" ] && grep -q Forbidden <<<"$r"; then ok "day2 $name: bdp diff: immutable $imm; the API server refuses: $(grep -m1 -o 'Forbidden.\{0,50\}' <<<"$r")"
+    else notok "day2 $name: bdp diff finds ${imm:-no immutable change}, the API server refuses the update" "$r"; fi
+  fi
+}
+# day2 NAME PYEXPR: the base Cluster `c` (its ZooKeeper server role: `server`) changed by PYEXPR
+day2() {
+  local name=$1 expr=$2 v=$W/day2.yaml r
+  if ! r=$("$PY" - "$DAY2_BASE" "$expr" "$v" <<'PY' 2>&1
+import sys, yaml
+src, expr, out = sys.argv[1:]
+c = yaml.safe_load(open(src))
+z = c["spec"]["services"]["zookeeper"] = c["spec"]["services"].get("zookeeper") or {}
+server = z.setdefault("roles", {}).setdefault("server", {})
+exec(expr)
+yaml.safe_dump(c, open(out, "w"), sort_keys=False)
+PY
+  ) || ! r=$("$BDP" render "$v" 2>&1 >"$W/day2.out"); then notok "day2 $name: render" "$r"; return; fi
+  verdict "$name" "$W/day2.out" "$DAY2_BASE" "$v"
+}
+# day2_sts NAME PYEXPR: the rendered base stream with its StatefulSet `o` changed by PYEXPR (bdp diff --rendered)
+day2_sts() {
+  local name=$1 expr=$2 r
+  if ! r=$("$PY" - "$W/day2-base.yaml" "$expr" "$W/day2-sts.yaml" <<'PY' 2>&1
+import sys, yaml
+src, expr, out = sys.argv[1:]
+docs = list(yaml.safe_load_all(open(src)))
+o = next(d for d in docs if isinstance(d, dict) and d.get("kind") == "StatefulSet")
+exec(expr)
+yaml.safe_dump_all(docs, open(out, "w"), sort_keys=False)
+PY
+  ); then notok "day2 StatefulSet $name" "$r"; return; fi
+  verdict "StatefulSet $name (rendered)" "$W/day2-sts.yaml" --rendered "$W/day2-base.yaml" "$W/day2-sts.yaml"
+}
+if "$BDP" render "$DAY2_BASE" >"$W/day2-base.yaml" 2>"$W/day2.err" && summary "$W/day2-base.yaml" >/dev/null && ensure_ns "$W/day2-base.yaml.ns" \
+   && r=$(k apply --server-side --field-manager bdp -f "$W/day2-base.yaml" 2>&1); then
+  ok "day2 base: $DAY2_BASE's $(grep -c . <<<"$r") objects created"
+  day2 "scale 3 -> 5 servers" 'server["replicas"] = 5'
+  day2 "resources of the servers" 'server["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}'
+  day2 "data volume 10Gi -> 20Gi" 'server["storage"] = {"data": {"size": "20Gi"}}'
+  day2 "data volume storage class" 'server["storage"] = {"data": {"storageClass": "fast-ssd"}}'
+  # each top-level StatefulSet field bdp diff's model (src/diff/impact.rs) calls mutable or not
+  day2_sts "spec.revisionHistoryLimit" 'o["spec"]["revisionHistoryLimit"] = 3'
+  day2_sts "spec.minReadySeconds" 'o["spec"]["minReadySeconds"] = 7'
+  day2_sts "spec.updateStrategy" 'o["spec"]["updateStrategy"] = {"type": "OnDelete"}'
+  day2_sts "spec.persistentVolumeClaimRetentionPolicy" 'o["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete", "whenScaled": "Delete"}'
+  day2_sts "spec.serviceName" 'o["spec"]["serviceName"] = o["spec"]["serviceName"] + "-x"'
+  day2_sts "spec.podManagementPolicy" 'o["spec"]["podManagementPolicy"] = "OrderedReady" if o["spec"].get("podManagementPolicy") == "Parallel" else "Parallel"'
+else
+  notok "day2 base: $DAY2_BASE created" "$(cat "$W/day2.err"; echo "${r:-}")"
+fi
 
 echo "# $TOTAL objects dry-run by the API server; it took ${secs}s to be ready"
 finish

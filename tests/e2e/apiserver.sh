@@ -24,7 +24,8 @@
 #   day2      examples/zookeeper.yaml's objects are created for real, then changed Clusters (more
 #             servers, new resources, a bigger data volume, another storage class) are applied over
 #             them (dry-run): `bdp diff` reports an immutable-field change exactly when the server
-#             refuses the update
+#             refuses the update (or, for a headless Service losing `clusterIP: None`, accepts it
+#             but keeps the Service headless: the change cannot take effect)
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
 # Both daemons bind 127.0.0.1 only and are stopped by PID on exit, also on failure or interrupt.
 # Needs: tests/e2e/install.sh --only apiserver. BDP=/path/to/bdp skips the (debug) cargo build.
@@ -260,10 +261,20 @@ print(" ".join(sorted({i["object"]["kind"] + " " + i["field"] for i in json.load
   fi
   if r=$(k apply --server-side --dry-run=server --validate=strict --field-manager bdp -f "$new" 2>&1); then
     if [ -z "$imm" ]; then ok "day2 $name: bdp diff finds no immutable change, the API server accepts the update"
+    elif [ -n "${KEEPS:-}" ] && r=$(k apply --server-side --dry-run=server --field-manager bdp -o json -f "$new" 2>&1 \
+           | "$PY" -c 'import json, sys
+kind, name, field, want = sys.argv[1:]
+items = json.load(sys.stdin)
+items = items.get("items", [items])
+o = next(i for i in items if i["kind"] == kind and i["metadata"]["name"] == name)
+for p in field.split("."): o = o.get(p) if isinstance(o, dict) else None
+print(o); sys.exit(0 if o == want else 1)' $KEEPS 2>&1); then
+      ok "day2 $name: bdp diff: immutable $imm; the API server accepts the apply but keeps ${KEEPS##* }: the change cannot take effect"
     else notok "day2 $name: bdp diff calls it immutable ($imm), the API server accepts the update" "$r"; fi
   else
     r=$(grep -v 'serverside-applied (server dry run)$' <<<"$r")
-    if [ -n "$imm" ] && grep -q Forbidden <<<"$r"; then ok "day2 $name: bdp diff: immutable $imm; the API server refuses: $(grep -m1 -o 'Forbidden.\{0,50\}' <<<"$r")"
+    if [ -n "$imm" ] && grep -qE 'Forbidden|immutable|may not change once set' <<<"$r"; then
+      ok "day2 $name: bdp diff: immutable $imm; the API server refuses: $(grep -m1 -oE '(Forbidden|field is immutable|may not change once set).{0,50}' <<<"$r")"
     else notok "day2 $name: bdp diff finds ${imm:-no immutable change}, the API server refuses the update" "$r"; fi
   fi
 }
@@ -282,34 +293,39 @@ PY
   ) || ! r=$("$BDP" render "$v" 2>&1 >"$W/day2.out"); then notok "day2 $name: render" "$r"; return; fi
   verdict "$name" "$W/day2.out" "$DAY2_BASE" "$v"
 }
-# day2_sts NAME PYEXPR: the rendered base stream with its StatefulSet `o` changed by PYEXPR (bdp diff --rendered)
-day2_sts() {
-  local name=$1 expr=$2 r
-  if ! r=$("$PY" - "$W/day2-base.yaml" "$expr" "$W/day2-sts.yaml" <<'PY' 2>&1
+# day2_obj KIND OBJNAME FIELD PYEXPR: the rendered base stream with its KIND OBJNAME `o` changed by
+# PYEXPR (bdp diff --rendered)
+day2_obj() {
+  local kind=$1 obj=$2 field=$3 expr=$4 r
+  if ! r=$("$PY" - "$W/day2-base.yaml" "$kind" "$obj" "$expr" "$W/day2-obj.yaml" <<'PY' 2>&1
 import sys, yaml
-src, expr, out = sys.argv[1:]
+src, kind, name, expr, out = sys.argv[1:]
 docs = list(yaml.safe_load_all(open(src)))
-o = next(d for d in docs if isinstance(d, dict) and d.get("kind") == "StatefulSet")
+o = next(d for d in docs if isinstance(d, dict) and d.get("kind") == kind and d["metadata"]["name"] == name)
 exec(expr)
 yaml.safe_dump_all(docs, open(out, "w"), sort_keys=False)
 PY
-  ); then notok "day2 StatefulSet $name" "$r"; return; fi
-  verdict "StatefulSet $name (rendered)" "$W/day2-sts.yaml" --rendered "$W/day2-base.yaml" "$W/day2-sts.yaml"
+  ); then notok "day2 $kind $obj $field" "$r"; return; fi
+  verdict "$kind $obj $field (rendered)" "$W/day2-obj.yaml" --rendered "$W/day2-base.yaml" "$W/day2-obj.yaml"
 }
 if "$BDP" render "$DAY2_BASE" >"$W/day2-base.yaml" 2>"$W/day2.err" && summary "$W/day2-base.yaml" >/dev/null && ensure_ns "$W/day2-base.yaml.ns" \
    && r=$(k apply --server-side --field-manager bdp -f "$W/day2-base.yaml" 2>&1); then
   ok "day2 base: $DAY2_BASE's $(grep -c . <<<"$r") objects created"
+  # what bdp renders, changed in the Cluster
   day2 "scale 3 -> 5 servers" 'server["replicas"] = 5'
   day2 "resources of the servers" 'server["resources"] = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}'
   day2 "data volume 10Gi -> 20Gi" 'server["storage"] = {"data": {"size": "20Gi"}}'
   day2 "data volume storage class" 'server["storage"] = {"data": {"storageClass": "fast-ssd"}}'
   # each top-level StatefulSet field bdp diff's model (src/diff/impact.rs) calls mutable or not
-  day2_sts "spec.revisionHistoryLimit" 'o["spec"]["revisionHistoryLimit"] = 3'
-  day2_sts "spec.minReadySeconds" 'o["spec"]["minReadySeconds"] = 7'
-  day2_sts "spec.updateStrategy" 'o["spec"]["updateStrategy"] = {"type": "OnDelete"}'
-  day2_sts "spec.persistentVolumeClaimRetentionPolicy" 'o["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete", "whenScaled": "Delete"}'
-  day2_sts "spec.serviceName" 'o["spec"]["serviceName"] = o["spec"]["serviceName"] + "-x"'
-  day2_sts "spec.podManagementPolicy" 'o["spec"]["podManagementPolicy"] = "OrderedReady" if o["spec"].get("podManagementPolicy") == "Parallel" else "Parallel"'
+  day2_obj StatefulSet zk-zookeeper-server "spec.revisionHistoryLimit" 'o["spec"]["revisionHistoryLimit"] = 3'
+  day2_obj StatefulSet zk-zookeeper-server "spec.minReadySeconds" 'o["spec"]["minReadySeconds"] = 7'
+  day2_obj StatefulSet zk-zookeeper-server "spec.updateStrategy" 'o["spec"]["updateStrategy"] = {"type": "OnDelete"}'
+  day2_obj StatefulSet zk-zookeeper-server "spec.persistentVolumeClaimRetentionPolicy" 'o["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Delete", "whenScaled": "Delete"}'
+  day2_obj StatefulSet zk-zookeeper-server "spec.serviceName" 'o["spec"]["serviceName"] = o["spec"]["serviceName"] + "-x"'
+  day2_obj StatefulSet zk-zookeeper-server "spec.podManagementPolicy" 'o["spec"]["podManagementPolicy"] = "OrderedReady" if o["spec"].get("podManagementPolicy") == "Parallel" else "Parallel"'
+  # Services: the client Service made headless, the headless one given a cluster IP
+  day2_obj Service zk-zookeeper-server-client spec.clusterIP 'o["spec"]["clusterIP"] = "None"'
+  KEEPS="Service zk-zookeeper-server spec.clusterIP None" day2_obj Service zk-zookeeper-server spec.clusterIP 'del o["spec"]["clusterIP"]'
 else
   notok "day2 base: $DAY2_BASE created" "$(cat "$W/day2.err"; echo "${r:-}")"
 fi

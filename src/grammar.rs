@@ -281,6 +281,20 @@ pub fn krb_enctypes(s: &str) -> Check {
     Ok(())
 }
 
+/// A network topology path, as Hadoop's NetworkTopology reads a rack: `/` and one or more names
+/// of ASCII letters, digits, `.`, `_` and `-`, separated by single `/` (no trailing `/`), at most
+/// 255 characters. Nothing a shell, a whitespace-separated table or XML would read otherwise.
+pub fn topology_path(s: &str) -> Check {
+    let fail = || Err(format!("{} is not a topology path", show(s)));
+    if s.len() > 255 || !s.starts_with('/') {
+        return fail();
+    }
+    let ok = s[1..].split('/').all(|n| {
+        !n.is_empty() && n != "." && n != ".." && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    });
+    if ok { Ok(()) } else { fail() }
+}
+
 /// Text on one line: no control characters (line breaks, tabs, NUL...) and no U+2028/U+2029.
 pub fn line(s: &str) -> Check {
     bad_char(s, |c| !c.is_control() && c != '\u{2028}' && c != '\u{2029}')
@@ -310,6 +324,7 @@ impl SettingType {
             SettingType::KrbPrincipal => "a Kerberos principal `name[/instance][@REALM]` of letters, digits, `.`, `_`, `-`",
             SettingType::KrbRealm => "a Kerberos realm without blanks, control characters or `[]{}#;=\"'/@\\*,:`, e.g. `EXAMPLE.COM`",
             SettingType::KrbEnctypes => "encryption type names separated by spaces, e.g. `aes256-cts-hmac-sha1-96`",
+            SettingType::TopologyPath => "a topology path: `/` then names of letters, digits, `.`, `_`, `-` separated by `/`, e.g. `/zone-a/rack-1`",
         }
     }
 
@@ -337,6 +352,7 @@ impl SettingType {
             SettingType::KrbPrincipal => text(krb_principal),
             SettingType::KrbRealm => text(krb_realm),
             SettingType::KrbEnctypes => text(krb_enctypes),
+            SettingType::TopologyPath => text(topology_path),
         }
     }
 }
@@ -385,6 +401,20 @@ mod tests {
         assert!(dns_label("a.b").is_err());
         assert!(dns_label(&"a".repeat(64)).is_err());
         assert!(dns_subdomain("a.".repeat(127).trim_end_matches('.')).is_ok());
+    }
+
+    #[test]
+    fn topology_paths() {
+        for ok in ["/default-rack", "/zone-a/rack-1", "/dc1/r_2/x.y", "/A9"] {
+            assert!(topology_path(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "/", "rack", "/a/", "//a", "/a//b", "/a b", "/a\n/b", "/a;reboot", "/$(x)", "/a/../b", "/.", "/ä", &format!("/{}", "a".repeat(255))] {
+            assert!(topology_path(bad).is_err(), "{bad:?}");
+        }
+        let t = SettingType::TopologyPath;
+        assert!(t.check(&serde_json::json!("/r1")).is_ok());
+        assert!(t.check(&serde_json::json!(1)).is_err());
+        assert_eq!(t.name(), "topologyPath");
     }
 
     #[test]

@@ -118,7 +118,8 @@ fn ha_renders_the_expected_keys() {
     assert_eq!(sts.body["spec"]["replicas"], 3);
     let ps = pod_spec(sts);
     assert_eq!(names(&ps["containers"]), ["namenode", "zkfc"]);
-    assert_eq!(names(&ps["initContainers"]), ["format", "format-zk"]);
+    // the example sets datanodeRacks: the topology script is installed after the format steps
+    assert_eq!(names(&ps["initContainers"]), ["format", "format-zk", "topology"]);
     let format = script(&ps["initContainers"][0]);
     assert!(format.contains("current/VERSION"), "{format}");
     assert!(format.contains("hdfs namenode -format -nonInteractive"), "{format}");
@@ -401,4 +402,44 @@ fn pods_spread_over_nodes_and_zones_with_a_per_role_setting() {
         Err(d) => d,
     };
     assert!(e.iter().any(|d| d.path.contains("placement") && d.to_string().contains("required")), "{e:?}");
+}
+
+#[test]
+fn datanode_racks_render_a_topology_table_and_script_for_the_namenodes_only() {
+    // off by default: no topology key, file or init container
+    let y = cluster("r", "    zookeeper:\n    hdfs:\n      roles:\n        namenode: {replicas: 2}\n");
+    let objs = compile_text("racks_off", &y).map_err(|d| all_text(&d)).unwrap();
+    assert!(!site(&objs, "r-hdfs-namenode", "core-site.xml").contains_key("net.topology.script.file.name"));
+    let cm = find(&objs, "ConfigMap", "r-hdfs-namenode");
+    assert!(cm.body["data"].get("topology.table").is_none());
+    let sts = find(&objs, "StatefulSet", "r-hdfs-namenode");
+    assert!(!names(&pod_spec(sts)["initContainers"]).contains(&"topology".to_string()));
+
+    // on: the table maps each datanode FQDN to its item, the namenode runs the script from /tmp
+    let objs = example("hdfs-ha.yaml");
+    let nn = "analytics-hdfs-namenode";
+    assert_eq!(site(&objs, nn, "core-site.xml")["net.topology.script.file.name"], "/tmp/topology.sh");
+    let table = data(find(&objs, "ConfigMap", nn), "topology.table");
+    let rows: Vec<&str> = table.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    let dn = fqdns("analytics-hdfs-datanode", "bigdata", 4, 0);
+    let want: Vec<String> =
+        dn.iter().zip(["/zone-a", "/zone-b", "/zone-c", "/zone-a"]).map(|(h, r)| format!("{} {r}", h.trim_end_matches(":0"))).collect();
+    assert_eq!(rows, want);
+    assert!(data(find(&objs, "ConfigMap", nn), "topology.sh").contains("getent ahosts"));
+    let init = &pod_spec(find(&objs, "StatefulSet", nn))["initContainers"];
+    let t = init.as_array().unwrap().iter().find(|c| c["name"] == "topology").expect("topology init container");
+    assert_eq!(t["command"], serde_json::json!(["install", "-m", "0755", "/etc/hadoop/conf/topology.sh", "/tmp/topology.sh"]));
+    // the datanodes and journalnodes neither need nor get it
+    for r in ["analytics-hdfs-datanode", "analytics-hdfs-journalnode"] {
+        assert!(find(&objs, "ConfigMap", r).body["data"].get("topology.table").is_none(), "{r}");
+        assert!(!site(&objs, r, "core-site.xml").contains_key("net.topology.script.file.name"), "{r}");
+    }
+
+    // a rack that is not a topology path is refused at its item; too few racks name the first pod without one
+    let y = cluster("r", "    hdfs:\n      datanodeRacks: [/a, \"/b c\", /d]\n");
+    let e = errors("racks_bad_path", &y);
+    assert!(e.iter().any(|d| d.path == "spec.services.hdfs.datanodeRacks.1" && d.message.contains("not a topology path")), "{}", all_text(&e));
+    let y = cluster("r", "    hdfs:\n      datanodeRacks: [/a]\n");
+    let e = errors("racks_too_few", &y);
+    assert!(e.iter().any(|d| d.path == "spec.services.hdfs.datanodeRacks" && d.message.contains("r-hdfs-datanode-1")), "{}", all_text(&e));
 }

@@ -442,3 +442,42 @@ fn a_dependent_reading_the_discovery_configmap_is_admitted() {
         .collect();
     assert_eq!(clusters, [("quorum", "zookeeper"), ("lake", "hdfs")], "{r}");
 }
+
+#[test]
+fn secure_web_servers_demand_spnego_and_only_prom_is_whitelisted_for_a_scraper() {
+    // review finding 7: every role's core-site.xml puts its web server behind Kerberos (SPNEGO)
+    let objs = example("seed.yaml");
+    for role in ["namenode", "datanode"] {
+        let core = data(find(&objs, "ConfigMap", &format!("seed-hdfs-{role}")), "core-site.xml");
+        let k = |key: &str| xml(core, key).unwrap_or_else(|| panic!("{role}: no {key}"));
+        assert_eq!(k("hadoop.http.filter.initializers"), "org.apache.hadoop.security.AuthenticationFilterInitializer");
+        assert_eq!(k("hadoop.http.authentication.type"), "kerberos");
+        assert_eq!(k("hadoop.http.authentication.simple.anonymous.allowed"), "false");
+        assert_eq!(k("hadoop.http.authentication.kerberos.principal"), "*");
+        assert_eq!(k("hadoop.http.authentication.kerberos.keytab"), "/etc/security/keytabs/hdfs.keytab");
+        assert_eq!(k("hadoop.http.authentication.signer.secret.provider"), "random");
+        // no scraper (monitoring: none), no hole
+        assert_eq!(xml(core, "hadoop.http.authentication.kerberos.endpoint.whitelist"), None, "{role}");
+    }
+    // an insecure HDFS keeps Hadoop's defaults
+    let plain = example("hdfs-ha.yaml");
+    let core = data(find(&plain, "ConfigMap", "analytics-hdfs-namenode"), "core-site.xml");
+    assert_eq!(xml(core, "hadoop.http.authentication.type"), None);
+
+    // monitoring: prometheus-operator whitelists /prom only, and the PodMonitors scrape it over
+    // HTTPS with the role's CA and a name of its certificate
+    let y = cluster("sec", "    kerberos:\n    zookeeper:\n    hdfs:\n      monitoring: prometheus-operator\n");
+    let objs = compile_text("secure_monitoring", &y).unwrap_or_else(|d| panic!("{d:?}"));
+    let core = data(find(&objs, "ConfigMap", "sec-hdfs-datanode"), "core-site.xml");
+    assert_eq!(xml(core, "hadoop.http.authentication.kerberos.endpoint.whitelist").as_deref(), Some("/prom"));
+    let pm = find(&objs, "PodMonitor", "sec-hdfs-namenode");
+    let ep = &pm.body["spec"]["podMetricsEndpoints"][0];
+    assert_eq!((ep["path"].as_str(), ep["scheme"].as_str()), (Some("/prom"), Some("https")));
+    assert_eq!(ep["tlsConfig"]["ca"]["secret"]["name"], "sec-hdfs-namenode-tls");
+    assert_eq!(ep["tlsConfig"]["ca"]["secret"]["key"], "ca.crt");
+    assert_eq!(ep["tlsConfig"]["serverName"], "sec-hdfs-namenode.t.svc.cluster.local");
+    // annotations cannot carry the CA: refused with Kerberos
+    let y = cluster("sec", "    kerberos:\n    zookeeper:\n    hdfs:\n      monitoring: annotations\n");
+    let e = errors("secure_monitoring_annotations", &y);
+    assert!(e.iter().any(|d| d.path == "spec.services.hdfs.monitoring" && d.message.contains("not available with Kerberos")), "{e:?}");
+}

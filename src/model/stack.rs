@@ -381,6 +381,9 @@ pub enum SettingType {
     KrbRealm,
     /// Encryption type names separated by spaces.
     KrbEnctypes,
+    /// A network topology path (Hadoop's rack of a node): `/` then names of letters, digits,
+    /// `.`, `_`, `-`, separated by `/`, e.g. `/zone-a/rack-1`.
+    TopologyPath,
 }
 
 impl SettingType {

@@ -4,7 +4,8 @@
 # silent on a healthy cluster.
 #
 # Renders two Clusters with `monitoring: prometheus-operator` (A: Kerberos + ZooKeeper, B: HA HDFS
-# + ZooKeeper; secure HDFS refuses monitoring for now) and checks, one line each:
+# + ZooKeeper; a secure HDFS is scraped over HTTPS, proven live by tests/e2e/podrun/hdfs_secure.sh)
+# and checks, one line each:
 #   lint      each PrometheusRule passes `promtool check rules --lint=all --lint-fatal`
 #             (tests/e2e/prom_check.sh)
 #   unit      each service's tests, stacks/hadoop-3.3/alerts/<service>.promtest, pass
@@ -23,7 +24,7 @@
 #             a schemaVersion, a distinct uid, the ${datasource} variable, a target with an expr in
 #             every panel, and every expr passes `promtool check rules` as a recording rule
 #   schema    the renders pass tests/e2e/check_k8s_schema.py (strict; the operator's kinds allowed)
-#   refused   a bad `monitoring` value, and monitoring of a secure HDFS, exit 1 with a message
+#   refused   a bad `monitoring` value, and `annotations` for a secure HDFS, exit 1 with a message
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
 # Needs: promtool (tests/e2e/install.sh --only prom). BDP=/path/to/bdp skips the cargo build.
 set -u
@@ -238,7 +239,7 @@ sed 's/zookeeper: {monitoring: prometheus-operator}/zookeeper: {monitoring: prom
 [ $rc -eq 1 ] && grep -q "monitoring must be" "$W/x.err" && ok "refused: monitoring: prometheus" || notok "refused: monitoring: prometheus (rc $rc)" "$(cat "$W/x.err")"
 cluster "$W/y.yaml" sec obs "    kerberos:
     zookeeper:
-    hdfs: {monitoring: prometheus-operator}"
+    hdfs: {monitoring: annotations}"
 "$BDP" render "$W/y.yaml" >/dev/null 2>"$W/y.err"; rc=$?
-[ $rc -eq 1 ] && grep -q "not available with Kerberos" "$W/y.err" && ok "refused: monitoring of a secure HDFS" || notok "refused: monitoring of a secure HDFS (rc $rc)" "$(cat "$W/y.err")"
+[ $rc -eq 1 ] && grep -q "not available with Kerberos" "$W/y.err" && ok "refused: monitoring: annotations of a secure HDFS (HTTPS, no CA for the scrape job)" || notok "refused: monitoring: annotations of a secure HDFS (rc $rc)" "$(cat "$W/y.err")"
 finish

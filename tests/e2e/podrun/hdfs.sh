@@ -11,6 +11,8 @@
 #   3  namenode-0's volume is wiped and the pod re-created while the other namenode is active: it
 #      bootstraps from it (bootstrapStandby), becomes standby, clusterID unchanged.
 #   5  one pod of every role is SIGKILLed at once: everything is Ready again, the file is intact.
+#   review finding 3: datanodeRacks puts datanode-0 in /zone-a, datanode-1 in /zone-b
+#      (`hdfs dfsadmin -printTopology`).
 #   review finding 11: a namenode is not Ready while in safe mode or before it is active/standby, a
 #      datanode not before it registered with a namenode (readiness from JMX, not a TCP port).
 # One line per check, closing line "N passed, M failed". Needs root and
@@ -42,6 +44,7 @@ spec:
         server:
           replicas: 1
     hdfs:
+      datanodeRacks: [/zone-a, /zone-b]
       configOverrides:
         hdfs-site.xml:
           dfs.replication: "2"
@@ -130,6 +133,9 @@ check "client wrote a 3 MB file ($((SECONDS-t))s)" hdfs_c dfs -test -e /e2e/data
 check "client read it back, byte for byte" read_back
 rep=$(hdfs_c dfs -stat %r /e2e/data.bin)
 check "the file has dfs.replication=2 replicas ($rep)" [ "$rep" = 2 ]
+# finding 3: rack awareness from the setting datanodeRacks (topology.sh resolves the datanodes' IPs)
+topo=$(hdfs_c dfsadmin -printTopology 2>/dev/null | awk '/^Rack:/{r=$2; next} /\(/{h=$2; gsub(/[()]/, "", h); split(h, a, "."); print a[1], r}' | sort | tr '\n' ' ')
+check "dfsadmin -printTopology: each datanode in its rack ($topo)" [ "$topo" = "$DN-0 /zone-a $DN-1 /zone-b " ]
 CID=$(cluster_id $NN-0)
 CID1=$(cluster_id $NN-1)
 check "both namenodes share the clusterID ($CID)" [ -n "$CID" -a "$CID1" = "$CID" ]

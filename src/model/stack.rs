@@ -374,12 +374,15 @@ pub enum SettingType {
     KrbRealm,
     /// Encryption type names separated by spaces.
     KrbEnctypes,
+    /// A label selector's `matchLabels`: label keys (`[prefix/]name`) to label values. Render it
+    /// with `tojson`.
+    LabelSelector,
 }
 
 impl SettingType {
     /// Is this type a string with a grammar (as opposed to a JSON type)?
     pub fn is_text(self) -> bool {
-        !matches!(self, SettingType::Integer | SettingType::Boolean | SettingType::Object | SettingType::Array)
+        !matches!(self, SettingType::Integer | SettingType::Boolean | SettingType::Object | SettingType::Array | SettingType::LabelSelector)
     }
 }
 

@@ -287,7 +287,7 @@ fn label_name(s: &str, what: &str) -> Check {
     if s.is_empty() || s.len() > 63 {
         return Err(format!("{what} {} must have 1 to 63 characters", show(s)));
     }
-    bad_char(s, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')?;
+    bad_char(s, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.').map_err(|e| format!("{what} {e}"))?;
     if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) || !s.ends_with(|c: char| c.is_ascii_alphanumeric()) {
         return Err(format!("{what} {} must start and end with a letter or digit", show(s)));
     }

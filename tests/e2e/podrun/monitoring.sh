@@ -30,6 +30,8 @@
 #                                   dfs.namenode.heartbeat.recheck-interval 5 s -> 20 s)
 #             both namenodes stopped -> HdfsNoActiveNameNode
 #             2 of 3 ZooKeeper servers stopped -> ZooKeeperQuorumLost and ZooKeeperNoLeader
+#   non-HA    a second Cluster with one namenode (no HA): its rules' names and labels (hastate)
+#             against a real scrape too
 # One line per check, closing line "N passed, M failed". Needs root, tests/e2e/install.sh --only
 # podrun --only prom. PODRUN_E2E_PROFILE=debug uses debug builds.
 set -uo pipefail
@@ -144,12 +146,18 @@ check "a pod in namespace monitoring without the scraper's labels (grafana-0) ca
 check "the scraper pod (monitoring/prometheus-0) reaches it" in_netns "$SPID" bash -c "$(declare -f port_open); PY='$PY'; port_open $JA 8480"
 
 echo "=== live scrape: every metric a rule or dashboard uses exists"
-mkdir -p "$WORK/scrape"
-if r=$(in_netns "$SPID" $MON scrape "$WORK/targets.json" "$WORK/scrape"); then ok "the scraper scraped all $NT endpoints the PodMonitors name"; else bad "scrape every endpoint"; fi
-sed 's/^/     /' <<<"$r"
-r=$($MON compare "$WORK/names.json" "$WORK/scrape"); rc=$?
-sed 's/^/     /' <<<"$r"
-check "every metric name and label used by the rules and dashboards is in a real scrape ($(head -1 <<<"$r"))" [ $rc = 0 ]
+live_scrape() { # live_scrape TAG: scrape $WORK/TAG.targets.json from the scraper pod, compare with $WORK/TAG.names.json
+  local r rc n
+  n=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/$1.targets.json")
+  mkdir -p "$WORK/$1.scrape"
+  if r=$(in_netns "$SPID" $MON scrape "$WORK/$1.targets.json" "$WORK/$1.scrape"); then ok "$1: the scraper scraped all $n endpoints the PodMonitors name"; else bad "$1: scrape every endpoint"; fi
+  sed 's/^/     /' <<<"$r"
+  r=$($MON compare "$WORK/$1.names.json" "$WORK/$1.scrape"); rc=$?
+  sed 's/^/     /' <<<"$r"
+  check "$1: every metric name and label used by the rules and dashboards is in a real scrape ($(head -1 <<<"$r"))" [ $rc = 0 ]
+}
+cp "$WORK/targets.json" "$WORK/ha.targets.json"; cp "$WORK/names.json" "$WORK/ha.names.json"
+live_scrape ha
 
 echo "=== a real Prometheus with the rendered rules (every for: shortened to $FOR by this test)"
 mkdir -p "$WORK/prom/data"
@@ -190,5 +198,37 @@ fault_fires "2 of 3 ZooKeeper servers stopped" ZooKeeperQuorumLost ZooKeeperNoLe
 
 kill "$PROM"; wait "$PROM" 2>/dev/null; PROM=
 t=$SECONDS; pr down >/dev/null
-echo "     down in $((SECONDS-t))s; total $((SECONDS-T0))s"
+echo "     down in $((SECONDS-t))s"
+
+# A namenode without HA: does it label its FSNamesystem metrics hastate="active" too (the rules
+# select the active namenode by it)? One namenode, one datanode, no ZooKeeper.
+echo "=== non-HA HDFS: one namenode"
+cat >"$WORK/single.yaml" <<EOF
+apiVersion: manager.kubebdp.github.io/v1
+kind: Cluster
+metadata: {name: one, namespace: $NS}
+spec:
+  stack: hadoop-3.3
+  services:
+    hdfs:
+      monitoring: prometheus-operator
+      configOverrides: {hdfs-site.xml: {dfs.replication: "1"}}
+      roles:
+        namenode: {replicas: 1, configOverrides: {hadoop-env.sh: {HDFS_NAMENODE_OPTS: "-Xmx256m"}}}
+        datanode: {replicas: 1, configOverrides: {hadoop-env.sh: {HDFS_DATANODE_OPTS: "-Xmx192m"}}}
+EOF
+STATE=$WORK/state-single
+if "$BDP" render "$WORK/single.yaml" >"$WORK/single.yaml.out" && $MON split "$WORK/single.yaml.out" "$WORK/single.run0.yaml" \
+   && { cat "$WORK/single.run0.yaml"; sandbox prometheus; } >"$WORK/single.run.yaml" \
+   && $PY tests/e2e/promql_names.py "$WORK/single.yaml.out" >"$WORK/single.names.json"; then
+  t=$SECONDS
+  if pr up "$WORK/single.run.yaml" --timeout 600 >"$WORK/up-single.log" 2>&1; then
+    ok "podrun up (one namenode, one datanode): Ready in $((SECONDS-t))s"
+    status; SPID=$(podpid prometheus-0)
+    $MON targets "$WORK/single.yaml.out" "$WORK/status.json" "$WORK/single.targets.json"
+    live_scrape single
+  else bad "podrun up (one namenode)"; tail -40 "$WORK/up-single.log"; fi
+  pr down >/dev/null
+else bad "render the single-namenode Cluster"; fi
+echo "     total $((SECONDS-T0))s"
 finish

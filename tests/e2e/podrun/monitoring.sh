@@ -172,6 +172,13 @@ all_up() { [ "$(nup)" = "$NT" ]; }
 check "Prometheus (pid $PROM) scrapes all $NT targets up" wait_for 90 all_up
 nloaded=$(api rules | "$PY" -c 'import json,sys; print(sum(1 for g in json.load(sys.stdin)["data"]["groups"] for r in g["rules"] if r["type"]=="alerting"))')
 check "Prometheus loaded all $nrules alerting rules ($nloaded)" [ "$nloaded" = "$nrules" ]
+# FSNamesystem's TotalSyncTimes tag changes with every edit-log sync (a new series each time): the
+# PodMonitor drops it (metricRelabelings), so the stored series keep their identity
+raw=$(grep -l '^fs_namesystem_blocks_total{.*totalsynctimes=' "$WORK"/ha.scrape/*.txt | wc -l)
+nsync() { query 'count({__name__=~"fs_namesystem_.+", totalsynctimes!=""}) or vector(0)' | "$PY" -c 'import json,sys; print(int(float(json.load(sys.stdin)["data"]["result"][0]["value"][1])))'; }
+nfs() { query 'count({__name__=~"fs_namesystem_.+"}) or vector(0)' | "$PY" -c 'import json,sys; print(int(float(json.load(sys.stdin)["data"]["result"][0]["value"][1])))'; }
+stored=$(nsync); nstored=$(nfs)
+check "the namenodes label FSNamesystem metrics totalsynctimes ($raw scrapes); Prometheus, with the PodMonitor's metricRelabelings, stores $nstored such series, $stored with it" [ "$raw" = 2 -a "$stored" = 0 -a "$nstored" -gt 0 ]
 sleep 30
 quiet=$(query 'count by (alertname, alertstate) (count_over_time(ALERTS[30s]))' | "$PY" -c 'import json,sys; print(" ".join(r["metric"]["alertname"]+"/"+r["metric"]["alertstate"] for r in json.load(sys.stdin)["data"]["result"]))')
 check "healthy cluster: no alert pending or firing in the last 30 s (of $nloaded; HdfsZkfcUnhealthy reads kube-state-metrics, absent here)${quiet:+: $quiet}" [ -z "$quiet" ]

@@ -295,6 +295,55 @@ pub fn topology_path(s: &str) -> Check {
     if ok { Ok(()) } else { fail() }
 }
 
+/// The name part of a Kubernetes label key, and a non-empty label value:
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, ≤ 63.
+fn label_name(s: &str, what: &str) -> Check {
+    if s.is_empty() || s.len() > 63 {
+        return Err(format!("{what} {} must have 1 to 63 characters", show(s)));
+    }
+    bad_char(s, |c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.').map_err(|e| format!("{what} {e}"))?;
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) || !s.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!("{what} {} must start and end with a letter or digit", show(s)));
+    }
+    Ok(())
+}
+
+/// A Kubernetes label key: `[prefix/]name`, the prefix a DNS subdomain.
+pub fn label_key(s: &str) -> Check {
+    match s.split_once('/') {
+        Some((prefix, name)) => {
+            dns_subdomain(prefix).map_err(|e| format!("label key {}: prefix {e}", show(s)))?;
+            label_name(name, "label key name")
+        }
+        None => label_name(s, "label key"),
+    }
+}
+
+/// A Kubernetes label value: empty, or a label name.
+pub fn label_value(s: &str) -> Check {
+    if s.is_empty() { Ok(()) } else { label_name(s, "label value") }
+}
+
+/// Most entries a `labelSelector` setting may have (Kubernetes sets no limit; a selector with
+/// more is a mistake, and the bound comes before anything is built from it).
+pub const MAX_SELECTOR_LABELS: usize = 32;
+
+/// A label selector's `matchLabels`: a mapping of label keys to label values (strings).
+pub fn label_selector(v: &Value) -> Check {
+    let Value::Object(m) = v else { return Err(format!("`{v}` is not a mapping")) };
+    if m.len() > MAX_SELECTOR_LABELS {
+        return Err(format!("{} labels, at most {MAX_SELECTOR_LABELS}", m.len()));
+    }
+    for (k, val) in m {
+        label_key(k)?;
+        match val {
+            Value::String(s) => label_value(s).map_err(|e| format!("`{k}`: {e}"))?,
+            other => return Err(format!("`{k}`: `{other}` is not a string (quote it: \"{other}\")")),
+        }
+    }
+    Ok(())
+}
+
 /// Text on one line: no control characters (line breaks, tabs, NUL...) and no U+2028/U+2029.
 pub fn line(s: &str) -> Check {
     bad_char(s, |c| !c.is_control() && c != '\u{2028}' && c != '\u{2029}')
@@ -325,6 +374,7 @@ impl SettingType {
             SettingType::KrbRealm => "a Kerberos realm without blanks, control characters or `[]{}#;=\"'/@\\*,:`, e.g. `EXAMPLE.COM`",
             SettingType::KrbEnctypes => "encryption type names separated by spaces, e.g. `aes256-cts-hmac-sha1-96`",
             SettingType::TopologyPath => "a topology path: `/` then names of letters, digits, `.`, `_`, `-` separated by `/`, e.g. `/zone-a/rack-1`",
+            SettingType::LabelSelector => "a mapping of Kubernetes label keys to label values (`matchLabels`), e.g. `{app.kubernetes.io/name: prometheus}`",
         }
     }
 
@@ -353,6 +403,7 @@ impl SettingType {
             SettingType::KrbRealm => text(krb_realm),
             SettingType::KrbEnctypes => text(krb_enctypes),
             SettingType::TopologyPath => text(topology_path),
+            SettingType::LabelSelector => label_selector(v),
         }
     }
 }
@@ -485,5 +536,35 @@ mod tests {
         assert!(SettingType::Line.check(&serde_json::json!("a\u{2028}b")).is_err());
         assert!(SettingType::KrbEnctypes.check(&serde_json::json!("aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha1-96")).is_ok());
         assert!(SettingType::KrbEnctypes.check(&serde_json::json!("aes:normal\n[x]")).is_err());
+    }
+
+    #[test]
+    fn label_selectors() {
+        use serde_json::json;
+        let ok = |v: Value| SettingType::LabelSelector.check(&v);
+        for good in [json!({}), json!({"app.kubernetes.io/name": "prometheus"}), json!({"kubernetes.io/metadata.name": "monitoring", "team": ""}), json!({"A_b.c-9": "X_y.z-1"})] {
+            assert!(ok(good.clone()).is_ok(), "{good}");
+        }
+        for bad in [
+            json!("app=prometheus"),
+            json!(["app"]),
+            json!({"app": true}),
+            json!({"app": 1}),
+            json!({"app": "prom etheus"}),
+            json!({"app": "a\nb"}),
+            json!({"app": "-x"}),
+            json!({"app": "x".repeat(64)}),
+            json!({"": "x"}),
+            json!({"/name": "x"}),
+            json!({"Example.com/name": "x"}),
+            json!({"a/b/c": "x"}),
+            json!({"app\"}: {": "x"}),
+            json!({"name.": "x"}),
+        ] {
+            assert!(ok(bad.clone()).is_err(), "{bad}");
+        }
+        let many: serde_json::Map<String, Value> = (0..=MAX_SELECTOR_LABELS).map(|i| (format!("k{i}"), json!("v"))).collect();
+        assert!(ok(Value::Object(many)).unwrap_err().contains("at most"));
+        assert!(!SettingType::LabelSelector.is_text());
     }
 }

@@ -415,8 +415,10 @@ fn the_zookeeper_client_port_admits_only_zookeeper_and_its_dependents() {
         ]
     );
     // the kerberos service does not depend on zookeeper: its KDC pods are not admitted; the
-    // metrics port stays open to everyone
-    assert!(rule_for(find(&o, "NetworkPolicy", "prod-zookeeper-server"), 7000)["from"].is_null());
+    // metrics port admits this Cluster's pods only (a scraper gets in through the `-scrape`
+    // policy that monitoring renders)
+    let m = rule_for(find(&o, "NetworkPolicy", "prod-zookeeper-server"), 7000);
+    assert_eq!(m["from"].to_string(), r#"[{"podSelector":{"matchLabels":{"kubebdp.github.io/cluster":"prod"}}}]"#);
     // a dependent Cluster in another namespace: its pods, selected in their namespace
     let text = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: coord, namespace: platform}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n---\napiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: wh, namespace: data}\nspec:\n  stack: hadoop-3.3\n  services:\n    hdfs:\n      dependencies:\n        zookeeper: {cluster: coord, namespace: platform}\n      roles:\n        namenode: {replicas: 2}\n";
     let o = compile_text("zk-dependents-ns", text).unwrap();

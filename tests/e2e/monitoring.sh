@@ -23,6 +23,15 @@
 #   dashboards each service's Grafana dashboard ConfigMap (grafana_dashboard: "1") is valid JSON with
 #             a schemaVersion, a distinct uid, the ${datasource} variable, a target with an expr in
 #             every panel, and every expr passes `promtool check rules` as a recording rule
+#   scrapecfg `monitoring: annotations` also renders a ConfigMap <cluster>-<service>-scrape-config
+#             whose scrape-configs.yaml `promtool check config` accepts (Debian's Prometheus 2.42 is
+#             built without Kubernetes discovery: its kubernetes_sd_configs, checked here to be
+#             role endpoints in the Cluster's namespace, is swapped for a file_sd_configs first),
+#             and whose keep regex (anchored, as Prometheus' RE2) keeps exactly the annotated Services
+#   scraper   with monitoring on, every role has a NetworkPolicy <role>-scrape admitting the
+#             scraper selectors (settings; their defaults here) to the port its PodMonitor or
+#             annotated Service names; the examples (monitoring none) render none; a selector
+#             value that is no Kubernetes label is refused
 #   schema    the renders pass tests/e2e/check_k8s_schema.py (strict; the operator's kinds allowed)
 #   refused   a bad `monitoring` value, and `annotations` for a secure HDFS, exit 1 with a message
 # Prints `ok NAME` / `NOT OK NAME` per check and `N passed, M failed` last; exits 1 on a failure.
@@ -224,6 +233,78 @@ PY
 ) || { notok "dashboards $f" "$r"; continue; }
   p=$(promtool check rules "$W/$f.dash.rules.yaml" 2>&1) && ok "dashboards $f: $r, each valid PromQL (promtool check rules)" || notok "dashboards $f: promtool check rules" "$p"
 done
+# scrapecfg: the plain Prometheus scrape config of `monitoring: annotations`
+if [ -s "$W/n.out" ]; then
+  r=$("$PY" - "$W/n.out" "$W" <<'PY' 2>&1
+import re, subprocess, sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if isinstance(d, dict)]
+svcs = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service" and (d["metadata"].get("annotations") or {}).get("prometheus.io/scrape") == "true"}
+cms = [d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-scrape-config")]
+bad, kept = [], set()
+for cm in cms:
+    name, ns = cm["metadata"]["name"], cm["metadata"]["namespace"]
+    cfg = yaml.safe_load(cm["data"]["scrape-configs.yaml"])
+    for job in cfg["scrape_configs"]:
+        if job.get("kubernetes_sd_configs") != [{"role": "endpoints", "namespaces": {"names": [ns]}}]:
+            bad.append(f"{name}: kubernetes_sd_configs {job.get('kubernetes_sd_configs')}")
+        job.pop("kubernetes_sd_configs", None)
+        job["file_sd_configs"] = [{"files": ["targets.json"]}]
+        keep = [r for r in job["relabel_configs"] if r.get("action") == "keep"]
+        for s in svcs:
+            if keep and re.fullmatch(keep[0]["regex"], "true;" + s):
+                kept.add(s)
+        labels = {r.get("target_label") for r in job["relabel_configs"]}
+        if not {"namespace", "pod", "__address__", "__metrics_path__"} <= labels:
+            bad.append(f"{name}: relabeling sets {sorted(l for l in labels if l)}")
+    f = f"{sys.argv[2]}/{name}.yml"
+    yaml.safe_dump(cfg, open(f, "w"))
+    p = subprocess.run(["promtool", "check", "config", f], capture_output=True, text=True)
+    if p.returncode:
+        bad.append(f"{name}: promtool check config: {p.stdout}{p.stderr}")
+if kept != set(svcs):
+    bad.append(f"the keep regexes keep {sorted(kept)}, the annotated Services are {sorted(svcs)}")
+print(f"{len(cms)} scrape-config ConfigMaps, promtool accepts them, they keep the {len(kept)} annotated Services")
+if bad or len(cms) != 2: print("\n".join(bad) or "expected 2 (zookeeper, hdfs)"); sys.exit(1)
+PY
+) && ok "scrapecfg: $r" || notok "scrapecfg" "$r"
+fi
+
+# scraper: a NetworkPolicy per role admits the scraper to the metrics port
+for c in b n; do
+  r=$("$PY" - "$W/$c.out" <<'PY' 2>&1
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if isinstance(d, dict)]
+want = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}, "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}
+ports = {}  # role StatefulSet name -> metrics port number (from the PodMonitor, or the annotated Service)
+sts = {d["metadata"]["name"]: d for d in docs if d["kind"] == "StatefulSet"}
+def port_of(st, name):
+    return next(p["containerPort"] for c in st["spec"]["template"]["spec"]["containers"] for p in c.get("ports") or [] if p["name"] == name)
+for d in docs:
+    if d["kind"] == "PodMonitor":
+        sel = d["spec"]["selector"]["matchLabels"]
+        for n, st in sts.items():
+            if all(st["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in sel.items()):
+                ports[n] = port_of(st, d["spec"]["podMetricsEndpoints"][0]["port"])
+    elif d["kind"] == "Service" and (d["metadata"].get("annotations") or {}).get("prometheus.io/scrape") == "true":
+        ports[d["metadata"]["name"].removesuffix("-metrics")] = int(d["metadata"]["annotations"]["prometheus.io/port"])
+bad = []
+for n, port in sorted(ports.items()):
+    nps = [d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == n + "-scrape"]
+    if len(nps) != 1: bad.append(f"{n}: no NetworkPolicy {n}-scrape"); continue
+    sp = nps[0]["spec"]
+    if sp["podSelector"]["matchLabels"] != sts[n]["spec"]["selector"]["matchLabels"]: bad.append(f"{n}-scrape selects {sp['podSelector']}")
+    if sp["ingress"] != [{"from": [want], "ports": [{"port": port, "protocol": "TCP"}]}]: bad.append(f"{n}-scrape: ingress {sp['ingress']}")
+print(f"{len(ports)} roles with a metrics port, each with its scraper NetworkPolicy")
+if bad or len(ports) != 4: print("\n".join(bad) or f"{len(ports)} roles"); sys.exit(1)
+PY
+) && ok "scraper $c: $r" || notok "scraper $c" "$r"
+done
+n=$(for e in examples/*.yaml examples/fleet; do "$BDP" render "$e" 2>/dev/null; done | grep -c -- '-scrape$')
+[ "$n" -eq 0 ] && ok "scraper: the examples (monitoring none) render no scraper NetworkPolicy" || notok "scraper: $n scraper NetworkPolicies in the examples"
+sed 's/    zookeeper: {monitoring: prometheus-operator}/    zookeeper: {monitoring: prometheus-operator, scraperPodSelector: {app: "prom etheus"}, scraperNamespaceSelector: {"Bad Key": x}}/' "$W/b.yaml" >"$W/z.yaml"
+"$BDP" render "$W/z.yaml" >/dev/null 2>"$W/z.err"; rc=$?
+[ $rc -eq 1 ] && grep -q "scraperPodSelector" "$W/z.err" && grep -q "scraperNamespaceSelector" "$W/z.err" && grep -q "label" "$W/z.err" \
+  && ok "refused: scraper selectors that are no Kubernetes labels" || notok "refused: scraper selectors that are no Kubernetes labels (rc $rc)" "$(cat "$W/z.err")"
 
 # schema: the objects (the annotated Services, everything else of the three renders) pass the strict
 # Kubernetes schema check; the operator's kinds are CRD instances without an offline schema

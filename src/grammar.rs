@@ -350,7 +350,8 @@ pub fn absolute_path(s: &str) -> Check {
         return Ok(());
     }
     match rest.split('/').find(|seg| seg.is_empty() || *seg == "." || *seg == "..") {
-        Some(seg) => Err(format!("{} has a segment `{seg}` (empty, `.` or `..`)", show(s))),
+        Some("") => Err(format!("{} has an empty segment (`//` or a trailing `/`)", show(s))),
+        Some(seg) => Err(format!("{} has a segment `{seg}`", show(s))),
         None => Ok(()),
     }
 }
@@ -449,6 +450,27 @@ impl crate::model::SettingDef {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn action_argument_grammars() {
+        use crate::model::{ActionArgDef, ActionArgType};
+        assert!(absolute_path("/").is_ok() && absolute_path("/data/in put;x").is_ok());
+        for bad in ["data", "/a//b", "/a/", "/a/../b", "/./a", "/a\nb"] {
+            assert!(absolute_path(bad).is_err(), "{bad}");
+        }
+        assert!(plain_name("before-upgrade.1_x").is_ok());
+        for bad in ["", "-x", ".x", "a b", "a/b", "a;b"] {
+            assert!(plain_name(bad).is_err(), "{bad}");
+        }
+        let int = ActionArgDef { ty: ActionArgType::Integer, min: Some(1), max: Some(100), ..Default::default() };
+        assert!(int.check("10").is_ok());
+        assert!(int.check("0").unwrap_err().contains("below the smallest allowed value 1"));
+        assert!(int.check("1e3").unwrap_err().contains("not an integer"));
+        let e = ActionArgDef { values: vec!["get".into(), "enter".into()], ..Default::default() };
+        assert!(e.check("enter").is_ok());
+        assert!(e.check("enter ").unwrap_err().contains("allowed values: get, enter"));
+        assert_eq!(e.allowed(), "one of get, enter");
+    }
+
     use super::*;
 
     #[test]

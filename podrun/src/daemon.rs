@@ -1714,6 +1714,12 @@ impl Daemon {
         if self.jobs.iter().any(|(j, st, _)| crate::jobs::key(j) == key && st.succeeded.is_none()) {
             return (false, format!("job {key} is still running"));
         }
+        // the finished run goes, with its pods' logs (as `kubectl delete job` deletes its pods)
+        for (_, st, _) in self.jobs.iter().filter(|(j, _, _)| crate::jobs::key(j) == key) {
+            for p in &st.pods {
+                let _ = fs::remove_dir_all(self.dir.p(&format!("logs/{}_{p}", st.namespace)));
+            }
+        }
         self.jobs.retain(|(j, _, _)| crate::jobs::key(j) != key);
         let st = crate::jobs::JobStatus { name: job.metadata.name.clone().unwrap_or_default(), namespace: ns_of(&job.metadata), ..Default::default() };
         self.jobs.push((job, st, Instant::now()));

@@ -173,7 +173,7 @@ fn smoke_tests_are_postsync_hooks_in_the_last_wave_and_can_be_turned_off() {
     let jobs: Vec<_> = objs.iter().filter(|o| o.kind == "Job").collect();
     let names: Vec<&str> = jobs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    let last = objs.iter().filter(|o| o.kind != "Job").map(|o| o.wave).max().unwrap();
+    let last = objs.iter().filter(|o| !o.name.ends_with("smoke-test")).map(|o| o.wave).max().unwrap();
     for j in &jobs {
         let ann = &j.body["metadata"]["annotations"];
         assert_eq!(ann["argocd.argoproj.io/hook"], "PostSync");
@@ -182,12 +182,23 @@ fn smoke_tests_are_postsync_hooks_in_the_last_wave_and_can_be_turned_off() {
         assert_eq!(j.wave, last + 1, "{}: after every other object", j.name);
         assert_eq!(j.body["spec"]["backoffLimit"], 2);
     }
+    // a policy admitting nothing selects each smoke test's pod (no pod of the render without one)
+    for j in &jobs {
+        let np = find(&objs, "NetworkPolicy", &j.name);
+        let sel = &np.body["spec"]["podSelector"]["matchLabels"];
+        let labels = &j.body["spec"]["template"]["metadata"]["labels"];
+        for (k, v) in sel.as_object().unwrap() {
+            assert_eq!(&labels[k], v, "{}: the policy selects the Job's pod", j.name);
+        }
+        assert_eq!(np.body["spec"]["policyTypes"], serde_json::json!(["Ingress"]));
+        assert!(np.body["spec"]["ingress"].is_null(), "no ingress rule: nothing admitted");
+    }
     let off = compile_text(
         "smoke-off",
         &cluster("s", "    zookeeper:\n      smokeTest: false\n    hdfs:\n      smokeTest: false\n      roles: {namenode: {replicas: 1}}\n"),
     )
     .unwrap();
-    assert!(off.iter().all(|o| o.kind != "Job"), "smokeTest: false renders no Job");
+    assert!(off.iter().all(|o| o.kind != "Job" && !o.name.ends_with("smoke-test")), "smokeTest: false renders no Job, no policy");
 }
 
 #[test]

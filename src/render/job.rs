@@ -28,6 +28,38 @@ pub enum JobKind {
     SmokeTest,
 }
 
+/// A NetworkPolicy that admits nothing to the smoke test's pod (a client that serves no port),
+/// so that no pod of the render is left without a policy.
+pub fn smoke_test_policy(c: &ResolvedCluster, s: &ResolvedService, wave: u32) -> Result<Object, RenderError> {
+    use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
+    let ctx = Ctx { c, s, dependents: Vec::new() };
+    let mut sel = ctx.labels(None);
+    sel.retain(|k, _| k == names::LABEL_CLUSTER || k == names::LABEL_SERVICE);
+    sel.insert(LABEL_ACTION.into(), names::SMOKE_TEST.into());
+    let mut meta = ctx.meta(&smoke_test_name(c, s), None, wave);
+    meta.labels.get_or_insert_with(BTreeMap::new).insert(LABEL_ACTION.into(), names::SMOKE_TEST.into());
+    let np = NetworkPolicy {
+        metadata: meta,
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(LabelSelector { match_labels: Some(sel), match_expressions: None }),
+            policy_types: Some(vec!["Ingress".into()]),
+            ingress: None,
+            ..Default::default()
+        }),
+    };
+    to_object(&c.name, wave, &np)
+}
+
+/// `<cluster>-<service>-smoke-test` (cut and hashed when longer than a Job name may be).
+fn smoke_test_name(c: &ResolvedCluster, s: &ResolvedService) -> String {
+    let name = format!("{}-{}-{}", c.name, s.name, names::SMOKE_TEST);
+    if name.len() > names::MAX_JOB_NAME {
+        names::action_job(&c.name, &s.name, names::SMOKE_TEST, &args_hash(&name, &BTreeMap::new()))
+    } else {
+        name
+    }
+}
+
 /// The hash in an action Job's name: the action and its argument values, sorted by name.
 pub fn args_hash(action: &str, args: &BTreeMap<String, String>) -> String {
     let mut h = Sha256::new();
@@ -99,10 +131,7 @@ pub fn job(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, a: &Resol
             (name, m)
         }
         JobKind::SmokeTest => {
-            let mut name = format!("{}-{}-{}", c.name, s.name, names::SMOKE_TEST);
-            if name.len() > names::MAX_JOB_NAME {
-                name = names::action_job(&c.name, &s.name, names::SMOKE_TEST, &args_hash(&name, args));
-            }
+            let name = smoke_test_name(c, s);
             let mut m = ctx.meta(&name, None, wave);
             let ann = m.annotations.get_or_insert_with(BTreeMap::new);
             ann.insert(names::ARGOCD_HOOK.into(), "PostSync".into());

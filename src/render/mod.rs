@@ -185,6 +185,7 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Result<Vec<Object>, R
             }
             if let Some(t) = &r.smoke_test {
                 out.push(job::job(c, s, r, t, &BTreeMap::new(), job::JobKind::SmokeTest, smoke_wave(plan))?);
+                out.push(job::smoke_test_policy(c, s, smoke_wave(plan))?);
             }
         }
     }

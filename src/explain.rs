@@ -181,6 +181,7 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
             Ok(s)
         }
         ["operations"] => Ok(operations_text(&st, svc, def)),
+        ["actions", ..] => actions_text(&st, svc, def, rest.get(1).copied()),
         ["operations", op, ..] => def
             .operations
             .get(*op)
@@ -290,6 +291,9 @@ fn service_text(st: &Stack, svc: &str, def: &ServiceDef, ex: Option<&ResolvedClu
     let _ = writeln!(s, "\nfiles (`bdp explain {}/{svc}/FILE`):", st.name);
     for (f, fd) in &def.files {
         let _ = writeln!(s, "  {f} ({:?}, in {}): {}", fd.format, fd.dir, summary(&fd.description));
+    }
+    if !def.actions.is_empty() || def.smoke_test.is_some() {
+        let _ = writeln!(s, "\nactions: {} (`bdp explain {}/{svc}/actions`)", def.actions.keys().map(String::as_str).collect::<Vec<_>>().join(", "), st.name);
     }
     if !def.operations.is_empty() {
         let _ = writeln!(s, "\noperations (`bdp explain {}/{svc}/operations/NAME`):", st.name);
@@ -468,6 +472,33 @@ fn monitoring_text(reg: &Registry, st: &Stack, svc: &str, def: &ServiceDef) -> O
         let _ = writeln!(s, "  dashboard: ConfigMap {cm} ({panels} panels, label grafana_dashboard)");
     }
     Some(s)
+}
+
+/// `SERVICE/actions[/NAME]`: the management actions (`bdp action`) with their arguments, and the
+/// smoke test.
+fn actions_text(st: &Stack, svc: &str, def: &ServiceDef, one: Option<&str>) -> Result<String, String> {
+    let mut s = String::new();
+    let pick: Vec<(&String, &crate::model::ActionDef)> = match one {
+        None => def.actions.iter().collect(),
+        Some(n) => vec![def.actions.get_key_value(n).ok_or_else(|| format!("unknown action `{n}` of `{svc}`; {}", known_hint(n, "actions", def.actions.keys().map(String::as_str))))?],
+    };
+    if one.is_none() {
+        let _ = writeln!(s, "actions of {svc} ({}), each rendered as a Job by `bdp action CLUSTER.yaml {svc} ACTION [--arg NAME=VALUE]…`:", st.name);
+    }
+    for (name, a) in pick {
+        let repeat = if a.idempotent { "safe to repeat" } else { "not idempotent: runs once" };
+        let when = a.when.as_ref().map(|w| format!(", only when {w}")).unwrap_or_default();
+        let _ = writeln!(s, "\n  {name} (role {}, {repeat}{when})\n{}", a.role, block(&a.description, "    "));
+        for (an, ad) in &a.arguments {
+            let default = ad.default.as_ref().map(|d| format!(", default {d}")).unwrap_or_else(|| ", required".into());
+            let _ = writeln!(s, "    --arg {an}=…  {}{default}: {}", ad.allowed(), summary(&ad.description));
+        }
+    }
+    if let (None, Some(t)) = (one, &def.smoke_test) {
+        let when = t.when.as_ref().map(|w| format!(", only when {w}")).unwrap_or_default();
+        let _ = writeln!(s, "\nsmoke test (a Job after every sync: ArgoCD PostSync hook, Flux's last Kustomization; role {}{when})\n{}", t.role, block(&t.description, "  "));
+    }
+    Ok(s)
 }
 
 fn role_text(st: &Stack, svc: &str, name: &str, rd: &RoleDef) -> String {

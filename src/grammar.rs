@@ -408,6 +408,86 @@ impl SettingType {
     }
 }
 
+/// An absolute path: `/`, then segments without control characters, no empty, `.` or `..`
+/// segment (an HDFS or local path given to a tool as one argv element).
+pub fn absolute_path(s: &str) -> Check {
+    line(s)?;
+    let Some(rest) = s.strip_prefix('/') else { return Err(format!("{} does not start with `/`", show(s))) };
+    if rest.is_empty() {
+        return Ok(());
+    }
+    match rest.split('/').find(|seg| seg.is_empty() || *seg == "." || *seg == "..") {
+        Some("") => Err(format!("{} has an empty segment (`//` or a trailing `/`)", show(s))),
+        Some(seg) => Err(format!("{} has a segment `{seg}`", show(s))),
+        None => Ok(()),
+    }
+}
+
+/// A name of ASCII letters, digits, `.`, `_` and `-`, not starting with `.` or `-`, at most 255.
+pub fn plain_name(s: &str) -> Check {
+    if s.is_empty() || s.len() > 255 {
+        return Err(format!("{} is empty or longer than 255 characters", show(s)));
+    }
+    if s.starts_with(['.', '-']) {
+        return Err(format!("{} starts with `{}`", show(s), &s[..1]));
+    }
+    bad_char(s, |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+impl crate::model::ActionArgType {
+    /// What a value of this type looks like, for errors.
+    pub fn describe(self) -> &'static str {
+        use crate::model::ActionArgType as T;
+        match self {
+            T::Line => "one line of text without control characters",
+            T::Integer => "an integer",
+            T::AbsolutePath => "an absolute path such as `/data/in` (no empty, `.` or `..` segment)",
+            T::DnsLabel => "a DNS label: lower-case letters, digits and `-`, at most 63",
+            T::Name => "a name of letters, digits, `.`, `_` and `-`",
+        }
+    }
+}
+
+impl crate::model::ActionArgDef {
+    /// Checks a value given for the argument: its enumeration (`values`), its type and, for an
+    /// integer, its range. `Err` says what is wrong and what is allowed.
+    pub fn check(&self, v: &str) -> Check {
+        use crate::model::ActionArgType as T;
+        if !self.values.is_empty() {
+            return if self.values.iter().any(|x| x == v) {
+                Ok(())
+            } else {
+                Err(format!("{} is not one of the allowed values: {}", show(v), self.values.join(", ")))
+            };
+        }
+        match self.ty {
+            T::Line => line(v),
+            T::AbsolutePath => absolute_path(v),
+            T::DnsLabel => dns_label(v),
+            T::Name => plain_name(v),
+            T::Integer => {
+                let n: i64 = v.parse().map_err(|_| format!("{} is not an integer", show(v)))?;
+                match (self.min, self.max) {
+                    (Some(lo), _) if n < lo => Err(format!("{n} is below the smallest allowed value {lo}")),
+                    (_, Some(hi)) if n > hi => Err(format!("{n} is above the largest allowed value {hi}")),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+
+    /// The allowed values in words: the enumeration, or the type and range.
+    pub fn allowed(&self) -> String {
+        if !self.values.is_empty() {
+            return format!("one of {}", self.values.join(", "));
+        }
+        match (self.ty, self.min, self.max) {
+            (crate::model::ActionArgType::Integer, Some(lo), Some(hi)) => format!("an integer from {lo} to {hi}"),
+            (t, _, _) => t.describe().to_string(),
+        }
+    }
+}
+
 /// A setting's value that does not fit its type: the index of the offending list item (if
 /// any), what is wrong, and what was expected.
 #[derive(Debug, Clone, PartialEq)]
@@ -437,6 +517,27 @@ impl crate::model::SettingDef {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn action_argument_grammars() {
+        use crate::model::{ActionArgDef, ActionArgType};
+        assert!(absolute_path("/").is_ok() && absolute_path("/data/in put;x").is_ok());
+        for bad in ["data", "/a//b", "/a/", "/a/../b", "/./a", "/a\nb"] {
+            assert!(absolute_path(bad).is_err(), "{bad}");
+        }
+        assert!(plain_name("before-upgrade.1_x").is_ok());
+        for bad in ["", "-x", ".x", "a b", "a/b", "a;b"] {
+            assert!(plain_name(bad).is_err(), "{bad}");
+        }
+        let int = ActionArgDef { ty: ActionArgType::Integer, min: Some(1), max: Some(100), ..Default::default() };
+        assert!(int.check("10").is_ok());
+        assert!(int.check("0").unwrap_err().contains("below the smallest allowed value 1"));
+        assert!(int.check("1e3").unwrap_err().contains("not an integer"));
+        let e = ActionArgDef { values: vec!["get".into(), "enter".into()], ..Default::default() };
+        assert!(e.check("enter").is_ok());
+        assert!(e.check("enter ").unwrap_err().contains("allowed values: get, enter"));
+        assert_eq!(e.allowed(), "one of get, enter");
+    }
+
     use super::*;
 
     #[test]

@@ -10,6 +10,7 @@
 //! [`compile`] runs the stages up to render; the CLI ([`cli`]) emits the result. Every stage
 //! reports problems as [`diag::Diagnostic`]s and keeps going, so a run reports all of them.
 
+pub mod action;
 pub mod cli;
 pub mod diag;
 pub mod diff;

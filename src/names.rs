@@ -87,8 +87,39 @@ pub fn config_volume(dir: &str) -> String {
     n.chars().take(MAX_DNS_LABEL).collect::<String>().trim_end_matches('-').to_string()
 }
 
+/// A Job name leaves room for the pods' generated suffix within the 63 of the `job-name` label.
+pub const MAX_JOB_NAME: usize = 52;
+/// The action a Job's pod runs (`bdp action`, smoke tests), on the pod; never a selector of a
+/// Service, PDB or policy, which select roles.
+pub const LABEL_ACTION: &str = "kubebdp.github.io/action";
+/// ArgoCD resource hooks: the smoke test Jobs run after every sync.
+pub const ARGOCD_HOOK: &str = "argocd.argoproj.io/hook";
+pub const ARGOCD_HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-policy";
+/// Flux replaces an object whose immutable fields changed (a Job's pod template).
+pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
+/// The name of a smoke test (`<cluster>-<service>-smoke-test`).
+pub const SMOKE_TEST: &str = "smoke-test";
+
+/// `<cluster>-<service>-<action>-<hash>`: an action's Job, the hash standing for the argument
+/// values (same action and arguments: same name). A prefix too long is cut so that the name
+/// fits [`MAX_JOB_NAME`]; the hash keeps it unique.
+pub fn action_job(cluster: &str, service: &str, action: &str, hash: &str) -> String {
+    let suffix = format!("-{hash}");
+    let mut prefix = format!("{cluster}-{service}-{action}");
+    prefix.truncate(MAX_JOB_NAME.saturating_sub(suffix.len()));
+    format!("{}{suffix}", prefix.trim_end_matches(['-', '.']))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn job_names_fit_and_stay_unique() {
+        assert_eq!(action_job("c", "hdfs", "fsck", "0123abcd"), "c-hdfs-fsck-0123abcd");
+        let long = action_job(&"x".repeat(60), "hdfs", "fsck", "0123abcd");
+        assert_eq!(long.len(), MAX_JOB_NAME);
+        assert!(long.ends_with("-0123abcd"));
+    }
+
     use super::*;
 
     #[test]

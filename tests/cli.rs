@@ -24,7 +24,7 @@ fn render_prints_a_stream_and_exits_0() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.starts_with("---\n"));
-    assert_eq!(out.matches("\n---\n").count() + 1, 8, "8 objects");
+    assert_eq!(out.matches("\n---\n").count() + 1, 10, "10 objects (with the smoke test Job and its NetworkPolicy)");
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -259,7 +259,7 @@ fn walking_skips_own_output_and_other_kinds() {
     for run in 1..=2 {
         let o = bdp(&["render", r, "-o", out.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "run {run}: {}", String::from_utf8_lossy(&o.stderr));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("wrote 8 objects"), "run {run}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("wrote 10 objects"), "run {run}");
     }
     std::fs::write(
         repo.join("kustomization.yaml"),
@@ -289,7 +289,7 @@ fn rendered_input_without_rendered_flag_gets_one_hint() {
     assert!(err.contains("--rendered"), "{err}");
     let errors = err.lines().filter(|l| l.starts_with("error[")).count();
     assert!((1..=2).contains(&errors), "one error per side at most: {err}");
-    assert!(err.contains("8 document(s)"), "{err}");
+    assert!(err.contains("10 document(s)"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -337,7 +337,14 @@ fn flux_chain_is_valid_and_matches_the_plan() {
         // the root kustomization.yaml does not list the Flux files
         let root_k = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
         assert!(!root_k.contains("_flux"), "{root_k}");
-        let waves: BTreeSet<u32> = c.plan.waves.values().copied().collect();
+        // the plan's waves, and after them the wave of the smoke test Jobs (the last Kustomization)
+        let mut waves: BTreeSet<u32> = c.plan.waves.values().copied().collect();
+        let smoke: Vec<&bdp::render::Object> = c.objects.iter().filter(|o| o.kind == "Job").collect();
+        if !smoke.is_empty() {
+            let last = waves.iter().max().map_or(0, |w| w + 1);
+            assert!(smoke.iter().all(|o| o.wave == last), "{tag}: smoke test Jobs are in wave {last}, after every role");
+            waves.insert(last);
+        }
         assert_eq!(ks.len(), waves.len(), "{tag}: one Kustomization per wave");
         let mut names = BTreeMap::new();
         for (i, k) in ks.iter().enumerate() {

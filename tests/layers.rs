@@ -20,7 +20,7 @@ const LAYERS: &[(u32, &[&str])] = &[
     (6, &["render"]),
     (7, &["emit", "flux"]),
     (8, &["lib"]),
-    (9, &["diff", "graph", "explain"]),
+    (9, &["diff", "graph", "explain", "action"]),
     (10, &["cli", "main"]),
 ];
 

@@ -78,6 +78,8 @@ struct Ctr {
     probes: Vec<RunningProbe>,
     ready: bool,
     done: bool,
+    /// A Job pod's container that ran to its end: did it exit 0?
+    exited_ok: Option<bool>,
     state: String,
 }
 
@@ -109,6 +111,18 @@ struct Pod {
     prestops: Vec<Child>,
     memory_mounts: Vec<PathBuf>,
     scaled_down: bool,
+    /// The pod of a Job run (`namespace/name` of the Job): it runs to completion, never restarts.
+    job: Option<JobPod>,
+}
+
+/// What a Job's pod needs beyond a StatefulSet's: the Job, its restart policy, its outcome.
+#[derive(Clone)]
+struct JobPod {
+    key: String,
+    /// `restartPolicy: OnFailure` (else Never): a failed container restarts in the pod.
+    on_failure: bool,
+    /// Set when the pod's containers are all done: did each exit 0?
+    result: Option<bool>,
 }
 
 impl Pod {
@@ -140,6 +154,8 @@ pub struct Daemon {
     down: Option<bool>,
     down_reply: Option<String>,
     errors: Vec<String>,
+    /// Job runs (`podrun run`): the Job, its status, when it started.
+    jobs: Vec<(k8s_openapi::api::batch::v1::Job, crate::jobs::JobStatus, Instant)>,
 }
 
 fn revision_of(t: &PodTemplateSpec) -> String {
@@ -221,6 +237,7 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
         down: None,
         down_reply: None,
         errors: Vec::new(),
+        jobs: Vec::new(),
     };
     d.write_hosts(true);
     d.reload();
@@ -438,6 +455,8 @@ impl Daemon {
                     self.down_reply = Some(id.clone());
                     continue;
                 }
+                "job" => self.job_request(&req.pod),
+                "job-stop" => self.job_stop(&req.pod, "stopped by podrun run (timeout)"),
                 "kill" | "delete" | "drain" => match self.find(&req.pod) {
                     Err(e) => (false, e),
                     Ok(i) => {
@@ -634,6 +653,7 @@ impl Daemon {
         // pods of StatefulSets no longer in the stream
         for p in self.pods.iter_mut() {
             if p.phase != Phase::Terminating
+                && p.job.is_none()
                 && !stss.iter().any(|s| {
                     s.metadata.name.as_deref() == Some(&p.sts) && ns_of(&s.metadata) == p.ns
                 })
@@ -642,6 +662,7 @@ impl Daemon {
                 start_termination(p, None);
             }
         }
+        self.control_jobs();
     }
 
     fn create(
@@ -993,6 +1014,7 @@ impl Daemon {
                     probes: Vec::new(),
                     ready: false,
                     done: false,
+                    exited_ok: None,
                     state: "Waiting".into(),
                 });
             }
@@ -1100,6 +1122,9 @@ impl Daemon {
     }
 
     fn teardown_pod(&mut self, p: Pod) {
+        if let Some(j) = &p.job {
+            self.job_pod_ended(&j.key, &p.name, j.result);
+        }
         for m in &p.memory_mounts {
             let _ = nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH);
         }
@@ -1164,9 +1189,16 @@ impl Daemon {
                     )
                 });
                 let ok = st.success();
+                let job_never = p.job.as_ref().is_some_and(|j| !j.on_failure);
                 if c.init && ok {
                     c.done = true;
                     c.state = "Completed".into();
+                } else if p.job.is_some() && p.phase != Phase::Terminating && (ok || job_never) {
+                    // a Job's container ran to its end: no restart
+                    c.done = true;
+                    c.exited_ok = Some(ok);
+                    c.state = format!("Terminated {code}");
+                    log_line(&format!("{} {}: exited {code}", p.key, c.spec.name));
                 } else if p.phase != Phase::Terminating {
                     c.restarts += 1;
                     let ran = c.started.map(|s| now - s).unwrap_or_default();
@@ -1197,7 +1229,13 @@ impl Daemon {
                     return false;
                 }
                 let ci = inits[k];
-                if p.ctrs[ci].done {
+                if p.ctrs[ci].exited_ok == Some(false) || (p.ctrs[ci].restarts > 0 && p.job.as_ref().is_some_and(|j| !j.on_failure)) {
+                    // restartPolicy Never: a failed init container fails the Job's pod
+                    if let Some(j) = p.job.as_mut() {
+                        j.result = Some(false);
+                    }
+                    start_termination(p, Some(Duration::ZERO));
+                } else if p.ctrs[ci].done {
                     p.phase = Phase::Init(k + 1);
                 } else if p.ctrs[ci].child.is_none()
                     && p.ctrs[ci].not_before.is_none_or(|t| now >= t)
@@ -1212,7 +1250,7 @@ impl Daemon {
                         continue;
                     }
                     if p.ctrs[ci].child.is_none() {
-                        if p.ctrs[ci].not_before.is_none_or(|t| now >= t) {
+                        if !p.ctrs[ci].done && p.ctrs[ci].not_before.is_none_or(|t| now >= t) {
                             self.start(p, ci);
                         }
                         continue;
@@ -1220,6 +1258,14 @@ impl Daemon {
                     let ip = p.ip.clone();
                     let netns = p.netns.clone();
                     probe_step(&mut p.ctrs[ci], now, &ip, &netns, &p.key);
+                }
+                let mains = || p.ctrs.iter().filter(|c| !c.init);
+                if p.job.is_some() && mains().all(|c| c.done) {
+                    let ok = mains().all(|c| c.exited_ok == Some(true));
+                    if let Some(j) = p.job.as_mut() {
+                        j.result = Some(ok);
+                    }
+                    start_termination(p, Some(Duration::ZERO));
                 }
                 false
             }
@@ -1421,6 +1467,7 @@ impl Daemon {
                 update_revision: rev,
             });
         }
+        st.jobs = self.jobs.iter().map(|(_, js, _)| js.clone()).collect();
         let text = serde_json::to_string_pretty(&st).unwrap_or_default();
         if text != self.status_text {
             let tmp = self.dir.p(".status.json.tmp");
@@ -1453,6 +1500,7 @@ fn placeholder() -> Pod {
         prestops: Vec::new(),
         memory_mounts: Vec::new(),
         scaled_down: false,
+        job: None,
     }
 }
 
@@ -1647,6 +1695,119 @@ fn net_probe(netns: &str, addr: &str, http_path: Option<&str>, timeout: Duration
         .nth(1)
         .and_then(|c| c.parse::<u16>().ok())
         .is_some_and(|c| (200..400).contains(&c))
+}
+
+/// Job runs (`podrun run`, see jobs.rs): one pod at a time, to completion.
+impl Daemon {
+    /// `job` request: the Job in file `path` (JSON, written by `podrun run`) starts a run; a
+    /// finished run of the same Job is replaced (as `kubectl delete` and `create` would).
+    fn job_request(&mut self, path: &str) -> (bool, String) {
+        let job: k8s_openapi::api::batch::v1::Job = match fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())) {
+            Ok(j) => j,
+            Err(e) => return (false, format!("{path}: {e}")),
+        };
+        let errs = crate::jobs::check(&job, &self.stream, &self.images);
+        if !errs.is_empty() {
+            return (false, errs.join("\n"));
+        }
+        let key = crate::jobs::key(&job);
+        if self.jobs.iter().any(|(j, st, _)| crate::jobs::key(j) == key && st.succeeded.is_none()) {
+            return (false, format!("job {key} is still running"));
+        }
+        // the finished run goes, with its pods' logs (as `kubectl delete job` deletes its pods)
+        for (_, st, _) in self.jobs.iter().filter(|(j, _, _)| crate::jobs::key(j) == key) {
+            for p in &st.pods {
+                let _ = fs::remove_dir_all(self.dir.p(&format!("logs/{}_{p}", st.namespace)));
+            }
+        }
+        self.jobs.retain(|(j, _, _)| crate::jobs::key(j) != key);
+        let st = crate::jobs::JobStatus { name: job.metadata.name.clone().unwrap_or_default(), namespace: ns_of(&job.metadata), ..Default::default() };
+        self.jobs.push((job, st, Instant::now()));
+        (true, format!("job {key}"))
+    }
+
+    /// Ends a run: its active pod is killed, the Job failed with `reason`.
+    fn job_stop(&mut self, key: &str, reason: &str) -> (bool, String) {
+        let Some((_, st, _)) = self.jobs.iter_mut().find(|(j, st, _)| crate::jobs::key(j) == key && st.succeeded.is_none()) else {
+            return (false, format!("no running job {key}"));
+        };
+        st.succeeded = Some(false);
+        st.reason = reason.to_string();
+        let active = st.active.take();
+        for p in self.pods.iter_mut().filter(|p| p.job.as_ref().is_some_and(|j| j.key == key) && Some(&p.name) == active.as_ref()) {
+            start_termination(p, Some(Duration::ZERO));
+        }
+        (true, format!("job {key} stopped"))
+    }
+
+    /// Each running Job: its deadline, its OnFailure restarts against backoffLimit, a new pod
+    /// when none is active.
+    fn control_jobs(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.jobs.len() {
+            let (job, st, started) = &self.jobs[i];
+            if st.succeeded.is_some() {
+                continue;
+            }
+            let key = crate::jobs::key(job);
+            let (backoff, deadline) = crate::jobs::limits(job);
+            if deadline.is_some_and(|d| now > *started + d) {
+                self.job_stop(&key, &format!("DeadlineExceeded (activeDeadlineSeconds {})", deadline.map_or(0, |d| d.as_secs())));
+                continue;
+            }
+            let restarts: u32 = self.pods.iter().filter(|p| p.job.as_ref().is_some_and(|j| j.key == key)).flat_map(|p| p.ctrs.iter()).map(|c| c.restarts).sum();
+            if restarts > backoff {
+                self.job_stop(&key, &format!("BackoffLimitExceeded ({restarts} container restarts, backoffLimit {backoff})"));
+                continue;
+            }
+            if st.active.is_some() {
+                continue;
+            }
+            let name = format!("{}-{}", st.name, st.pods.len());
+            let ns = st.namespace.clone();
+            let template = job.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
+            let on_failure = template.spec.as_ref().and_then(|s| s.restart_policy.as_deref()) == Some("OnFailure");
+            let pkey = format!("{ns}/{name}");
+            let host_n = match self.net.allocate(&pkey) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            self.save_net();
+            let ip = format!("{}.{host_n}", self.net.prefix);
+            log_line(&format!("create {pkey} of job {key} at {ip}"));
+            let st = &mut self.jobs[i].1;
+            st.pods.push(name.clone());
+            st.active = Some(name.clone());
+            let mut pod = Pod {
+                key: pkey,
+                name,
+                ns,
+                revision: "job".into(),
+                template,
+                host_n,
+                ip,
+                job: Some(JobPod { key, on_failure, result: None }),
+                ..placeholder()
+            };
+            pod.message = "Pending".into();
+            self.pods.push(pod);
+        }
+    }
+
+    /// A Job's pod is gone: its result decides the run (or another attempt).
+    fn job_pod_ended(&mut self, key: &str, pod: &str, result: Option<bool>) {
+        let Some((job, st, _)) = self.jobs.iter_mut().find(|(j, _, _)| crate::jobs::key(j) == key) else { return };
+        if st.active.as_deref() != Some(pod) || st.succeeded.is_some() {
+            return;
+        }
+        st.active = None;
+        let (backoff, _) = crate::jobs::limits(job);
+        crate::jobs::next(st, Some(result.unwrap_or(false)), backoff);
+        log_line(&format!("job {key}: pod {pod} {}", if result == Some(true) { "succeeded" } else { "failed" }));
+    }
 }
 
 #[cfg(test)]

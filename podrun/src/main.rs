@@ -6,6 +6,7 @@ mod enter;
 mod env;
 mod hosts;
 mod images;
+mod jobs;
 mod net;
 mod netpol;
 mod probe;
@@ -69,6 +70,17 @@ enum Cmd {
         /// Wait until every StatefulSet is updated and Ready (seconds; 0: do not wait)
         #[arg(long, default_value_t = 0)]
         wait: u64,
+    },
+    /// Run the Jobs of STREAM (e.g. `bdp action` output, or a render's smoke tests) against the
+    /// running daemon, one after the other; print their pods' logs; exit 0 when every Job
+    /// completed, 1 when one failed (backoffLimit, activeDeadlineSeconds) or timed out
+    Run {
+        stream: PathBuf,
+        #[command(flatten)]
+        s: StateArg,
+        /// Longest wait for each Job (seconds); then its pod is stopped and it counts as failed
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
     },
     /// Each pod's name, namespace, phase, readiness, restarts and address
     Status {
@@ -197,6 +209,7 @@ fn main() -> ExitCode {
         } => up(&stream, &abs(&s.state), timeout, &domain, subnet),
         Cmd::Apply { stream, s, wait } => apply(&stream, &Dir(abs(&s.state)), wait),
         Cmd::Status { s, json } => status(&Dir(abs(&s.state)), json),
+        Cmd::Run { stream, s, timeout } => jobs::run(&stream, &Dir(abs(&s.state)), timeout),
         Cmd::Exec {
             pod,
             container,
@@ -392,7 +405,7 @@ fn status(dir: &Dir, json: bool) -> ExitCode {
             })
             .collect();
         let v = serde_json::json!({"generation": st.generation, "hostAddress": st.host_address, "pods": pods,
-            "statefulsets": st.statefulsets, "errors": st.errors});
+            "statefulsets": st.statefulsets, "errors": st.errors, "jobs": st.jobs});
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         print_status(&st);

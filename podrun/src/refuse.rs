@@ -13,6 +13,9 @@ pub fn check(stream: &Stream, images: &BTreeMap<String, Profile>) -> Vec<String>
     for s in &stream.statefulsets {
         check_sts(s, stream, images, &mut errs);
     }
+    for j in &stream.jobs {
+        errs.extend(crate::jobs::check(j, stream, images));
+    }
     for p in &stream.policies {
         let types = p
             .spec

@@ -52,6 +52,9 @@ pub struct Status {
     pub pods: Vec<PodStatus>,
     pub statefulsets: Vec<StsStatus>,
     pub errors: Vec<String>,
+    /// Job runs (`podrun run`), latest run of each Job.
+    #[serde(default)]
+    pub jobs: Vec<crate::jobs::JobStatus>,
 }
 
 impl Status {
@@ -60,8 +63,12 @@ impl Status {
         self.statefulsets
             .iter()
             .all(|s| s.ready == s.replicas && s.updated == s.replicas)
-            && self.pods.iter().all(|p| p.ready && p.phase == "Running")
-            && self.pods.len() as u32 == self.statefulsets.iter().map(|s| s.replicas).sum::<u32>()
+            && self.sts_pods().all(|p| p.ready && p.phase == "Running")
+            && self.sts_pods().count() as u32 == self.statefulsets.iter().map(|s| s.replicas).sum::<u32>()
+    }
+    /// The pods of StatefulSets (not those of Jobs).
+    pub fn sts_pods(&self) -> impl Iterator<Item = &PodStatus> {
+        self.pods.iter().filter(|p| !p.statefulset.is_empty())
     }
 }
 

@@ -2,6 +2,7 @@
 //! project already uses) → k8s-openapi types, so every object must deserialize as the real type.
 
 use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
@@ -17,6 +18,8 @@ pub struct Stream {
     pub services: Vec<Service>,
     pub policies: Vec<NetworkPolicy>,
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// Run only by `podrun run` (see jobs.rs); `up` and `apply` leave them alone.
+    pub jobs: Vec<Job>,
 }
 
 /// Kinds that deserialize and are checked but need no runtime.
@@ -97,9 +100,10 @@ pub fn parse(text: &str) -> Result<Stream, Vec<String>> {
             "NetworkPolicy" => typed(v, &what).map(|o| s.policies.push(o)),
             "PodDisruptionBudget" => typed(v, &what).map(|o| s.pdbs.push(o)),
             "ServiceAccount" => typed::<ServiceAccount>(v, &what).map(|_| ()),
+            "Job" => typed(v, &what).map(|o| s.jobs.push(o)),
             k if PASSIVE.contains(&k) => Ok(()),
-            "Deployment" | "DaemonSet" | "Job" | "CronJob" | "ReplicaSet" | "Pod" => Err(format!(
-                "{what}: kind {kind} is not run by podrun (it runs the pods of StatefulSets only)"
+            "Deployment" | "DaemonSet" | "CronJob" | "ReplicaSet" | "Pod" => Err(format!(
+                "{what}: kind {kind} is not run by podrun (it runs the pods of StatefulSets, and Jobs with `podrun run`)"
             )),
             "" => Err(format!("document {}: no kind", i + 1)),
             _ => Err(format!("{what}: kind {kind} is unknown to podrun")),

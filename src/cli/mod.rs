@@ -1,4 +1,4 @@
-//! The command line (clap): `render`, `diff`, `graph`, `validate`, `stacks`, `explain`, `completions`.
+//! The command line (clap): `render`, `diff`, `graph`, `validate`, `stacks`, `explain`, `action`, `completions`.
 //!
 //! Exit codes: 0 success; 1 invalid input (diagnostics on stderr, nothing on stdout);
 //! 2 usage or internal error.
@@ -6,6 +6,7 @@
 //! Architecture invariant: this is the only module that writes to stdout or stderr or chooses
 //! an exit code; every other module returns values and [`Diagnostics`].
 
+mod action;
 mod diff;
 mod inspect;
 mod render;
@@ -45,6 +46,15 @@ const EXPLAIN_EXAMPLES: &str = "Examples:
   bdp explain hadoop-3.3/hdfs/operations/decommission
   bdp explain zookeeper/zoo.cfg/tickTime             # a config key: default, restart, doc
   bdp explain docs/kerberos                          # a page of the docs";
+
+const ACTION_EXAMPLES: &str = "Examples:
+  bdp action prod.yaml hdfs fsck --arg path=/ > fsck-job.yaml && kubectl create -f fsck-job.yaml
+  bdp action prod.yaml hdfs safemode --arg mode=get | kubectl create -f -
+  bdp action prod.yaml zookeeper health
+  bdp explain hdfs/actions                           # every action with its arguments
+
+Exit codes: 0 the Job is on stdout, 1 invalid input, unknown service or action, or a bad
+argument (with the allowed values), 2 usage error.";
 
 /// `bdp --version`: the package version and the commit it was built from (see build.rs).
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("BDP_COMMIT"), ")");
@@ -202,6 +212,24 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         stacks: Option<PathBuf>,
     },
+    /// A management action of a service (fsck, balancer, srvr…) rendered as a Kubernetes Job
+    /// on stdout, to commit or `kubectl create`. `bdp explain SERVICE/actions` lists them.
+    #[command(after_help = ACTION_EXAMPLES)]
+    Action {
+        /// Cluster (and StackDefinition) files or directories, then the service and the
+        /// action: `CLUSTER.yaml… SERVICE ACTION`.
+        #[arg(required = true, num_args = 3.., value_name = "INPUT… SERVICE ACTION")]
+        words: Vec<String>,
+        /// An argument of the action, NAME=VALUE (repeatable); checked against the values the
+        /// stack allows.
+        #[arg(long = "arg", value_name = "NAME=VALUE")]
+        args: Vec<String>,
+        /// The Cluster, when the inputs hold several with the service.
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
     /// Print shell completions.
     Completions {
         #[arg(value_enum)]
@@ -272,6 +300,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate { inputs, common } => inspect::validate(&inputs, &opts(common)),
         Command::Stacks { stacks } => inspect::stacks(stacks.as_deref()),
         Command::Explain { path, stacks } => inspect::explain(&path, stacks.as_deref()),
+        Command::Action { words, args, cluster, common } => action::run(&words, &args, cluster, &opts(common)),
         Command::Completions { shell } => inspect::completions(shell),
     }
 }

@@ -14,9 +14,11 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+mod action;
 mod cluster;
 mod role;
 mod stack;
+pub use action::*;
 pub use cluster::*;
 pub use role::*;
 pub use stack::*;

@@ -128,6 +128,17 @@ pub struct ServiceDef {
     /// `{{ dict(vars.dashboard | fromjson, uid=...) | tojson(indent=2) | tojson }}`.
     #[serde(default)]
     pub var_files: BTreeMap<String, String>,
+    /// Management actions (`bdp action CLUSTER SERVICE ACTION`): action name → definition.
+    /// Each renders as a Kubernetes Job; `bdp explain SERVICE/actions` lists them.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]{0,40}$" }))]
+    pub actions: BTreeMap<String, ActionDef>,
+    /// The service's smoke test: a Job rendered with every Cluster, run after each sync (an
+    /// ArgoCD `PostSync` hook; with Flux in the last Kustomization, which waits for it). A
+    /// failing test fails the sync. Its `arguments` must be empty; `when` turns it off (e.g.
+    /// `when: settings.smokeTest`).
+    #[serde(default)]
+    pub smoke_test: Option<ActionDef>,
 }
 
 /// A config file published in the discovery ConfigMap.

@@ -10,6 +10,7 @@
 
 mod check;
 mod configmap;
+mod job;
 mod manifest;
 mod network_policy;
 mod pdb;
@@ -18,6 +19,7 @@ mod service;
 mod statefulset;
 
 pub use check::check_cluster;
+pub use job::{args_hash, job, JobKind};
 pub use pod::{checksum, merged_pod_template};
 
 use crate::names::{self, LABEL_CLUSTER, LABEL_ROLE, LABEL_SERVICE, WAVE_ANNOTATION};
@@ -152,6 +154,12 @@ fn role_objects(ctx: &Ctx, r: &ResolvedRole, wave: u32, out: &mut Vec<Object>) -
     network_policy::network_policy(ctx, r, wave, out)
 }
 
+/// The wave of the smoke tests: after every wave of the plan, so that Flux applies them in a
+/// last Kustomization once everything else is healthy (ArgoCD runs them as PostSync hooks).
+fn smoke_wave(plan: &Plan) -> u32 {
+    plan.waves.values().max().map_or(0, |w| w + 1)
+}
+
 /// Renders the objects of one cluster of the plan (unordered): per service its ServiceAccount,
 /// discovery ConfigMap and manifests, then per role its objects and manifests.
 pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Result<Vec<Object>, RenderError> {
@@ -174,6 +182,10 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Result<Vec<Object>, R
             role_objects(&ctx, r, wave, &mut out)?;
             for m in &r.manifests {
                 out.push(manifest::manifest_object(&ctx, Some(&r.name), wave, m.clone()));
+            }
+            if let Some(t) = &r.smoke_test {
+                out.push(job::job(c, s, r, t, &BTreeMap::new(), job::JobKind::SmokeTest, smoke_wave(plan))?);
+                out.push(job::smoke_test_policy(c, s, smoke_wave(plan))?);
             }
         }
     }

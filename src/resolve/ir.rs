@@ -176,4 +176,28 @@ pub struct ResolvedRole {
     /// The stack's scale-down advice for the role (`scaleDown`), for `bdp diff`.
     #[serde(skip)]
     pub scale_down: Option<String>,
+    /// The service's actions that run with this role's config (`bdp action`), by name.
+    #[serde(skip)]
+    pub actions: Vec<ResolvedAction>,
+    /// The service's smoke test, when it runs with this role's config and is enabled.
+    #[serde(skip)]
+    pub smoke_test: Option<ResolvedAction>,
+}
+
+/// A management action or smoke test of a service, resolved in its role's context: what
+/// `render::job` turns into a Job once the arguments are known.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedAction {
+    pub name: String,
+    pub description: String,
+    pub idempotent: bool,
+    /// The role's init containers the Job runs first (with the action's env overrides).
+    pub init_containers: Vec<Container>,
+    /// The action's container (named `action`).
+    pub container: Container,
+    /// The arguments as the stack declares them.
+    pub arguments: BTreeMap<String, crate::model::ActionArgDef>,
+    /// Mount the role's pod-0 volumes and run on that pod's node.
+    pub mount_storage: bool,
+    pub deadline_seconds: i64,
 }

@@ -7,6 +7,7 @@
 //! inputs, or a ConfigMap read at runtime). Nothing here knows a particular service: all of it
 //! is driven by the stack data.
 
+mod actions;
 mod checks;
 mod containers;
 mod context;
@@ -17,6 +18,7 @@ mod settings;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub use actions::arg_env;
 pub use ir::*;
 
 use crate::diag::{known_hint, Diagnostic, Diagnostics, Span, Code};

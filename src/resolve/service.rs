@@ -31,6 +31,7 @@ impl Resolver<'_> {
         op.push("configOverrides".into());
         self.check_override_files(doc, &op, &spec.config_overrides, def, None);
 
+        self.check_actions(stack, svc, def);
         let mut roles = Vec::new();
         let mut roles_files_ctx = Map::new();
         for (r, n) in &sk.roles {
@@ -288,6 +289,7 @@ impl Resolver<'_> {
             }
         }
 
+        let (actions, smoke_test) = self.role_actions(s, r, &rc);
         let storage = self.storage(s, r, &user, &rp);
         let volumes = self.volumes(s, r, &mctx);
         let manifests = self.manifests(stack, svc, &segs(&["roles", r, "manifests"]), &rd.manifests, &mctx);
@@ -352,6 +354,8 @@ impl Resolver<'_> {
             volumes,
             manifests,
             user_path: rp,
+            actions,
+            smoke_test,
         };
         (role, files_ctx)
     }

@@ -15,9 +15,11 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 mod cluster;
+mod lifecycle;
 mod role;
 mod stack;
 pub use cluster::*;
+pub use lifecycle::*;
 pub use role::*;
 pub use stack::*;
 

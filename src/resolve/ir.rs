@@ -27,6 +27,9 @@ pub struct ResolvedService {
     pub roles: Vec<ResolvedRole>,
     /// Extra objects from the stack's service `manifests` templates.
     pub manifests: Vec<Value>,
+    /// The stack's version rules (`versions`), for `bdp diff`.
+    #[serde(skip)]
+    pub versions: Option<crate::model::VersionPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -176,4 +179,7 @@ pub struct ResolvedRole {
     /// The stack's scale-down advice for the role (`scaleDown`), for `bdp diff`.
     #[serde(skip)]
     pub scale_down: Option<String>,
+    /// The stack's scale policy for the role (`scale`), for `bdp diff --check`.
+    #[serde(skip)]
+    pub scale: Option<crate::model::ScalePolicy>,
 }

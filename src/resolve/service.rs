@@ -75,6 +75,7 @@ impl Resolver<'_> {
             discovery,
             roles,
             manifests,
+            versions: def.versions.clone(),
         })
     }
 
@@ -310,6 +311,7 @@ impl Resolver<'_> {
         };
         let role = ResolvedRole {
             scale_down: rd.scale_down.clone(),
+            scale: rd.scale.clone(),
             name: r.clone(),
             fullname,
             replicas: n,

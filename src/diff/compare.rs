@@ -114,7 +114,7 @@ fn deletion_risk(k: &ObjKey, v: &Value, risks: &mut Vec<Risk>) {
                     "StatefulSet with volume claims ({}) is removed from the output: its data is no longer served, and its {} PVC(s) ({}) are orphaned",
                     claims(v).join(", "),
                     pvcs.len(),
-                    list_pods(&pvcs)
+                    list_of(&pvcs, "PVCs")
                 ),
                 advice: format!("{what}. Once the data is safe, remove the PVCs deliberately: {command}"),
             });

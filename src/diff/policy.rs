@@ -191,3 +191,85 @@ fn version_change(id: &str, so: &ServiceFacts, sn: &ServiceFacts) -> Option<Vers
     }
     Some(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DrainRule, PatchRule, ScalePolicy};
+
+    fn role(replicas: u32, scale: Option<ScalePolicy>) -> RoleFacts {
+        RoleFacts { id: "ns/c/s/r".into(), odd: false, stack: "st".into(), service: "s".into(), role: "r".into(), scale_down: None, service_id: "ns/c/s".into(), replicas, scale }
+    }
+
+    fn svc(image: &str, settings: serde_json::Value, versions: Option<VersionPolicy>) -> ServiceFacts {
+        let settings = settings.as_object().cloned().unwrap_or_default().into_iter().collect();
+        ServiceFacts { stack: "st".into(), version: "0".into(), image: image.into(), settings, versions }
+    }
+
+    fn refusals(ro: u32, rn: u32, p: &ScalePolicy, so: &ServiceFacts, sn: &ServiceFacts) -> Vec<Refusal> {
+        let mut out = vec![];
+        scale("c-s-r", &role(ro, Some(p.clone())), &role(rn, Some(p.clone())), Some(so), Some(sn), &mut out);
+        out
+    }
+
+    #[test]
+    fn majority_quorum_rule() {
+        let p = ScalePolicy { quorum: Some(QuorumKind::Majority), procedure: Some("the steps".into()), ..Default::default() };
+        let s = svc("x:1", serde_json::json!({}), None);
+        let refused = |a, b| !refusals(a, b, &p, &s, &s).is_empty();
+        // growth: the new members must not be a majority of the new size
+        assert!(!refused(3, 5) && !refused(5, 7) && !refused(5, 9));
+        assert!(refused(1, 3) && refused(3, 7));
+        // shrink: the survivors up during the roll must be a majority of the old size
+        assert!(!refused(7, 5) && !refused(9, 7));
+        assert!(refused(5, 3) && refused(3, 1) && refused(7, 3));
+        assert_eq!(refusals(5, 3, &p, &s, &s)[0].steps, "the steps");
+    }
+
+    #[test]
+    fn drain_rule_needs_requested_before_and_done_after() {
+        let p = ScalePolicy { down: Some(ScaleRule { drain: Some(DrainRule { requested: "out".into(), done: "gone".into() }), procedure: "drain first".into(), ..Default::default() }), ..Default::default() };
+        let none = svc("x:1", serde_json::json!({}), None);
+        let asked = svc("x:1", serde_json::json!({"out": ["c-s-r-3", "c-s-r-2.c-s-r.ns.svc.cluster.local"]}), None);
+        let done = svc("x:1", serde_json::json!({"gone": ["c-s-r-2", "c-s-r-3"]}), None);
+        assert!(refusals(4, 2, &p, &asked, &done).is_empty());
+        let r = refusals(4, 2, &p, &none, &done);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].reason.contains("c-s-r-2, c-s-r-3 not in `out` before this change"), "{}", r[0].reason);
+        assert_eq!(r[0].steps, "drain first");
+        let r = refusals(4, 2, &p, &asked, &none);
+        assert!(r[0].reason.contains("not recorded in `gone`") && !r[0].reason.contains("not in `out`"), "{}", r[0].reason);
+        // a prefix of another pod's name is not that pod (c-s-r-1 is not c-s-r-10)
+        assert!(!names_pod(&["c-s-r-10".into()], "c-s-r-1"));
+        // growth and no change need nothing
+        assert!(refusals(2, 4, &p, &none, &none).is_empty() && refusals(4, 4, &p, &none, &none).is_empty());
+    }
+
+    #[test]
+    fn refused_direction() {
+        let p = ScalePolicy { up: Some(ScaleRule { refused: true, procedure: "by hand".into(), ..Default::default() }), ..Default::default() };
+        let s = svc("x:1", serde_json::json!({}), None);
+        assert_eq!(refusals(2, 3, &p, &s, &s)[0].steps, "by hand");
+        assert!(refusals(3, 2, &p, &s, &s).is_empty());
+    }
+
+    #[test]
+    fn version_classification() {
+        let step = |from: &str, to: &str| VersionStep { from: from.into(), to: to.into(), steps: format!("{from} to {to}") };
+        let pol = VersionPolicy { patch: Some(PatchRule { steps: "roll".into(), downgrade: false }), upgrades: vec![step("3.3", "3.4")], rollbacks: vec![step("3.4", "3.3")] };
+        let v = |a: &str, b: &str| version_change("ns/c/s", &svc(&format!("img:{a}"), serde_json::json!({}), Some(pol.clone())), &svc(&format!("img:{b}"), serde_json::json!({}), None));
+        let kind = |a, b| v(a, b).map(|v| (v.kind, v.allowed));
+        assert_eq!(kind("3.3.6", "3.4.1"), Some(("upgrade".into(), true)));
+        assert_eq!(v("3.3.6", "3.4.1").unwrap().steps, "3.3 to 3.4");
+        assert_eq!(kind("3.4.1", "3.3.6"), Some(("rollback".into(), true)));
+        assert_eq!(kind("3.3.6", "3.5.0"), Some(("upgrade".into(), false)));
+        assert!(v("3.3.6", "3.5.0").unwrap().steps.contains("from 3.3 to 3.4 first"));
+        assert_eq!(kind("3.5.0", "3.3.6"), Some(("downgrade".into(), false)));
+        assert_eq!(kind("3.3.5", "3.3.6"), Some(("upgrade".into(), true)));
+        assert_eq!(kind("3.3.6", "3.3.5"), Some(("downgrade".into(), false)), "patch.downgrade: false");
+        assert_eq!(kind("3.3.6-jre-17", "3.3.6"), None, "the same version");
+        // without rules on either side, nothing is classified here (the restart reasons say it)
+        let plain = |a: &str, b: &str| version_change("x", &svc(a, serde_json::json!({}), None), &svc(b, serde_json::json!({}), None));
+        assert!(plain("img:1.0", "img:2.0").is_none());
+    }
+}

@@ -317,6 +317,10 @@ fn check_classifies_upgrades_and_rollbacks_and_refuses_forbidden_versions() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("bigdata/analytics/hdfs: 3.4.1 → 3.3.6: rollback (series 3.4 → 3.3)") && out.contains("BEFORE `hdfs dfsadmin -rollingUpgrade finalize`"), "{out}");
     assert!(out.contains("bigdata/analytics/zookeeper: downgrade 3.9.3 → 3.8.4: a downgrade across series (3.9 → 3.8)"), "{out}");
+    // HDFS alone goes back while ZooKeeper stays pinned to 3.9 (docs/operations.md, Roll back)
+    let (code, out) = gate("hadoop-3.4", "hdfs-back-zk-pinned");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hdfs: 3.4.1 → 3.3.6: rollback") && !out.contains("zookeeper: 3.9.3"), "{out}");
     // skipping a series is refused, with the next step named
     let (code, out) = gate("base", "hdfs-3.5");
     assert_eq!(code, 1, "{out}");

@@ -262,6 +262,25 @@ impl Registry {
         self.stacks.keys().map(String::as_str).collect()
     }
 
+    /// The one stack every other known stack extends (directly or through others), e.g.
+    /// hadoop-3.3 when hadoop-3.4 extends it; `None` when there are unrelated stacks.
+    pub fn sole_base(&self) -> Option<&str> {
+        let roots: Vec<&str> = self.stacks.values().filter(|s| s.spec.extends.is_none()).map(|s| s.name.as_str()).collect();
+        let [root] = roots.as_slice() else { return None };
+        let reaches_root = |name: &str| {
+            let mut cur = Some(name.to_string());
+            for _ in 0..=self.stacks.len() {
+                match cur {
+                    Some(n) if n == *root => return true,
+                    Some(n) => cur = self.stacks.get(&n).and_then(|s| s.spec.extends.clone()),
+                    None => return false,
+                }
+            }
+            false
+        };
+        self.stacks.keys().all(|n| reaches_root(n)).then_some(*root)
+    }
+
     /// The stack with `extends` applied (services deep-merged over the parent's).
     pub fn resolved(&self, name: &str) -> Result<Stack, String> {
         let mut chain = vec![];
@@ -316,6 +335,8 @@ mod tests {
         let r = Registry::build(None, &mut d);
         assert!(!d.has_errors(), "{:#?}", d.items);
         assert!(r.stacks.contains_key("hadoop-3.3"));
+        // hadoop-3.4 extends hadoop-3.3
+        assert_eq!(r.sole_base(), Some("hadoop-3.3"));
         let s = r.resolved("hadoop-3.3").unwrap();
         assert!(s.spec.services.contains_key("zookeeper"));
     }
@@ -368,6 +389,8 @@ mod tests {
         assert!(!zk.roles.is_empty(), "parent roles kept");
         assert!(c.known_keys("zookeeper", "zoo.cfg")[0].contains("snapCount"), "parent known keys kept");
         assert!(r.resolved("a").unwrap_err().contains("cycle"));
+        // a and b extend each other, not hadoop-3.3: no sole base any more
+        assert_eq!(r.sole_base(), None);
         assert!(r.resolved("hadoop-3.2").unwrap_err().contains("did you mean `hadoop-3.3`"));
     }
 }

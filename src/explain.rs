@@ -137,6 +137,27 @@ fn locate<'a>(reg: &Registry, parts: &[&'a str]) -> Result<(Stack, Option<&'a st
             found.push(st);
         }
     }
+    // a stack that extends another one holding the service (hadoop-3.4 → hadoop-3.3) only
+    // overrides it: without a stack named, the base one is meant
+    if found.len() > 1 {
+        let names: Vec<String> = found.iter().map(|s| s.name.clone()).collect();
+        let extends_another = |name: &str| {
+            let mut cur = reg.stacks.get(name).and_then(|s| s.spec.extends.clone());
+            let mut hops = 0;
+            while let Some(p) = cur {
+                if names.contains(&p) {
+                    return true;
+                }
+                hops += 1;
+                cur = if hops > names.len() + reg.stacks.len() { None } else { reg.stacks.get(&p).and_then(|s| s.spec.extends.clone()) };
+            }
+            false
+        };
+        let bases: Vec<usize> = (0..found.len()).filter(|&i| !extends_another(&found[i].name)).collect();
+        if let [only] = bases.as_slice() {
+            return Ok((found.swap_remove(*only), Some(first), 1));
+        }
+    }
     match found.len() {
         1 => Ok((found.remove(0), Some(first), 1)),
         0 => {

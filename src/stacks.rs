@@ -277,6 +277,25 @@ impl Registry {
         self.stacks.keys().map(String::as_str).collect()
     }
 
+    /// The one stack every other known stack extends (directly or through others), e.g.
+    /// hadoop-3.3 when hadoop-3.4 extends it; `None` when there are unrelated stacks.
+    pub fn sole_base(&self) -> Option<&str> {
+        let roots: Vec<&str> = self.stacks.values().filter(|s| s.spec.extends.is_none()).map(|s| s.name.as_str()).collect();
+        let [root] = roots.as_slice() else { return None };
+        let reaches_root = |name: &str| {
+            let mut cur = Some(name.to_string());
+            for _ in 0..=self.stacks.len() {
+                match cur {
+                    Some(n) if n == *root => return true,
+                    Some(n) => cur = self.stacks.get(&n).and_then(|s| s.spec.extends.clone()),
+                    None => return false,
+                }
+            }
+            false
+        };
+        self.stacks.keys().all(|n| reaches_root(n)).then_some(*root)
+    }
+
     /// The stack with `extends` applied (services deep-merged over the parent's).
     pub fn resolved(&self, name: &str) -> Result<Stack, String> {
         let mut chain = vec![];
@@ -302,7 +321,20 @@ impl Registry {
         let mut base = chain.pop().expect("chain has at least one stack");
         while let Some(child) = chain.pop() {
             let mut services = serde_json::to_value(&base.spec.services).unwrap_or(Value::Null);
-            let over = serde_json::to_value(&child.spec.services).unwrap_or(Value::Null);
+            // only what the child wrote overrides the parent: a field it leaves out deserialises
+            // as a default (no checks, runAs 10000, restart: true…) that must not replace the
+            // parent's value
+            let mut over = serde_json::to_value(&child.spec.services).unwrap_or(Value::Null);
+            if let Value::Object(m) = &mut over {
+                for (svc, v) in m.iter_mut() {
+                    let written = child.service_docs.get(svc).map(|d| d.root.to_json()).and_then(|j| j.get("spec")?.get("services")?.get(svc).cloned());
+                    match written {
+                        // shorthands move what was written elsewhere: keep every non-empty field
+                        Some(w) if !uses_shorthands(&w) => keep_written(v, &w),
+                        _ => prune_empty(v),
+                    }
+                }
+            }
             crate::merge::deep_merge(&mut services, &over);
             base.spec.services = serde_json::from_value(services).map_err(|e| format!("stack `{}`: {e}", child.name))?;
             base.service_docs.extend(child.service_docs.clone());
@@ -321,6 +353,43 @@ impl Registry {
     }
 }
 
+/// Keeps, in the object members of `v`, only those `written` has too (recursively, where both
+/// are objects): the fields a stack document set, with their lowered values.
+fn keep_written(v: &mut Value, written: &Value) {
+    if let (Value::Object(m), Value::Object(w)) = (v, written) {
+        m.retain(|k, _| w.contains_key(k));
+        for (k, x) in m.iter_mut() {
+            if let Some(wx) = w.get(k) {
+                keep_written(x, wx);
+            }
+        }
+    }
+}
+
+/// Does a written service use the stack language's shorthands (which `lower.rs` moves into
+/// other fields)?
+fn uses_shorthands(svc: &Value) -> bool {
+    let has = |v: &Value, k: &str| v.get(k).is_some();
+    has(svc, "roleDefaults")
+        || has(svc, "conditions")
+        || svc.get("files").and_then(Value::as_object).is_some_and(|f| f.values().any(|x| has(x, "blocks")))
+        || svc.get("roles").and_then(Value::as_object).is_some_and(|r| {
+            r.values().any(|x| has(x, "keys") || ["containers", "initContainers"].iter().any(|c| x.get(c).and_then(Value::as_array).is_some_and(|l| l.iter().any(|y| has(y, "script")))))
+        })
+}
+
+/// Removes nulls, empty strings, empty lists and empty objects, recursively (object members
+/// only): the unset fields of a child stack that uses shorthands (booleans and structs with
+/// defaults still override there).
+fn prune_empty(v: &mut Value) {
+    if let Value::Object(m) = v {
+        for x in m.values_mut() {
+            prune_empty(x);
+        }
+        m.retain(|_, x| !matches!(x, Value::Null) && x.as_str() != Some("") && x.as_array().is_none_or(|a| !a.is_empty()) && x.as_object().is_none_or(|o| !o.is_empty()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +400,8 @@ mod tests {
         let r = Registry::build(None, &mut d);
         assert!(!d.has_errors(), "{:#?}", d.items);
         assert!(r.stacks.contains_key("hadoop-3.3"));
+        // hadoop-3.4 extends hadoop-3.3
+        assert_eq!(r.sole_base(), Some("hadoop-3.3"));
         let s = r.resolved("hadoop-3.3").unwrap();
         assert!(s.spec.services.contains_key("zookeeper"));
     }
@@ -363,6 +434,11 @@ mod tests {
         assert!(s.known_keys("hdfs", "hadoop-env.sh")[0].contains("HADOOP_HEAPSIZE_MAX"));
         assert!(s.known_keys("zookeeper", "zoo.cfg")[0].contains("snapCount"));
         assert!(s.known_keys("hdfs", "log4j.properties").is_empty());
+        // hadoop-3.4 names its own lists (Hadoop 3.4.1, ZooKeeper 3.9.3) instead of its parent's
+        let s34 = r.resolved("hadoop-3.4").unwrap();
+        let new_key = "dfs.balancer.getBlocks.hot-time-interval";
+        assert!(s34.known_keys("hdfs", "hdfs-site.xml")[0].contains(new_key) && !hdfs[0].contains(new_key));
+        assert_eq!(s34.known_keys("zookeeper", "zoo.cfg")[0].source, "<embedded>/stacks/hadoop-3.4/known-keys/zoo.cfg.txt");
         // resolving the stack again shares the parsed lists instead of copying them
         let again = r.resolved("hadoop-3.3").unwrap();
         assert!(Arc::ptr_eq(&hdfs[0], &again.known_keys("hdfs", "hdfs-site.xml")[0]));
@@ -382,7 +458,20 @@ mod tests {
         assert_eq!(zk.image.tag, "3.8.9");
         assert!(!zk.roles.is_empty(), "parent roles kept");
         assert!(c.known_keys("zookeeper", "zoo.cfg")[0].contains("snapCount"), "parent known keys kept");
+        // the fields the child leaves out keep the parent's values (they were replaced by empty
+        // defaults: no checks, no versions, no generated server.N keys)
+        let parent = r.resolved("hadoop-3.3").unwrap();
+        assert_eq!(zk.checks, parent.spec.services["zookeeper"].checks);
+        assert!(!zk.checks.is_empty() && zk.versions.is_some());
+        assert_eq!(zk.files["zoo.cfg"].generate, parent.spec.services["zookeeper"].files["zoo.cfg"].generate);
+        assert_eq!(zk.operations, parent.spec.services["zookeeper"].operations);
+        assert_eq!(zk.run_as, parent.spec.services["zookeeper"].run_as, "runAs is not reset to its default");
+        let h34 = r.resolved("hadoop-3.4").unwrap();
+        assert_eq!(h34.spec.services["hdfs"].run_as, parent.spec.services["hdfs"].run_as);
+        assert_eq!(h34.spec.services["hdfs"].checks, parent.spec.services["hdfs"].checks);
         assert!(r.resolved("a").unwrap_err().contains("cycle"));
+        // a and b extend each other, not hadoop-3.3: no sole base any more
+        assert_eq!(r.sole_base(), None);
         assert!(r.resolved("hadoop-3.2").unwrap_err().contains("did you mean `hadoop-3.3`"));
     }
 }

@@ -227,3 +227,144 @@ fn git_revisions() {
     assert!(stderr(&o).contains("HEAD:clusters/demo.yaml:13:28"), "{}", stderr(&o));
     std::fs::remove_dir_all(&repo).unwrap();
 }
+
+// =============================================================================================
+// `bdp diff --check`: the stack's day-2 rules (scale, versions) on the real hadoop-3.3/3.4
+// stacks, Clusters in tests/fixtures/day2/.
+
+const D: &str = "tests/fixtures/day2";
+
+fn check(old: &str, new: &str, extra: &[&str]) -> Output {
+    let o = format!("{D}/{old}.yaml");
+    let n = format!("{D}/{new}.yaml");
+    let mut args = vec!["diff", "--check", o.as_str(), n.as_str()];
+    args.extend_from_slice(extra);
+    bdp(&root(), &args)
+}
+
+/// Exit code and stdout of a check, with stderr shown on a surprise.
+fn gate(old: &str, new: &str) -> (i32, String) {
+    let o = check(old, new, &[]);
+    let code = o.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 1, "{old} → {new}: exit {code}: {}", stderr(&o));
+    (code, stdout(&o))
+}
+
+#[test]
+fn check_refuses_a_datanode_scale_down_without_decommission() {
+    let (code, out) = gate("base", "dn-down");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 refused"), "{out}");
+    assert!(out.contains("analytics-hdfs-datanode-3 not in `decommission` before this change"), "{out}");
+    assert!(out.contains("analytics-hdfs-datanode-3 not recorded in `decommissioned` by this change"), "{out}");
+    assert!(out.contains("hdfs dfsadmin -refreshNodes"), "the steps: {out}");
+    // recorded as done without having been decommissioned first: still refused
+    let (code, out) = gate("base", "dn-down-done");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not in `decommission` before") && !out.contains("not recorded in `decommissioned`"), "{out}");
+    // the two commits of the procedure each pass
+    assert_eq!(gate("base", "dn-decommission").0, 0);
+    let (code, out) = gate("dn-decommission", "dn-down-done");
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("refused"), "{out}");
+    // scale-up needs nothing
+    assert_eq!(gate("base", "dn-up").0, 0);
+    assert_eq!(gate("base", "base").0, 0);
+}
+
+#[test]
+fn check_refuses_namenode_and_journalnode_count_changes_with_the_procedure() {
+    let (code, out) = gate("base", "nn-3");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bigdata/analytics/hdfs/namenode: replicas 2 → 3: the stack does not let role namenode have more pods in one commit"), "{out}");
+    assert!(out.contains("bootstraps as a standby") && out.contains("Never 2 → 1"), "{out}");
+    let (code, out) = gate("base", "jn-5");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("journalnode: replicas 3 → 5") && out.contains("initializeSharedEdits"), "{out}");
+    let (code, out) = gate("jn-5", "base");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("have fewer pods in one commit"), "{out}");
+}
+
+#[test]
+fn check_refuses_a_zookeeper_resize_that_loses_the_quorum() {
+    // 5 → 3: two survivors of the old five are up while the third restarts
+    let (code, out) = gate("base", "zk-3");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("replicas 5 → 3: while each of the 3 remaining members restarts onto the new membership, 2 of the old 5 are up, fewer than its majority of 3"), "{out}");
+    assert!(out.contains("maintenance window") && out.contains("3 → 5 → 7"), "the steps: {out}");
+    // 3 → 7: four new, empty servers are a majority of seven
+    let (code, out) = gate("zk-3", "zk-7");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("the 4 new members are a majority of 7"), "{out}");
+    // 3 → 5, 5 → 7 and 7 → 5 keep a quorum at every moment of the roll
+    for (a, b) in [("zk-3", "base"), ("base", "zk-7"), ("zk-7", "base")] {
+        let (code, out) = gate(a, b);
+        assert_eq!(code, 0, "{a} → {b}: {out}");
+    }
+}
+
+#[test]
+fn check_classifies_upgrades_and_rollbacks_and_refuses_forbidden_versions() {
+    // hadoop-3.3 → hadoop-3.4: both upgrades allowed, with their steps
+    let (code, out) = gate("base", "hadoop-3.4");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("bigdata/analytics/hdfs: 3.3.6 → 3.4.1: upgrade (series 3.3 → 3.4)"), "{out}");
+    assert!(out.contains("hdfs dfsadmin -rollingUpgrade prepare") && out.contains("-rollingUpgrade query") && out.contains("-rollingUpgrade finalize"), "{out}");
+    assert!(out.contains("bigdata/analytics/zookeeper: 3.8.4 → 3.9.3: upgrade (series 3.8 → 3.9)"), "{out}");
+    // back: HDFS may roll back (before finalize), ZooKeeper may not leave 3.9
+    let (code, out) = gate("hadoop-3.4", "base");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bigdata/analytics/hdfs: 3.4.1 → 3.3.6: rollback (series 3.4 → 3.3)") && out.contains("BEFORE `hdfs dfsadmin -rollingUpgrade finalize`"), "{out}");
+    assert!(out.contains("bigdata/analytics/zookeeper: downgrade 3.9.3 → 3.8.4: a downgrade across series (3.9 → 3.8)"), "{out}");
+    // HDFS alone goes back while ZooKeeper stays pinned to 3.9 (docs/operations.md, Roll back)
+    let (code, out) = gate("hadoop-3.4", "hdfs-back-zk-pinned");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("hdfs: 3.4.1 → 3.3.6: rollback") && !out.contains("zookeeper: 3.9.3"), "{out}");
+    // skipping a series is refused, with the next step named
+    let (code, out) = gate("base", "hdfs-3.5");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("upgrade 3.3.6 → 3.5.0: the stack has no upgrade from series 3.3 to 3.5") && out.contains("from 3.3 to 3.4 first"), "{out}");
+    // a patch downgrade within a series is allowed
+    let (code, out) = gate("base", "hdfs-3.3.5");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3.3.6 → 3.3.5: downgrade (within series 3.3)"), "{out}");
+    // the same as JSON and Markdown
+    let j: Value = serde_json::from_slice(&check("hadoop-3.4", "base", &["--format", "json"]).stdout).unwrap();
+    assert_eq!(j["summary"]["refused"], 1);
+    let kinds: Vec<(&str, bool)> = j["versions"].as_array().unwrap().iter().map(|v| (v["kind"].as_str().unwrap(), v["allowed"].as_bool().unwrap())).collect();
+    assert_eq!(kinds, [("rollback", true), ("downgrade", false)]);
+    let md = stdout(&check("base", "hdfs-3.5", &["--format", "markdown"]));
+    assert!(md.contains("#### Refused by the stack's rules") && md.contains("#### Version changes"), "{md}");
+}
+
+#[test]
+fn deleting_a_cluster_names_every_orphaned_pvc() {
+    let o = bdp(&root(), &["diff", &format!("{D}/base.yaml"), &format!("{D}/other.yaml")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("its 4 PVC(s) (data-analytics-hdfs-datanode-0 … data-analytics-hdfs-datanode-3 (4 PVCs)) are orphaned"), "{out}");
+    assert!(
+        out.contains("kubectl -n bigdata delete pvc data-analytics-hdfs-datanode-0 data-analytics-hdfs-datanode-1 data-analytics-hdfs-datanode-2 data-analytics-hdfs-datanode-3"),
+        "{out}"
+    );
+    assert!(out.contains("`kubectl -n bigdata delete pvc data-analytics-hdfs-namenode-0 data-analytics-hdfs-namenode-1`"), "{out}");
+    assert!(out.contains("data-analytics-zookeeper-server-4"), "{out}");
+    // a data risk, not a refusal: the gate passes
+    assert_eq!(gate("base", "other").0, 0);
+    // a service that disappears: its roles' PVCs
+    let (_, out) = gate("base", "zk-only");
+    assert!(out.contains("`kubectl -n bigdata delete pvc data-analytics-hdfs-journalnode-0 data-analytics-hdfs-journalnode-1 data-analytics-hdfs-journalnode-2`"), "{out}");
+    assert!(!out.contains("zookeeper-server-0"), "ZooKeeper stays: {out}");
+}
+
+#[test]
+fn check_usage_errors_exit_2() {
+    let o = bdp(&root(), &["diff", "--check", "--rendered", "a.yaml", "b.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--rendered"), "{}", stderr(&o));
+    let o = bdp(&root(), &["diff", "--check", &format!("{D}/base.yaml")]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = bdp(&root(), &["diff", "--check", &format!("{D}/base.yaml"), &format!("{D}/missing.yaml")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -37,7 +37,8 @@ const RENDER_EXAMPLES: &str = "Examples:
 const DIFF_EXAMPLES: &str = "Examples:
   bdp diff main:clusters/ clusters/
   bdp diff --format markdown HEAD~1:prod.yaml prod.yaml
-  bdp diff --rendered main:deploy/prod deploy/prod   # compare rendered output";
+  bdp diff --rendered main:deploy/prod deploy/prod   # compare rendered output
+  bdp diff --check main:prod.yaml prod.yaml          # PR gate: exit 1 when the stack refuses a change";
 
 const EXPLAIN_EXAMPLES: &str = "Examples:
   bdp explain hadoop-3.3                             # services of a stack
@@ -150,7 +151,7 @@ pub enum Command {
         common: CommonArgs,
     },
     /// Semantic diff for review: what changes, what restarts, what is refused or risky.
-    /// Exit 0 no change, 1 changes, 2 invalid input or error.
+    /// Exit 0 no change, 1 changes, 2 invalid input or error; with --check, 0 allowed, 1 refused.
     #[command(after_help = DIFF_EXAMPLES)]
     Diff {
         /// Before: a Cluster file or directory, or REV:PATH read from Git (e.g. main:prod.yaml).
@@ -162,6 +163,11 @@ pub enum Command {
         /// OLD and NEW are rendered output (a YAML stream or an `-o` directory), not inputs.
         #[arg(long)]
         rendered: bool,
+        /// The pull-request gate: exit 0 when the stack's rules allow every change, 1 when one
+        /// is refused (scale, version; each with the steps to take instead), 2 on error. Needs
+        /// inputs, since the rules come from the stack (not with --rendered).
+        #[arg(long, conflicts_with = "rendered")]
+        check: bool,
         /// text for a terminal, markdown for a pull-request comment, json for tools.
         #[arg(long, value_enum, default_value = "text")]
         format: crate::diff::DiffFormat,
@@ -295,7 +301,7 @@ pub fn run(cli: Cli) -> i32 {
     let opts = |c: CommonArgs| Options { stacks_dir: c.stacks, strict: c.strict, monitoring: c.monitoring.map(|m| m.as_str().to_string()) };
     match cli.command {
         Command::Render { inputs, output, stage, flux, common } => render::run(&inputs, output, stage, &flux, &opts(common)),
-        Command::Diff { old, new, rendered, format, common } => diff::run(&old, &new, &crate::diff::DiffOptions { rendered, compile: opts(common) }, format),
+        Command::Diff { old, new, rendered, check, format, common } => diff::run(&old, &new, &crate::diff::DiffOptions { rendered, compile: opts(common) }, format, check),
         Command::Graph { inputs, format, all_edges, common } => inspect::graph(&inputs, format, all_edges, &opts(common)),
         Command::Validate { inputs, common } => inspect::validate(&inputs, &opts(common)),
         Command::Stacks { stacks } => inspect::stacks(stacks.as_deref()),

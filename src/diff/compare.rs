@@ -91,6 +91,7 @@ pub fn compare(old: &Side, new: &Side) -> Report {
         }
     }
 
+    policy::apply(old, new, &mut r);
     finish(&mut r, old, new, changes);
     r
 }
@@ -101,14 +102,21 @@ fn deletion_risk(k: &ObjKey, v: &Value, risks: &mut Vec<Risk>) {
     match (k.group.as_str(), k.kind.as_str()) {
         ("apps", "StatefulSet") if !claims(v).is_empty() => {
             let protected = at(v, &["metadata", "annotations", "argocd.argoproj.io/sync-options"]).and_then(Value::as_str).is_some_and(|s| s.contains("Prune=false"));
+            let (pvcs, command) = orphaned_claims(k, v);
+            let what = if protected {
+                "it carries Prune=false,Delete=false and `kustomize.toolkit.fluxcd.io/prune: disabled`: ArgoCD and Flux leave it running; move its data, then delete it (`kubectl -n NS delete statefulset NAME`) and its PVCs by hand".replace("NS", &k.namespace).replace("NAME", &k.name)
+            } else {
+                "a GitOps prune deletes it; its PVCs stay (whenDeleted: Retain) unless the policy says Delete. Move the data first".into()
+            };
             r.push(Risk {
                 object: k.clone(),
-                risk: format!("StatefulSet with volume claims ({}) is removed from the output: its data is no longer served", claims(v).join(", ")),
-                advice: if protected {
-                    "it carries Prune=false,Delete=false and `kustomize.toolkit.fluxcd.io/prune: disabled`: ArgoCD and Flux leave it running; move its data, then delete it and its PVCs by hand".into()
-                } else {
-                    "a GitOps prune deletes it; its PVCs stay (whenDeleted: Retain) unless the policy says Delete. Move the data first".into()
-                },
+                risk: format!(
+                    "StatefulSet with volume claims ({}) is removed from the output: its data is no longer served, and its {} PVC(s) ({}) are orphaned",
+                    claims(v).join(", "),
+                    pvcs.len(),
+                    list_of(&pvcs, "PVCs")
+                ),
+                advice: format!("{what}. Once the data is safe, remove the PVCs deliberately: {command}"),
             });
         }
         ("", "PersistentVolumeClaim") => r.push(Risk {
@@ -123,6 +131,31 @@ fn deletion_risk(k: &ObjKey, v: &Value, risks: &mut Vec<Risk>) {
         }),
         _ => {}
     }
+}
+
+/// The PVCs a deleted StatefulSet leaves behind (`<claim>-<sts>-<ordinal>` for every claim
+/// template and replica) and the command that deletes them: by the claim templates' labels
+/// when they have some (one command, whatever the replicas), else by name.
+pub(crate) fn orphaned_claims(k: &ObjKey, v: &Value) -> (PodList, String) {
+    let n = replicas(v);
+    let mut pvcs = PodList::default();
+    let mut selectors = BTreeSet::new();
+    for c in at(v, &["spec", "volumeClaimTemplates"]).and_then(Value::as_array).into_iter().flatten() {
+        let Some(name) = at(c, &["metadata", "name"]).and_then(Value::as_str) else { continue };
+        pvcs.push_range(&format!("{name}-{}", k.name), 0, n);
+        let labels = at(c, &["metadata", "labels"]).and_then(Value::as_object);
+        let sel: Vec<String> = labels.into_iter().flatten().filter_map(|(l, x)| x.as_str().map(|x| format!("{l}={x}"))).collect();
+        selectors.insert(sel.join(","));
+    }
+    let ns = &k.namespace;
+    let command = match pvcs.names(20) {
+        Some(names) if !names.is_empty() => format!("`kubectl -n {ns} delete pvc {}`", names.join(" ")),
+        _ if selectors.len() == 1 && selectors.iter().all(|s| !s.is_empty()) => {
+            format!("`kubectl -n {ns} get pvc -l {0}` lists them; `kubectl -n {ns} delete pvc -l {0}` deletes them (the claim templates' labels)", selectors.iter().next().cloned().unwrap_or_default())
+        }
+        _ => format!("`kubectl -n {ns} delete pvc` each of {} … {}", pvcs.first().unwrap_or_default(), pvcs.last().unwrap_or_default()),
+    };
+    (pvcs, command)
 }
 
 /// The files of a ConfigMap (`data` and `binaryData`) that differ, key by key in their format.
@@ -318,5 +351,8 @@ fn finish(r: &mut Report, old: &Side, new: &Side, changes: Vec<ObjChange>) {
     r.summary.changed = changes.len();
     r.summary.immutable = r.immutable.len();
     r.summary.risks = r.risks.len();
+    r.refused.sort_by(|a, b| (&a.what, &a.reason).cmp(&(&b.what, &b.reason)));
+    r.refused.dedup_by(|a, b| a.what == b.what && a.reason == b.reason);
+    r.summary.refused = r.refused.len();
     r.changes = changes;
 }

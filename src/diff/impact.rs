@@ -223,10 +223,15 @@ impl Serialize for PodList {
 }
 
 pub(crate) fn list_pods(p: &PodList) -> String {
+    list_of(p, "pods")
+}
+
+/// Up to two names, else `first … last (N <plural>)`.
+pub(crate) fn list_of(p: &PodList, plural: &str) -> String {
     match (p.len(), p.names(2)) {
-        (0, _) => "no pods".into(),
+        (0, _) => format!("no {plural}"),
         (_, Some(n)) => n.join(", "),
-        (n, None) => format!("{} … {} ({n} pods)", p.first().unwrap_or_default(), p.last().unwrap_or_default()),
+        (n, None) => format!("{} … {} ({n} {plural})", p.first().unwrap_or_default(), p.last().unwrap_or_default()),
     }
 }
 

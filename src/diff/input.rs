@@ -40,12 +40,30 @@ pub struct RoleFacts {
     pub role: String,
     /// The stack's advice for lowering the role's replicas (`scaleDown`).
     pub scale_down: Option<String>,
+    /// `namespace/cluster/service`: the key of the role's service in [`PlanFacts::services`].
+    pub service_id: String,
+    /// The role's replicas.
+    pub replicas: u32,
+    /// The stack's scale policy (`scale`).
+    pub scale: Option<crate::model::ScalePolicy>,
+}
+
+/// What the plan says about a service: its version, settings and version rules.
+#[derive(Debug, Clone)]
+pub struct ServiceFacts {
+    pub stack: String,
+    pub version: String,
+    pub image: String,
+    pub settings: BTreeMap<String, Value>,
+    pub versions: Option<crate::model::VersionPolicy>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanFacts {
     /// (namespace, StatefulSet name) → role
     pub roles: BTreeMap<(String, String), RoleFacts>,
+    /// `namespace/cluster/service` → service
+    pub services: BTreeMap<String, ServiceFacts>,
     /// start-order edges `before → after`, as role ids
     pub edges: BTreeSet<(String, String)>,
     /// (namespace, ConfigMap name, data key) → the file's format
@@ -60,6 +78,11 @@ impl PlanFacts {
         let mut f = PlanFacts::default();
         for c in &plan.clusters {
             for s in &c.services {
+                let service_id = format!("{}/{}/{}", c.namespace, c.name, s.name);
+                f.services.insert(
+                    service_id.clone(),
+                    ServiceFacts { stack: c.stack.clone(), version: s.version.clone(), image: s.image.clone(), settings: s.settings.clone(), versions: s.versions.clone() },
+                );
                 for r in &s.roles {
                     f.roles.insert(
                         (c.namespace.clone(), r.fullname.clone()),
@@ -70,6 +93,9 @@ impl PlanFacts {
                             service: s.name.clone(),
                             role: r.name.clone(),
                             scale_down: r.scale_down.clone(),
+                            service_id: service_id.clone(),
+                            replicas: r.replicas,
+                            scale: r.scale.clone(),
                         },
                     );
                     for file in &r.files {

@@ -20,6 +20,7 @@ mod compare;
 mod impact;
 mod input;
 mod output;
+mod policy;
 mod report;
 mod structural;
 #[cfg(test)]
@@ -27,7 +28,7 @@ mod tests;
 
 pub use compare::compare;
 pub use impact::{is_downgrade, PodList, MAX_LISTED_PODS};
-pub use input::{load_side, ObjKey, PlanFacts, RoleFacts, Side};
+pub use input::{load_side, ObjKey, PlanFacts, RoleFacts, ServiceFacts, Side};
 pub use output::{to_json, to_markdown, to_text};
 pub use report::*;
 pub use structural::diff_file;

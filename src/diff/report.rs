@@ -143,6 +143,31 @@ pub struct Risk {
     pub advice: String,
 }
 
+/// A change a stack rule forbids in one commit (`bdp diff --check` exits 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    /// The role (`namespace/cluster/service/role`) or service (`namespace/cluster/service`).
+    pub what: String,
+    pub reason: String,
+    /// What the user must do instead, from the stack.
+    pub steps: String,
+}
+
+/// A service's version change, classified by the stack's `versions` rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionChange {
+    /// `namespace/cluster/service`
+    pub service: String,
+    pub old: String,
+    pub new: String,
+    /// `upgrade`, `downgrade` or `rollback` (a downgrade the rules allow, undoing an upgrade).
+    pub kind: String,
+    pub allowed: bool,
+    pub reason: String,
+    /// The steps, in order, from the stack.
+    pub steps: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WaveChange {
     /// The role (`namespace/cluster/service/role`) or the object.
@@ -161,6 +186,13 @@ pub struct Summary {
     pub pods_restarting: usize,
     pub immutable: usize,
     pub risks: usize,
+    /// Changes the stack's rules refuse.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refused: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -173,6 +205,12 @@ pub struct Report {
     pub deleted: Vec<ObjRef>,
     pub immutable: Vec<Immutable>,
     pub risks: Vec<Risk>,
+    /// Changes the stack's rules refuse, with the steps to take instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
+    /// Version changes of services, classified.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<VersionChange>,
     pub waves: Vec<WaveChange>,
     pub order_added: Vec<(String, String)>,
     pub order_removed: Vec<(String, String)>,

@@ -120,7 +120,7 @@ fn quorum_rule_comes_from_the_plan() {
     let mut old = side(vec![(k.clone(), sts("q", 5, "i:1", "a", false))]);
     let mut new = side(vec![(k.clone(), sts("q", 3, "i:1", "a", false))]);
     assert!(compare(&old, &new).risks.is_empty(), "no plan, no quorum rule");
-    let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into(), role: "q".into(), scale_down: None };
+    let facts = RoleFacts { id: "ns/c/s/q".into(), odd: true, stack: "st".into(), service: "s".into(), role: "q".into(), scale_down: None, service_id: "ns/c/s".into(), replicas: 3, scale: None };
     let mut p = PlanFacts::default();
     p.roles.insert(("ns".into(), "q".into()), facts);
     old.plan = Some(p.clone());

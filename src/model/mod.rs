@@ -16,10 +16,12 @@ use serde_json::Value;
 
 mod action;
 mod cluster;
+mod lifecycle;
 mod role;
 mod stack;
 pub use action::*;
 pub use cluster::*;
+pub use lifecycle::*;
 pub use role::*;
 pub use stack::*;
 

@@ -19,6 +19,10 @@ pub struct RoleDef {
     /// shows it. Roles without it get generic advice.
     #[serde(default)]
     pub scale_down: Option<String>,
+    /// How the replicas may change in one commit (refused directions, pods to drain first, a
+    /// majority quorum): `bdp diff --check` refuses what it forbids, with its procedure.
+    #[serde(default)]
+    pub scale: Option<ScalePolicy>,
     /// Default and bounds of the number of pods.
     pub replicas: Cardinality,
     /// The role exists only when this expression is true (e.g. journalnodes only with HA).

@@ -64,6 +64,10 @@ pub struct ServiceDef {
     /// The image the service's containers run.
     #[serde(default)]
     pub image: ImageDef,
+    /// Which version may follow which, and the steps of each upgrade and rollback: `bdp diff`
+    /// classifies a version change with them and `bdp diff --check` refuses what they forbid.
+    #[serde(default)]
+    pub versions: Option<VersionPolicy>,
     /// uid/gid the pods run as (non-root).
     #[serde(default)]
     pub run_as: RunAs,

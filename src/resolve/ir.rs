@@ -27,6 +27,9 @@ pub struct ResolvedService {
     pub roles: Vec<ResolvedRole>,
     /// Extra objects from the stack's service `manifests` templates.
     pub manifests: Vec<Value>,
+    /// The stack's version rules (`versions`), for `bdp diff`.
+    #[serde(skip)]
+    pub versions: Option<crate::model::VersionPolicy>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -182,6 +185,9 @@ pub struct ResolvedRole {
     /// The service's smoke test, when it runs with this role's config and is enabled.
     #[serde(skip)]
     pub smoke_test: Option<ResolvedAction>,
+    /// The stack's scale policy for the role (`scale`), for `bdp diff --check`.
+    #[serde(skip)]
+    pub scale: Option<crate::model::ScalePolicy>,
 }
 
 /// A management action or smoke test of a service, resolved in its role's context: what

@@ -88,21 +88,21 @@ fn mentions_dep(expr: &str, d: &str) -> bool {
     })
 }
 
-/// The stack a Cluster is checked against: the one it names; when it names none and bdp knows
-/// exactly one stack, that one, so the missing `stack` (an error) does not hide the Cluster's
-/// other problems.
+/// The stack a Cluster is checked against: the one it names; when it names none, the stack
+/// every known stack is or extends (the only one, or hadoop-3.3 beside hadoop-3.4), so the
+/// missing `stack` (an error) does not hide the Cluster's other problems.
 fn stack_name_of(c: &Cluster, registry: &Registry) -> Option<String> {
     if !c.spec.stack.is_empty() {
         return Some(c.spec.stack.clone());
     }
-    let names = registry.names();
-    (names.len() == 1).then(|| names[0].to_string())
+    registry.sole_base().map(String::from)
 }
 
 fn missing_stack(c: &Cluster, doc: &Doc, registry: &Registry) -> Diagnostic {
     let names = registry.names();
-    let checked = match names.as_slice() {
-        [one] => format!("; the rest of the Cluster is checked against `{one}`, the only stack bdp knows"),
+    let checked = match (names.as_slice(), registry.sole_base()) {
+        ([one], _) => format!("; the rest of the Cluster is checked against `{one}`, the only stack bdp knows"),
+        (_, Some(base)) => format!("; the rest of the Cluster is checked against `{base}`, which the other stacks extend"),
         _ => String::new(),
     };
     Diagnostic::error(Code::NoStack, Some(doc.span_at(&segs(&["spec"]))), "spec.stack", format!("Cluster `{}` names no stack{checked}", c.metadata.name))

@@ -76,6 +76,7 @@ impl Resolver<'_> {
             discovery,
             roles,
             manifests,
+            versions: def.versions.clone(),
         })
     }
 
@@ -312,6 +313,7 @@ impl Resolver<'_> {
         };
         let role = ResolvedRole {
             scale_down: rd.scale_down.clone(),
+            scale: rd.scale.clone(),
             name: r.clone(),
             fullname,
             replicas: n,

@@ -45,6 +45,22 @@ impl Resolver<'_> {
                     self.stack_err(stack, svc, &segs(&["settings", k, "default"]), format!("the default of setting `{k}` is not {}: {}", m.expected, m.message));
                 }
             }
+            // a role's scale rule drains pods through two list settings of its service
+            for (r, rd) in &def.roles {
+                let Some(scale) = &rd.scale else { continue };
+                for (dir, rule) in [("up", &scale.up), ("down", &scale.down)] {
+                    let Some(d) = rule.as_ref().and_then(|x| x.drain.as_ref()) else { continue };
+                    if dir == "up" {
+                        self.stack_err(stack, svc, &segs(&["roles", r, "scale", "up", "drain"]), "`drain` applies to `down` only: new pods have nothing to drain".into());
+                        continue;
+                    }
+                    for (field, name) in [("requested", &d.requested), ("done", &d.done)] {
+                        if !def.settings.get(name).is_some_and(|sd| sd.default.is_array()) {
+                            self.stack_err(stack, svc, &segs(&["roles", r, "scale", "down", "drain", field]), format!("`{name}` is not a setting of `{svc}` whose value is a list of pods"));
+                        }
+                    }
+                }
+            }
         }
     }
 

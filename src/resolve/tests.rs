@@ -126,3 +126,22 @@ fn a_setting_of_the_wrong_type_keeps_the_default() {
     let main = entries(&out[0].services[0].roles[0].files[0]);
     assert_eq!(main["log.level"], "info");
 }
+
+#[test]
+fn a_drain_rule_must_name_list_settings_of_its_service() {
+    let stack = STACK
+        .replace("          replicas: {default: 2}\n", "          replicas: {default: 2}\n          scale: {down: {drain: {requested: level, done: gone}}, up: {drain: {requested: level, done: level}}}\n")
+        .replace("broken: {value: x, when: 'role.nope.deeper'}", "broken: {value: x}");
+    let cluster = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: c, namespace: ns}\nspec:\n  stack: mini\n  services:\n    app:\n";
+    let (_, diags) = resolve_yaml(&format!("{stack}---\n{cluster}"));
+    let errs: Vec<(&str, &str)> = diags.items.iter().filter(|d| d.severity == Severity::Error).map(|d| (d.path.as_str(), d.message.as_str())).collect();
+    assert_eq!(
+        errs,
+        [
+            ("spec.services.app.roles.side.scale.up.drain", "stack `mini`: `drain` applies to `down` only: new pods have nothing to drain"),
+            ("spec.services.app.roles.side.scale.down.drain.requested", "stack `mini`: `level` is not a setting of `app` whose value is a list of pods"),
+            ("spec.services.app.roles.side.scale.down.drain.done", "stack `mini`: `gone` is not a setting of `app` whose value is a list of pods"),
+        ],
+        "{diags:#?}"
+    );
+}

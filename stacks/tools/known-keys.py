@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the known-keys lists of the hadoop-3.3 stack (stacks/hadoop-3.3/known-keys/).
+"""Regenerates the known-keys lists of a stack (default hadoop-3.3: stacks/hadoop-3.3/known-keys/).
 
 A file definition in a stack may name such lists (`knownKeys:`): keys the daemon reads beyond
 those the stack declares, so that bdp accepts an override of a real key silently and calls only a
@@ -10,6 +10,7 @@ The lists are data, committed and reviewed like code. Rerun this script by hand 
 service version changes (the `version:` of hdfs.yaml or zookeeper.yaml), review the diff, commit:
 
     python3 stacks/tools/known-keys.py            # from the repository root
+    python3 stacks/tools/known-keys.py hadoop-3.4 # another stack folder (its own versions)
 
 It downloads the release artifacts from Maven Central over HTTPS (standard library only), checks
 nothing else, and writes one key per line, sorted (bytewise), after a header of `#` lines that
@@ -49,7 +50,7 @@ import zipfile
 
 MAVEN = "https://repo1.maven.org/maven2"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # stacks/
-STACK = os.path.join(ROOT, "hadoop-3.3")
+STACK = os.path.join(ROOT, sys.argv[1] if len(sys.argv) > 1 else "hadoop-3.3")
 OUT = os.path.join(STACK, "known-keys")
 
 # From the hadoop-env.sh template of Hadoop 3.x (every `export NAME=` it documents).
@@ -69,13 +70,17 @@ HADOOP_HEAPSIZE
 """.split()
 
 
-def stack_version(service_file):
-    """The `version:` of the one service a stack file defines."""
-    with open(os.path.join(STACK, service_file), encoding="utf-8") as f:
-        m = re.search(r"^      version: *\"?([0-9][^\s\"]*)", f.read(), re.M)
-    if not m:
-        sys.exit(f"no service version in {service_file}")
-    return m.group(1)
+def stack_version(service):
+    """The `version:` of a service (`    <service>:` followed by `      version: X`) in the stack
+    folder's YAML files."""
+    for name in sorted(os.listdir(STACK)):
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        with open(os.path.join(STACK, name), encoding="utf-8") as f:
+            m = re.search(r"^    " + re.escape(service) + r":\n      version: *\"?([0-9][^\s\"]*)", f.read(), re.M)
+        if m:
+            return m.group(1)
+    sys.exit(f"no version of service {service} in {STACK}")
 
 
 def fetch(group, artifact, version, classifier=""):
@@ -160,8 +165,8 @@ def zookeeper(version):
 
 
 def main():
-    hadoop(stack_version("hdfs.yaml"))
-    zookeeper(stack_version("zookeeper.yaml"))
+    hadoop(stack_version("hdfs"))
+    zookeeper(stack_version("zookeeper"))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,22 @@ pub fn to_markdown(r: &Report) -> String {
         return s;
     }
     let _ = writeln!(s, "### Impact\n");
+    if !r.refused.is_empty() {
+        let _ = writeln!(s, "#### Refused by the stack's rules (`bdp diff --check` fails)\n\n| What | Why | Instead |\n|---|---|---|");
+        for x in &r.refused {
+            let _ = writeln!(s, "| {} | {} | {} |", md_code(&x.what), md_text(&x.reason), md_text(x.steps.trim()));
+        }
+        s.push('\n');
+    }
+    if !r.versions.is_empty() {
+        let _ = writeln!(s, "#### Version changes\n\n| Service | Change | Kind | Steps |\n|---|---|---|---|");
+        for v in &r.versions {
+            let kind = if v.allowed { format!("{} ({})", v.kind, v.reason) } else { format!("{} ({}), refused", v.kind, v.reason) };
+            let steps = if v.allowed { v.steps.trim() } else { "" };
+            let _ = writeln!(s, "| {} | {} → {} | {} | {} |", md_code(&v.service), md_code(&v.old), md_code(&v.new), md_text(&kind), md_text(steps));
+        }
+        s.push('\n');
+    }
     if !r.immutable.is_empty() {
         let _ = writeln!(s, "#### Changes a sync cannot apply (immutable fields)\n\n| Object | Field | Change | How to migrate |\n|---|---|---|---|");
         for i in &r.immutable {

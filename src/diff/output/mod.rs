@@ -35,6 +35,9 @@ pub(crate) fn summary_line(r: &Report) -> String {
     if s.risks > 0 {
         extra.push(format!("{} data risk(s)", s.risks));
     }
+    if s.refused > 0 {
+        extra.push(format!("{} refused", s.refused));
+    }
     if !extra.is_empty() {
         line.push_str(" — ");
         line.push_str(&extra.join(", "));

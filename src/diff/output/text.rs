@@ -42,6 +42,27 @@ pub fn to_text(r: &Report, color: bool) -> String {
         return s;
     }
     let _ = writeln!(s, "\n{}", st.bold("IMPACT"));
+    if !r.refused.is_empty() {
+        let _ = writeln!(s, "  {}", st.red("Refused by the stack's rules (bdp diff --check fails):"));
+        for x in &r.refused {
+            let _ = writeln!(s, "    {}: {}\n      instead:", x.what, x.reason);
+            for line in x.steps.lines() {
+                let _ = writeln!(s, "        {line}");
+            }
+        }
+    }
+    if !r.versions.is_empty() {
+        let _ = writeln!(s, "  Version changes:");
+        for v in &r.versions {
+            let verdict = if v.allowed { "" } else { ", refused" };
+            let _ = writeln!(s, "    {}: {} → {}: {} ({}{verdict})", v.service, v.old, v.new, v.kind, v.reason);
+            if v.allowed {
+                for line in v.steps.lines() {
+                    let _ = writeln!(s, "        {line}");
+                }
+            }
+        }
+    }
     if !r.immutable.is_empty() {
         let _ = writeln!(s, "  {}", st.red("Changes a sync cannot apply (immutable fields):"));
         for i in &r.immutable {

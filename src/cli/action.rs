@@ -1,6 +1,6 @@
 //! `bdp action`: a management action of a service rendered as a Kubernetes Job on stdout.
 
-use super::{fail, out, print_diags};
+use super::{fail, out};
 use crate::Options;
 use std::path::PathBuf;
 
@@ -28,23 +28,10 @@ pub fn run(words: &[String], args: &[String], cluster: Option<String>, opts: &Op
         }
     }
     let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
-    let m = match crate::gitspec::materialize(&inputs) {
-        Ok(m) => m,
-        Err(d) => {
-            print_diags(&d);
-            return 1;
-        }
-    };
-    let (plan, mut diags) = match crate::plan_inputs(&m.paths, opts) {
+    let plan = match super::plan_args(&inputs, opts) {
         Ok(p) => p,
-        Err(mut d) => {
-            m.relabel(&mut d);
-            print_diags(&d);
-            return 1;
-        }
+        Err(code) => return code,
     };
-    m.relabel(&mut diags);
-    print_diags(&diags);
     let req = crate::action::Request { cluster, service: service.clone(), action: action.clone(), args: parsed };
     match crate::action::render(&plan, &req) {
         Ok(job) => {

@@ -283,6 +283,23 @@ fn compile_args(inputs: &[PathBuf], opts: &Options) -> Result<crate::Compiled, D
     }
 }
 
+/// `plan_inputs` for command-line inputs, `REV:PATH` included: the plan, with its diagnostics
+/// (warnings) already printed; Err(exit code 1) after printing the errors.
+fn plan_args(inputs: &[PathBuf], opts: &Options) -> Result<crate::plan::Plan, i32> {
+    let m = crate::gitspec::materialize(inputs).map_err(|d| {
+        print_diags(&d);
+        1
+    })?;
+    let (plan, mut diags) = crate::plan_inputs(&m.paths, opts).map_err(|mut d| {
+        m.relabel(&mut d);
+        print_diags(&d);
+        1
+    })?;
+    m.relabel(&mut diags);
+    print_diags(&diags);
+    Ok(plan)
+}
+
 /// Runs the CLI; returns the exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {

@@ -1,7 +1,7 @@
 //! `bdp render`: the YAML stream on stdout, or files in `-o DIR` (with `--flux`), or an
 //! intermediate stage (`--stage`).
 
-use super::{fail, out, print_diags, FluxArgs, Stage};
+use super::{fail, out, FluxArgs, Stage};
 use crate::{emit, Options};
 use std::path::{Path, PathBuf};
 
@@ -45,23 +45,10 @@ pub fn run(inputs: &[PathBuf], output: Option<PathBuf>, stage: Option<Stage>, fl
         },
         _ => None,
     };
-    let m = match crate::gitspec::materialize(inputs) {
-        Ok(m) => m,
-        Err(d) => {
-            print_diags(&d);
-            return 1;
-        }
-    };
-    let (plan, mut diags) = match crate::plan_inputs(&m.paths, opts) {
+    let plan = match super::plan_args(inputs, opts) {
         Ok(p) => p,
-        Err(mut d) => {
-            m.relabel(&mut d);
-            print_diags(&d);
-            return 1;
-        }
+        Err(code) => return code,
     };
-    m.relabel(&mut diags);
-    print_diags(&diags);
     match (stage, output) {
         (Some(st), _) => print_stage(&plan, st),
         (None, None) => {

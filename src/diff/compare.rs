@@ -91,6 +91,8 @@ pub fn compare(old: &Side, new: &Side) -> Report {
         }
     }
 
+    r.refreshes = refreshes(new, &changed_files);
+
     policy::apply(old, new, &mut r);
     finish(&mut r, old, new, changes);
     r
@@ -243,6 +245,33 @@ fn config_reasons(k: &ObjKey, ta: &Value, tb: &Value, new: &Side, changed_files:
             referenced_by_restart.insert((k.namespace.clone(), cm.clone()));
         }
     }
+}
+
+/// The changed files (or keys) the stack marks refreshable: what to run instead of a restart.
+fn refreshes(new: &Side, changed_files: &ChangedFiles) -> Vec<Refresh> {
+    let Some(plan) = &new.plan else { return Vec::new() };
+    let mut out = Vec::new();
+    for ((ns, cm), files) in changed_files {
+        for f in files {
+            let Some(cmds) = plan.refresh.get(&(ns.clone(), cm.clone(), f.file.clone())) else { continue };
+            let file = format!("{ns}/{cm}/{}", f.file);
+            if let Some(cmd) = cmds.get("*") {
+                out.push(Refresh { file, keys: Vec::new(), command: cmd.clone() });
+                continue;
+            }
+            // keys grouped by command
+            let mut by_cmd: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for e in &f.entries {
+                if let Some(cmd) = cmds.get(&e.key) {
+                    by_cmd.entry(cmd).or_default().push(e.key.clone());
+                }
+            }
+            for (cmd, keys) in by_cmd {
+                out.push(Refresh { file: file.clone(), keys, command: cmd.to_string() });
+            }
+        }
+    }
+    out
 }
 
 /// Images changed, containers added or removed; a downgrade is also a risk.

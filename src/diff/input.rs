@@ -71,6 +71,9 @@ pub struct PlanFacts {
     /// (namespace, ConfigMap name, data key) → keys whose change needs no restart (`*`: the
     /// whole file)
     pub hot: BTreeMap<(String, String, String), BTreeSet<String>>,
+    /// (namespace, ConfigMap name, data key) → refreshable key (`*`: the whole file) → the
+    /// command that makes the daemons re-read it
+    pub refresh: BTreeMap<(String, String, String), BTreeMap<String, String>>,
 }
 
 impl PlanFacts {
@@ -106,7 +109,10 @@ impl PlanFacts {
                             hot.insert("*".into());
                         }
                         if !hot.is_empty() {
-                            f.hot.insert(id, hot);
+                            f.hot.insert(id.clone(), hot);
+                        }
+                        if !file.refresh.is_empty() {
+                            f.refresh.insert(id, file.refresh.clone());
                         }
                     }
                 }

@@ -76,6 +76,10 @@ pub struct ConfigFile {
     /// Body of a `text` file.
     pub text: Option<String>,
     pub restart: bool,
+    /// Keys whose change the running daemons pick up with a command instead of a restart:
+    /// key (`*`: the whole file) → the command.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub refresh: BTreeMap<String, String>,
 }
 
 impl ConfigFile {

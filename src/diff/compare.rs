@@ -83,15 +83,22 @@ pub fn compare(old: &Side, new: &Side) -> Report {
             r.restarts.push(restart);
         }
     }
-    for (ns, cm) in changed_files.keys() {
+    r.refreshes = refreshes(new, &changed_files);
+    for ((ns, cm), files) in &changed_files {
         if referenced.contains(&(ns.clone(), cm.clone())) && !referenced_by_restart.contains(&(ns.clone(), cm.clone())) {
+            let (unread, other, refreshed) = classify(new, ns, cm, files);
+            if !other && !unread.is_empty() {
+                r.notes.push(format!("ConfigMap {ns}/{cm} changed in keys its role does not read ({}): no pod restarts", unread.join(", ")));
+            }
+            if !other && (refreshed || !unread.is_empty()) {
+                // the note above and the refresh lines say it
+                continue;
+            }
             r.notes.push(format!(
                 "ConfigMap {ns}/{cm} changed but no pod template did: no pod restarts; the kubelet updates the mounted files in place (within about a minute) and a process sees the change only if it re-reads them"
             ));
         }
     }
-
-    r.refreshes = refreshes(new, &changed_files);
 
     policy::apply(old, new, &mut r);
     finish(&mut r, old, new, changes);
@@ -272,6 +279,37 @@ fn refreshes(new: &Side, changed_files: &ChangedFiles) -> Vec<Refresh> {
         }
     }
     out
+}
+
+/// A ConfigMap's changed keys its role does not read (`file: key`); whether some other
+/// changed content is neither unread nor refreshable; whether some is refreshable.
+fn classify(new: &Side, ns: &str, cm: &str, files: &[&FileChange]) -> (Vec<String>, bool, bool) {
+    let Some(plan) = &new.plan else { return (Vec::new(), true, false) };
+    let mut unread_keys = Vec::new();
+    let (mut other, mut refreshed) = (false, false);
+    for f in files {
+        let id = (ns.to_string(), cm.to_string(), f.file.clone());
+        let refresh = plan.refresh.get(&id);
+        if refresh.is_some_and(|m| m.contains_key("*")) {
+            refreshed = true;
+            continue;
+        }
+        if f.entries.is_empty() {
+            other = true;
+            continue;
+        }
+        let unread = plan.unread.get(&id);
+        for e in &f.entries {
+            if unread.is_some_and(|u| u.contains(&e.key)) {
+                unread_keys.push(format!("{}: {}", f.file, e.key));
+            } else if refresh.is_some_and(|m| m.contains_key(&e.key)) {
+                refreshed = true;
+            } else {
+                other = true;
+            }
+        }
+    }
+    (unread_keys, other, refreshed)
 }
 
 /// Images changed, containers added or removed; a downgrade is also a risk.

@@ -74,6 +74,8 @@ pub struct PlanFacts {
     /// (namespace, ConfigMap name, data key) → refreshable key (`*`: the whole file) → the
     /// command that makes the daemons re-read it
     pub refresh: BTreeMap<(String, String, String), BTreeMap<String, String>>,
+    /// (namespace, ConfigMap name, data key) → keys the role of the ConfigMap does not read
+    pub unread: BTreeMap<(String, String, String), BTreeSet<String>>,
 }
 
 impl PlanFacts {
@@ -112,7 +114,10 @@ impl PlanFacts {
                             f.hot.insert(id.clone(), hot);
                         }
                         if !file.refresh.is_empty() {
-                            f.refresh.insert(id, file.refresh.clone());
+                            f.refresh.insert(id.clone(), file.refresh.clone());
+                        }
+                        if !file.unread.is_empty() {
+                            f.unread.insert(id, file.unread.clone());
                         }
                     }
                 }

@@ -727,3 +727,23 @@ impl std::fmt::Display for PodManagementPolicy {
     }
 }
 
+
+#[cfg(test)]
+mod read_by_tests {
+    use super::FileDef;
+
+    fn file(pats: &[(&str, &[&str])]) -> FileDef {
+        FileDef { read_by: pats.iter().map(|(p, r)| (p.to_string(), r.iter().map(|x| x.to_string()).collect())).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn the_longest_pattern_decides_and_star_means_every_role() {
+        let f = file(&[("dfs.namenode.*", &["namenode"]), ("dfs.namenode.rpc-address*", &["*"]), ("dfs.namenode.x", &["a", "b"]), ("dfs.namenode.x*", &["c"])]);
+        assert_eq!(f.readers("dfs.namenode.handler.count"), Some(&["namenode".to_string()][..]));
+        assert_eq!(f.readers("dfs.namenode.rpc-address.ns.nn0"), None, "an exception carved out of the prefix");
+        assert_eq!(f.readers("dfs.namenode.x"), Some(&["a".to_string(), "b".to_string()][..]), "a key name before a prefix of its length");
+        assert_eq!(f.readers("dfs.namenode.xy"), Some(&["c".to_string()][..]));
+        assert_eq!(f.readers("dfs.replication"), None, "undeclared: every role");
+        assert_eq!(file(&[]).readers("k"), None);
+    }
+}

@@ -118,6 +118,7 @@ impl Resolver<'_> {
         self.overrides(s, fname, fd, [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)], &mut b);
         let FileBuild { mut entries, overridden, key_defs, .. } = b;
         let mut refresh = BTreeMap::new();
+        let mut unread = BTreeSet::new();
         for e in entries.values_mut() {
             let kd = key_defs.get(&e.key).copied().or_else(|| fd.keys.get(&e.key));
             if let Some(cmd) = kd.and_then(|kd| kd.refresh.as_ref()).or(fd.refresh.as_ref()) {
@@ -128,6 +129,7 @@ impl Resolver<'_> {
                 && fd.readers(&e.key).is_some_and(|readers| !readers.iter().any(|x| x == r))
             {
                 e.restart = false;
+                unread.insert(e.key.clone());
             }
         }
         if let Some(cmd) = &fd.refresh {
@@ -142,7 +144,7 @@ impl Resolver<'_> {
         }
         let mut entries: Vec<Entry> = entries.into_values().collect();
         entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
-        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart && fd.refresh.is_none(), refresh }
+        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart && fd.refresh.is_none(), refresh, unread }
     }
 
     /// The keys of the file's `generate` blocks (one key per item of a list, e.g. `server.N`).

@@ -80,6 +80,9 @@ pub struct ConfigFile {
     /// key (`*`: the whole file) → the command.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub refresh: BTreeMap<String, String>,
+    /// Keys the file's role does not read (the stack's `readBy`): out of its config checksum.
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub unread: std::collections::BTreeSet<String>,
 }
 
 impl ConfigFile {

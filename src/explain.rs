@@ -228,8 +228,9 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
                 && let Some(l) = st.known_keys(svc, file).iter().find(|l| l.lists(&key))
             {
                 return Ok(format!(
-                    "{key} ({file} of {svc})\n\nnot declared by the stack, so bdp sets no value; it is a key the daemon reads (listed in {}), and an override of it is passed through as written. The service's own documentation describes it.\n",
-                    l.source
+                    "{key} ({file} of {svc})\n\nnot declared by the stack, so bdp sets no value; it is a key the daemon reads (listed in {}), and an override of it is passed through as written. The service's own documentation describes it.\n{}",
+                    l.source,
+                    readers_line(fd, &key)
                 ));
             }
             let kd = fd
@@ -250,6 +251,10 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
                 "{key} ({file} of {svc})\n\ndefault: {default}\nrestart on change: {restart}\nset by bdp (not overridable): {}\n",
                 kd.owned
             );
+            if let Some(cmd) = kd.refresh.as_ref().or(fd.refresh.as_ref()) {
+                let _ = writeln!(s, "a change needs no restart; run: {cmd}");
+            }
+            s.push_str(&readers_line(fd, &key));
             if let Some(w) = &kd.when {
                 let _ = writeln!(s, "only when: {w}");
             }
@@ -561,8 +566,20 @@ fn role_text(st: &Stack, svc: &str, name: &str, rd: &RoleDef) -> String {
     s
 }
 
+/// Which roles a change of the key restarts, when the file's `readBy` narrows it.
+fn readers_line(fd: &crate::model::FileDef, key: &str) -> String {
+    match fd.readers(key) {
+        Some(roles) => format!("read by (a change restarts only): {}\n", roles.join(", ")),
+        None => String::new(),
+    }
+}
+
 fn file_text(svc: &str, file: &str, fd: &crate::model::FileDef, entries: Option<&Vec<crate::resolve::Entry>>) -> String {
-    let restart = if fd.restart { "a change restarts the pods" } else { "a change does not restart the pods" };
+    let restart = match &fd.refresh {
+        Some(cmd) => format!("a change does not restart the pods; run: {cmd}"),
+        None if fd.restart => "a change restarts the pods".to_string(),
+        None => "a change does not restart the pods".to_string(),
+    };
     let mut s = format!("{file} of {svc} ({:?}, mounted in {}; {restart})\n\n{}\n", fd.format, fd.dir, fd.description.trim());
     if fd.keys.is_empty() && fd.generate.is_empty() {
         return s;

@@ -36,6 +36,36 @@ fn the_worked_example_renders() {
 }
 
 #[test]
+fn a_key_only_one_role_reads_stays_out_of_the_others_checksums() {
+    let render = |page: &str, read_by: bool| {
+        let dir = std::env::temp_dir().join(format!("bdp-authoring-readby-{page}-{read_by}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("scripts")).unwrap();
+        std::fs::copy(fixture().join("scripts/serve.sh"), dir.join("scripts/serve.sh")).unwrap();
+        let mut stack = std::fs::read_to_string(fixture().join("stack.yaml")).unwrap();
+        if read_by {
+            stack = stack.replace("          description: What the start script reads.\n", "          description: What the start script reads.\n          readBy:\n            VERBOSE: [web]\n");
+        }
+        std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+        let cluster = std::fs::read_to_string(fixture().join("cluster.yaml")).unwrap();
+        let cluster = cluster.replace("    greeter:\n", &format!("    greeter:\n      configOverrides:\n        site.env:\n          VERBOSE: \"{page}\"\n"));
+        std::fs::write(dir.join("cluster.yaml"), cluster).unwrap();
+        let objs = compile(&dir).unwrap_or_else(|d| panic!("{}", d.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n")));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let ck = |role: &str| find(&objs, "StatefulSet", &format!("demo-greeter-{role}")).body["spec"]["template"]["metadata"]["annotations"]["kubebdp.github.io/config-checksum"].clone();
+        assert!(site_env(&objs, "status").contains(&format!("VERBOSE='{page}'")), "the file stays the same in every role");
+        (ck("web"), ck("status"))
+    };
+    let (web_a, status_a) = render("true", true);
+    let (web_b, status_b) = render("false", true);
+    assert_ne!(web_a, web_b, "the reader restarts");
+    assert_eq!(status_a, status_b, "the other role does not");
+    // without the declaration, both restart (the default)
+    let (_, status_a) = render("true", false);
+    let (_, status_b) = render("false", false);
+    assert_ne!(status_a, status_b);
+}
+
+#[test]
 fn a_block_key_follows_its_condition() {
     let dir = std::env::temp_dir().join(format!("bdp-authoring-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("scripts")).unwrap();
@@ -118,6 +148,15 @@ fn shorthand_mistakes_are_reported_at_their_place() {
         let e = broken(&format!("generate-{name}"), |s| s.replace("      roleDefaults:", &generate(target)));
         has(&e, &["files.site.env.generate.0"]);
     }
+    // `readBy`: roles of the service that mount the file, key patterns with one trailing `*`
+    fn read_by(body: &'static str) -> impl Fn(&str) -> String {
+        move |s| s.replace("          description: What the start script reads.\n", &format!("          description: What the start script reads.\n          readBy:\n{body}"))
+    }
+    let e = broken("readby-role", read_by("            PAGE: [web, wbe]\n"));
+    has(&e, &["stack.yaml:", "files.site.env.readBy.PAGE", "`readBy` names unknown role `wbe` (roles: status, web)"]);
+    let e = broken("readby-pattern", read_by("            \"P*GE\": [web]\n            GREETING: []\n"));
+    has(&e, &["files.site.env.readBy.P*GE", "not a key pattern"]);
+    has(&e, &["files.site.env.readBy.GREETING", "names no role"]);
     // an expression naming an undefined condition is the template's error, at render time
     let e = broken("unknown", |s| s.replace("- when: pool", "- when: pools"));
     has(&e, &["pools"]);

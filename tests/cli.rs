@@ -331,6 +331,13 @@ fn explain_addresses_roles_operations_and_docs() {
     let s = ok(&["explain", "hadoop-3.3/hdfs/namenode"]);
     assert!(s.starts_with("role namenode of hdfs") && s.contains("replicas: default 1, 1..5"), "{s}");
     assert!(s.contains("before lowering the replicas:") && s.contains("haadmin"), "{s}");
+    // who reads a key (readBy) and what refreshes
+    let s = ok(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml/dfs.namenode.handler.count"]);
+    assert!(s.contains("read by (a change restarts only): namenode"), "{s}");
+    let s = ok(&["explain", "hadoop-3.3/hdfs/hdfs-site.xml/dfs.blocksize"]);
+    assert!(!s.contains("read by"), "an undeclared key is read by every role: {s}");
+    let s = ok(&["explain", "hadoop-3.3/hdfs/dfs.exclude"]);
+    assert!(s.contains("a change does not restart the pods; run: hdfs dfsadmin -refreshNodes"), "{s}");
     // operations, listed and one by one
     let s = ok(&["explain", "hadoop-3.3/hdfs/operations"]);
     assert!(s.contains("decommission: Removing datanodes"), "{s}");

@@ -368,3 +368,41 @@ fn check_usage_errors_exit_2() {
     let o = bdp(&root(), &["diff", "--check", &format!("{D}/base.yaml"), &format!("{D}/missing.yaml")]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// `bdp diff --format json` of two day-2 Cluster files (the built-in stacks).
+fn day2_json(old: &str, new: &str) -> (Value, String) {
+    let (o, n) = (format!("{D}/{old}.yaml"), format!("{D}/{new}.yaml"));
+    let j = bdp(&root(), &["diff", "--format", "json", &o, &n]);
+    let t = bdp(&root(), &["diff", &o, &n]);
+    let v = serde_json::from_slice(&j.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", stdout(&j), stderr(&j)));
+    (v, stdout(&t))
+}
+
+fn restarting(j: &Value) -> Vec<String> {
+    j["restarts"].as_array().unwrap().iter().map(|r| r["workload"]["name"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_key_only_some_roles_read_restarts_only_them() {
+    // a namenode-only key set at service level: every role's hdfs-site.xml carries it, only the
+    // namenodes' config checksum changes (the stack's `readBy`)
+    let (j, text) = day2_json("base", "nn-handlers");
+    assert_eq!(restarting(&j), ["analytics-hdfs-namenode"], "{text}");
+    assert!(text.contains("analytics-hdfs-namenode/hdfs-site.xml (dfs.namenode.handler.count)"), "{text}");
+    assert!(!text.contains("StatefulSet bigdata/analytics-hdfs-datanode:"), "the datanodes do not restart: {text}");
+    assert!(text.contains("ConfigMap bigdata/analytics-hdfs-datanode changed in keys its role does not read (hdfs-site.xml: dfs.namenode.handler.count): no pod restarts"), "{text}");
+    let (j, text) = day2_json("base", "dn-handlers");
+    assert_eq!(restarting(&j), ["analytics-hdfs-datanode"], "{text}");
+    // a key the stack does not declare is read by every role: all of them restart, as before
+    let (j, text) = day2_json("base", "blocksize");
+    assert_eq!(restarting(&j), ["analytics-hdfs-datanode", "analytics-hdfs-journalnode", "analytics-hdfs-namenode"], "{text}");
+}
+
+#[test]
+fn a_refreshable_change_refreshes_instead_of_restarting() {
+    let (j, text) = day2_json("base", "dn-decommission");
+    assert!(restarting(&j).is_empty(), "{text}");
+    assert_eq!(j["refreshes"], serde_json::json!([{"file": "bigdata/analytics-hdfs-namenode/dfs.exclude", "command": "hdfs dfsadmin -refreshNodes"}]), "{text}");
+    assert!(text.contains("bigdata/analytics-hdfs-namenode/dfs.exclude refreshes (run: hdfs dfsadmin -refreshNodes)"), "{text}");
+    assert!(!text.contains("Pods that restart"), "{text}");
+}

@@ -83,8 +83,17 @@ pub fn compare(old: &Side, new: &Side) -> Report {
             r.restarts.push(restart);
         }
     }
-    for (ns, cm) in changed_files.keys() {
+    r.refreshes = refreshes(new, &changed_files);
+    for ((ns, cm), files) in &changed_files {
         if referenced.contains(&(ns.clone(), cm.clone())) && !referenced_by_restart.contains(&(ns.clone(), cm.clone())) {
+            let (unread, other, refreshed) = classify(new, ns, cm, files);
+            if !other && !unread.is_empty() {
+                r.notes.push(format!("ConfigMap {ns}/{cm} changed in keys its role does not read ({}): no pod restarts", unread.join(", ")));
+            }
+            if !other && (refreshed || !unread.is_empty()) {
+                // the note above and the refresh lines say it
+                continue;
+            }
             r.notes.push(format!(
                 "ConfigMap {ns}/{cm} changed but no pod template did: no pod restarts; the kubelet updates the mounted files in place (within about a minute) and a process sees the change only if it re-reads them"
             ));
@@ -243,6 +252,64 @@ fn config_reasons(k: &ObjKey, ta: &Value, tb: &Value, new: &Side, changed_files:
             referenced_by_restart.insert((k.namespace.clone(), cm.clone()));
         }
     }
+}
+
+/// The changed files (or keys) the stack marks refreshable: what to run instead of a restart.
+fn refreshes(new: &Side, changed_files: &ChangedFiles) -> Vec<Refresh> {
+    let Some(plan) = &new.plan else { return Vec::new() };
+    let mut out = Vec::new();
+    for ((ns, cm), files) in changed_files {
+        for f in files {
+            let Some(cmds) = plan.refresh.get(&(ns.clone(), cm.clone(), f.file.clone())) else { continue };
+            let file = format!("{ns}/{cm}/{}", f.file);
+            if let Some(cmd) = cmds.get("*") {
+                out.push(Refresh { file, keys: Vec::new(), command: cmd.clone() });
+                continue;
+            }
+            // keys grouped by command
+            let mut by_cmd: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for e in &f.entries {
+                if let Some(cmd) = cmds.get(&e.key) {
+                    by_cmd.entry(cmd).or_default().push(e.key.clone());
+                }
+            }
+            for (cmd, keys) in by_cmd {
+                out.push(Refresh { file: file.clone(), keys, command: cmd.to_string() });
+            }
+        }
+    }
+    out
+}
+
+/// A ConfigMap's changed keys its role does not read (`file: key`); whether some other
+/// changed content is neither unread nor refreshable; whether some is refreshable.
+fn classify(new: &Side, ns: &str, cm: &str, files: &[&FileChange]) -> (Vec<String>, bool, bool) {
+    let Some(plan) = &new.plan else { return (Vec::new(), true, false) };
+    let mut unread_keys = Vec::new();
+    let (mut other, mut refreshed) = (false, false);
+    for f in files {
+        let id = (ns.to_string(), cm.to_string(), f.file.clone());
+        let refresh = plan.refresh.get(&id);
+        if refresh.is_some_and(|m| m.contains_key("*")) {
+            refreshed = true;
+            continue;
+        }
+        if f.entries.is_empty() {
+            other = true;
+            continue;
+        }
+        let unread = plan.unread.get(&id);
+        for e in &f.entries {
+            if unread.is_some_and(|u| u.contains(&e.key)) {
+                unread_keys.push(format!("{}: {}", f.file, e.key));
+            } else if refresh.is_some_and(|m| m.contains_key(&e.key)) {
+                refreshed = true;
+            } else {
+                other = true;
+            }
+        }
+    }
+    (unread_keys, other, refreshed)
 }
 
 /// Images changed, containers added or removed; a downgrade is also a risk.

@@ -71,6 +71,11 @@ pub struct PlanFacts {
     /// (namespace, ConfigMap name, data key) → keys whose change needs no restart (`*`: the
     /// whole file)
     pub hot: BTreeMap<(String, String, String), BTreeSet<String>>,
+    /// (namespace, ConfigMap name, data key) → refreshable key (`*`: the whole file) → the
+    /// command that makes the daemons re-read it
+    pub refresh: BTreeMap<(String, String, String), BTreeMap<String, String>>,
+    /// (namespace, ConfigMap name, data key) → keys the role of the ConfigMap does not read
+    pub unread: BTreeMap<(String, String, String), BTreeSet<String>>,
 }
 
 impl PlanFacts {
@@ -106,7 +111,13 @@ impl PlanFacts {
                             hot.insert("*".into());
                         }
                         if !hot.is_empty() {
-                            f.hot.insert(id, hot);
+                            f.hot.insert(id.clone(), hot);
+                        }
+                        if !file.refresh.is_empty() {
+                            f.refresh.insert(id.clone(), file.refresh.clone());
+                        }
+                        if !file.unread.is_empty() {
+                            f.unread.insert(id, file.unread.clone());
                         }
                     }
                 }

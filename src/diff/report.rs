@@ -119,6 +119,18 @@ pub struct ObjChange {
     pub files: Vec<FileChange>,
 }
 
+/// A changed config file the running daemons pick up with a command instead of a restart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refresh {
+    /// `namespace/ConfigMap/file`.
+    pub file: String,
+    /// The refreshable keys that changed (empty: the whole file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
+    /// What to run once the change is synced (from the stack's `refresh`).
+    pub command: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Restart {
     pub workload: ObjKey,
@@ -201,6 +213,9 @@ pub struct Report {
     pub new: String,
     pub summary: Summary,
     pub restarts: Vec<Restart>,
+    /// Config changes that need a refresh command, not a restart.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refreshes: Vec<Refresh>,
     pub created: Vec<ObjRef>,
     pub deleted: Vec<ObjRef>,
     pub immutable: Vec<Immutable>,

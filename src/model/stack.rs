@@ -497,6 +497,42 @@ pub struct FileDef {
     #[serde(default)]
     #[schemars(inner(length(min = 1)))]
     pub known_keys: Vec<String>,
+    /// Which roles read a key, for keys only some roles read: key pattern → role names. A
+    /// pattern is a key name or a prefix ending in `*` (`dfs.namenode.checkpoint.*`); the longest
+    /// matching pattern decides (a key name before a prefix of the same length), and `"*"` among
+    /// the roles means every role (to carve exceptions out of a prefix). A key no pattern matches
+    /// is read by every role. A change of a key enters only its readers' config checksums, so
+    /// only their pods restart; the file itself stays the same in every role's ConfigMap.
+    #[serde(default)]
+    #[schemars(inner(length(min = 1)))]
+    pub read_by: BTreeMap<String, Vec<String>>,
+    /// A change of the file (every key) needs no restart: this command makes the running
+    /// daemons re-read it (e.g. `hdfs dfsadmin -refreshNodes`). It stays out of the config
+    /// checksum, and `bdp diff` says the file refreshes and which command to run.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub refresh: Option<String>,
+}
+
+impl FileDef {
+    /// The roles that read `key` (`None`: every role), from [`FileDef::read_by`].
+    pub fn readers(&self, key: &str) -> Option<&[String]> {
+        let mut best: Option<((usize, bool), &Vec<String>)> = None;
+        for (pat, roles) in &self.read_by {
+            let rank = match pat.strip_suffix('*') {
+                Some(prefix) if key.starts_with(prefix) => (prefix.len(), false),
+                None if pat == key => (pat.len(), true),
+                _ => continue,
+            };
+            if best.as_ref().is_none_or(|(b, _)| rank > *b) {
+                best = Some((rank, roles));
+            }
+        }
+        match best {
+            Some((_, roles)) if !roles.iter().any(|r| r == "*") => Some(roles.as_slice()),
+            _ => None,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -550,6 +586,11 @@ pub struct KeyDef {
     /// Overrides the file's `restart` for this key.
     #[serde(default)]
     pub restart: Option<bool>,
+    /// A change of this key needs no restart: this command makes the running daemons re-read
+    /// it (overrides the file's `refresh`). It stays out of the config checksum.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub refresh: Option<String>,
     /// Set by the compiler (wiring); a user override is refused.
     #[serde(default)]
     pub owned: bool,
@@ -686,3 +727,23 @@ impl std::fmt::Display for PodManagementPolicy {
     }
 }
 
+
+#[cfg(test)]
+mod read_by_tests {
+    use super::FileDef;
+
+    fn file(pats: &[(&str, &[&str])]) -> FileDef {
+        FileDef { read_by: pats.iter().map(|(p, r)| (p.to_string(), r.iter().map(|x| x.to_string()).collect())).collect(), ..Default::default() }
+    }
+
+    #[test]
+    fn the_longest_pattern_decides_and_star_means_every_role() {
+        let f = file(&[("dfs.namenode.*", &["namenode"]), ("dfs.namenode.rpc-address*", &["*"]), ("dfs.namenode.x", &["a", "b"]), ("dfs.namenode.x*", &["c"])]);
+        assert_eq!(f.readers("dfs.namenode.handler.count"), Some(&["namenode".to_string()][..]));
+        assert_eq!(f.readers("dfs.namenode.rpc-address.ns.nn0"), None, "an exception carved out of the prefix");
+        assert_eq!(f.readers("dfs.namenode.x"), Some(&["a".to_string(), "b".to_string()][..]), "a key name before a prefix of its length");
+        assert_eq!(f.readers("dfs.namenode.xy"), Some(&["c".to_string()][..]));
+        assert_eq!(f.readers("dfs.replication"), None, "undeclared: every role");
+        assert_eq!(file(&[]).readers("k"), None);
+    }
+}

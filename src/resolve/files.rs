@@ -15,6 +15,31 @@ pub(crate) struct FileScope<'a> {
 }
 
 impl Resolver<'_> {
+    /// Stack errors of the files' `readBy` (once per service): a pattern is a key name or a
+    /// prefix ending in `*`, and names roles of the service (or `*`). A misspelt role would
+    /// silently keep a key out of the real role's checksum.
+    pub(crate) fn check_read_by(&mut self, stack: &Stack, svc: &str, def: &ServiceDef) {
+        for (fname, fd) in &def.files {
+            for (pat, roles) in &fd.read_by {
+                let p = segs(&["files", fname, "readBy", pat]);
+                if pat.is_empty() || pat == "*" || pat.trim_end_matches('*').contains('*') {
+                    self.stack_err(stack, svc, &p, format!("`{pat}` is not a key pattern: write a key name, or a prefix ending in one `*`"));
+                }
+                if roles.is_empty() {
+                    self.stack_err(stack, svc, &p, format!("`{pat}` names no role: list the roles that read it, or `*` for every role"));
+                }
+                for r in roles {
+                    if r != "*" && !def.roles.contains_key(r) {
+                        let known: Vec<&str> = def.roles.keys().map(String::as_str).collect();
+                        self.stack_err(stack, svc, &p, format!("`readBy` names unknown role `{r}` (roles: {})", known.join(", ")));
+                    } else if r != "*" && !def.roles[r].files.contains(fname) {
+                        self.stack_err(stack, svc, &p, format!("`readBy` names role `{r}`, which does not mount `{fname}`"));
+                    }
+                }
+            }
+        }
+    }
+
 
     /// File names in overrides must exist (and be mounted by the role, for role overrides).
     pub(crate) fn check_override_files(
@@ -46,7 +71,12 @@ impl Resolver<'_> {
     /// One config file of a role: the stack's keys, the generated keys ([`Resolver::generate`]),
     /// then the service's and the role's overrides ([`Resolver::overrides`]; `role_path` is the
     /// role's `configOverrides`); last every entry checked against the file's format.
-    pub(crate) fn file(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, user: &RoleSpec, role_path: &[String]) -> ConfigFile {
+    /// `role` is the role whose pods mount the file (`None`: no pod, e.g. a discovery file):
+    /// keys it does not read (the file's `readBy`) and refreshable keys (`refresh`) do not
+    /// restart it.
+    // Long because: keys, generated keys, overrides, checks and restart marks are one build.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn file(&mut self, s: &FileScope, fname: &str, fd: &FileDef, ctx: &minijinja::Value, user: &RoleSpec, role_path: &[String], role: Option<&str>) -> ConfigFile {
         let (stack, svc, spec, svc_path) = (s.stack, s.svc, s.spec, s.svc_path.as_slice());
         let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
         let mut owned: BTreeMap<String, String> = BTreeMap::new();
@@ -86,7 +116,25 @@ impl Resolver<'_> {
         let mut b = FileBuild { entries, owned, key_defs, overridden: BTreeSet::new() };
         self.generate(s, fname, fd, ctx, &mut b);
         self.overrides(s, fname, fd, [(&spec.config_overrides, svc_path), (&user.config_overrides, role_path)], &mut b);
-        let FileBuild { entries, overridden, .. } = b;
+        let FileBuild { mut entries, overridden, key_defs, .. } = b;
+        let mut refresh = BTreeMap::new();
+        let mut unread = BTreeSet::new();
+        for e in entries.values_mut() {
+            let kd = key_defs.get(&e.key).copied().or_else(|| fd.keys.get(&e.key));
+            if let Some(cmd) = kd.and_then(|kd| kd.refresh.as_ref()).or(fd.refresh.as_ref()) {
+                e.restart = false;
+                refresh.insert(e.key.clone(), cmd.clone());
+            }
+            if let Some(r) = role
+                && fd.readers(&e.key).is_some_and(|readers| !readers.iter().any(|x| x == r))
+            {
+                e.restart = false;
+                unread.insert(e.key.clone());
+            }
+        }
+        if let Some(cmd) = &fd.refresh {
+            refresh.insert("*".into(), cmd.clone());
+        }
         // values from the stack's templates: a setting without a precise enough `type` could
         // still carry syntax; the writer leaves such an entry out, and this is the error
         for e in entries.values().filter(|e| !overridden.contains(&e.key)) {
@@ -96,7 +144,7 @@ impl Resolver<'_> {
         }
         let mut entries: Vec<Entry> = entries.into_values().collect();
         entries.sort_by(|a, b| crate::formats::natural_cmp(&a.key, &b.key));
-        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart }
+        ConfigFile { name: fname.to_string(), format: fd.format, dir: fd.dir.clone(), entries, text, restart: fd.restart && fd.refresh.is_none(), refresh, unread }
     }
 
     /// The keys of the file's `generate` blocks (one key per item of a list, e.g. `server.N`).

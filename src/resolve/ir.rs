@@ -76,6 +76,13 @@ pub struct ConfigFile {
     /// Body of a `text` file.
     pub text: Option<String>,
     pub restart: bool,
+    /// Keys whose change the running daemons pick up with a command instead of a restart:
+    /// key (`*`: the whole file) → the command.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub refresh: BTreeMap<String, String>,
+    /// Keys the file's role does not read (the stack's `readBy`): out of its config checksum.
+    #[serde(skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub unread: std::collections::BTreeSet<String>,
 }
 
 impl ConfigFile {

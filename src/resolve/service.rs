@@ -32,6 +32,7 @@ impl Resolver<'_> {
         self.check_override_files(doc, &op, &spec.config_overrides, def, None);
 
         self.check_actions(stack, svc, def);
+        self.check_read_by(stack, svc, def);
         let mut roles = Vec::new();
         let mut roles_files_ctx = Map::new();
         for (r, n) in &sk.roles {
@@ -245,7 +246,7 @@ impl Resolver<'_> {
             if !self.when(stack, svc, &segs(&["files", fname, "when"]), "", fd.when.as_ref(), &mctx) {
                 continue;
             }
-            let f = self.file(&fs, fname, fd, &mctx, &user, &rop);
+            let f = self.file(&fs, fname, fd, &mctx, &user, &rop, Some(r));
             let kv: Map<String, Value> = f.entries.iter().map(|e| (e.key.clone(), json!(e.value))).collect();
             files_ctx.insert(fname.clone(), Value::Object(kv));
             files.push(f);

@@ -270,7 +270,7 @@ impl Resolver<'_> {
                 continue;
             };
             let fs = files::FileScope { doc, stack, svc, spec, svc_path: base_ov.clone() };
-            let f = self.file(&fs, &df.file, fd, &mctx, &RoleSpec::default(), &base_ov);
+            let f = self.file(&fs, &df.file, fd, &mctx, &RoleSpec::default(), &base_ov, None);
             discovery.insert(key.clone(), f.render());
         }
         // what this service demands of the images that use it, starting with its own

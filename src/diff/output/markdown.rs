@@ -66,6 +66,13 @@ pub fn to_markdown(r: &Report) -> String {
         }
         s.push('\n');
     }
+    if !r.refreshes.is_empty() {
+        let _ = writeln!(s, "#### Config that refreshes without a restart\n\n| File | Keys | Run |\n|---|---|---|");
+        for x in &r.refreshes {
+            let _ = writeln!(s, "| {} | {} | {} |", md_code(&x.file), md_text(&x.keys.join(", ")), md_code(&x.command));
+        }
+        s.push('\n');
+    }
     if !r.created.is_empty() || !r.deleted.is_empty() {
         let _ = writeln!(s, "#### Created and deleted objects\n\n| | Object | Wave |\n|---|---|---|");
         for (sign, list) in [("created", &r.created), ("deleted", &r.deleted)] {

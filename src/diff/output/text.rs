@@ -84,6 +84,13 @@ pub fn to_text(r: &Report, color: bool) -> String {
             }
         }
     }
+    if !r.refreshes.is_empty() {
+        let _ = writeln!(s, "  Config that refreshes without a restart:");
+        for x in &r.refreshes {
+            let keys = if x.keys.is_empty() { String::new() } else { format!(" ({})", x.keys.join(", ")) };
+            let _ = writeln!(s, "    {}{keys} refreshes (run: {})", x.file, x.command);
+        }
+    }
     if !r.created.is_empty() || !r.deleted.is_empty() {
         let _ = writeln!(s, "  Created and deleted:");
         for o in &r.created {

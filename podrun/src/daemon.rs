@@ -759,6 +759,16 @@ impl Daemon {
         };
         let mut vols: BTreeMap<String, PathBuf> = BTreeMap::new();
         for v in spec.volumes.iter().flatten() {
+            // a claim of a StatefulSet's pod (a Job working on a daemon's data; `jobs::check`
+            // accepted only claims the stream's StatefulSets hold): that pod's claim directory
+            if let Some(c) = &v.persistent_volume_claim {
+                let d = self.dir.p(&format!("pvc/{}/{}", p.ns, c.claim_name));
+                if !d.is_dir() {
+                    return Err(format!("volume {}: claim {} does not exist yet (its StatefulSet's pod has not run)", v.name, c.claim_name));
+                }
+                vols.insert(v.name.clone(), d);
+                continue;
+            }
             let vd = pdir.join("vol").join(&v.name);
             fs::create_dir_all(&vd).map_err(|e| e.to_string())?;
             let write = |rel: &str, data: &[u8], mode: i32| -> Result<(), String> {

@@ -67,10 +67,21 @@ pub fn check(j: &Job, stream: &crate::stream::Stream, images: &std::collections:
             &format!("{other:?}: a Job's pods need Never or OnFailure (Kubernetes refuses Always)"),
         ),
     }
+    // A persistentVolumeClaim volume is supported when it is a claim a StatefulSet of the stream
+    // holds (`<template>-<statefulset>-<ordinal>`, same namespace): the Job then works on that
+    // pod's data, as a Job with a required pod affinity to it does on one node. Other claims are
+    // refused below, as for StatefulSet pods.
+    let mut template = spec.template.clone();
+    for v in template.spec.as_mut().and_then(|p| p.volumes.as_mut()).into_iter().flatten() {
+        if v.persistent_volume_claim.as_ref().is_some_and(|c| held_claim(stream, &ns_of(&j.metadata), &c.claim_name)) {
+            // checked as the directory it becomes (the mounts still name the volume)
+            *v = k8s_openapi::api::core::v1::Volume { name: v.name.clone(), empty_dir: Some(Default::default()), ..Default::default() };
+        }
+    }
     // the pod template, checked as a one-pod StatefulSet's (the messages then name the Job)
     let sts = StatefulSet {
         metadata: j.metadata.clone(),
-        spec: Some(StatefulSetSpec { template: spec.template.clone(), ..Default::default() }),
+        spec: Some(StatefulSetSpec { template, ..Default::default() }),
         ..Default::default()
     };
     let sts_who = format!("StatefulSet {}", key(j));
@@ -188,6 +199,17 @@ pub fn run(stream: &Path, dir: &Dir, timeout: u64) -> ExitCode {
     if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
+/// Is `claim` a PersistentVolumeClaim a StatefulSet of the stream in namespace `ns` holds: one of
+/// its volumeClaimTemplates for one of its ordinals (`<template>-<statefulset>-<ordinal>`)?
+fn held_claim(stream: &crate::stream::Stream, ns: &str, claim: &str) -> bool {
+    stream.statefulsets.iter().filter(|s| ns_of(&s.metadata) == ns).any(|s| {
+        let name = s.metadata.name.as_deref().unwrap_or_default();
+        let Some(spec) = &s.spec else { return false };
+        let replicas = spec.replicas.unwrap_or(1).max(0);
+        spec.volume_claim_templates.iter().flatten().filter_map(|t| t.metadata.name.as_deref()).any(|t| (0..replicas).any(|n| claim == format!("{t}-{name}-{n}")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +252,21 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_is_accepted_only_when_a_statefulset_holds_it() {
+        let y = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: kdc, namespace: n}\nspec:\n  replicas: 1\n  serviceName: kdc\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: zookeeper:3.8.4}]\n  volumeClaimTemplates: [{metadata: {name: data}}]\n---\napiVersion: batch/v1\nkind: Job\nmetadata: {name: j, namespace: n}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      volumes: [{name: d, persistentVolumeClaim: {claimName: CLAIM}}]\n      containers: [{name: c, image: zookeeper:3.8.4, command: ['true'], volumeMounts: [{name: d, mountPath: /d}]}]\n";
+        let images = crate::images::load(crate::images::IMAGES_YAML).unwrap();
+        let refused = |claim: &str| {
+            let st = crate::stream::parse(&y.replace("CLAIM", claim)).unwrap();
+            check(&st.jobs[0], &st, &images)
+        };
+        assert_eq!(refused("data-kdc-0"), Vec::<String>::new());
+        for other in ["data-kdc-1", "data-other-0", "logs-kdc-0"] {
+            let e = refused(other);
+            assert!(e.iter().any(|m| m.contains("persistentVolumeClaim")), "{other}: {e:?}");
+        }
+    }
+
+    #[test]
     fn backoff_limit_counts_failed_pods() {
         let mut st = JobStatus::default();
         assert!(next(&mut st, None, 1), "the first pod");
@@ -249,3 +286,4 @@ mod tests {
         assert_eq!(st.succeeded, Some(false));
     }
 }
+

@@ -176,7 +176,10 @@ port_closed() { ! port_open "$@"; }
 check "NetworkPolicy: a ZooKeeper pod reaches 2181" "$PODRUN" exec "$ZK" --state "$STATE" -- bash -c "exec 3<>/dev/tcp/$ZKIP/2181"
 check "NetworkPolicy: the KDC pod (kerberos does not depend on zookeeper) cannot reach 2181" bash -c "! timeout 10 '$PODRUN' exec $KDC -c kdc --state '$STATE' -- bash -c 'exec 3<>/dev/tcp/$ZKIP/2181' 2>/dev/null"
 check "NetworkPolicy: the host (outside the cluster) cannot reach 2181" port_closed "$ZKIP" 2181
-check "NetworkPolicy: the host still reaches the metrics port 7000 (client access)" port_open "$ZKIP" 7000
+# the metrics port admits this Cluster's pods only (with monitoring on, also the scraper's
+# selectors, proven by tests/e2e/podrun/monitoring.sh): not the host
+check "NetworkPolicy: the host cannot reach the metrics port 7000 (monitoring is none)" port_closed "$ZKIP" 7000
+check "NetworkPolicy: another pod of the Cluster (the KDC) reaches the metrics port 7000" bash -c "timeout 10 '$PODRUN' exec $KDC -c kdc --state '$STATE' -- bash -c 'exec 3<>/dev/tcp/$ZKIP/7000'"
 
 # a SIGKILLed KDC pod comes back with its database
 t=$SECONDS

@@ -237,6 +237,14 @@ pub(crate) fn list_of(p: &PodList, plural: &str) -> String {
 
 pub(crate) const STS_MUTABLE: [&str; 7] = ["replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
 
+/// Does every sync re-create the object: an ArgoCD hook deleted before its next creation
+/// (`hook-delete-policy` BeforeHookCreation) that Flux also replaces (`kustomize.toolkit.fluxcd.io/force:
+/// enabled`)? Then a change to an immutable field of it needs no manual step.
+pub(crate) fn recreated_by_sync(v: &Value) -> bool {
+    let ann = |k: &str| at(v, &["metadata", "annotations", k]).and_then(Value::as_str).unwrap_or_default();
+    ann("argocd.argoproj.io/hook-delete-policy").split(',').any(|p| p.trim() == "BeforeHookCreation") && ann("kustomize.toolkit.fluxcd.io/force") == "enabled"
+}
+
 pub(crate) fn immutable_fields(key: &ObjKey, old: &Value, fields: &[FieldChange]) -> Vec<Immutable> {
     let ns = &key.namespace;
     let n = &key.name;
@@ -248,6 +256,9 @@ pub(crate) fn immutable_fields(key: &ObjKey, old: &Value, fields: &[FieldChange]
                 _ => None,
             },
             ("apps", "Deployment" | "ReplicaSet" | "DaemonSet") if f.starts_with(&["spec", "selector"]) => Some("spec.selector".into()),
+            // a Job both tools re-create on every sync (ArgoCD hook `BeforeHookCreation`, Flux
+            // `force`: bdp's smoke tests) takes a new template without anyone deleting it
+            ("batch", "Job") if recreated_by_sync(old) => None,
             ("batch", "Job") if f.starts_with(&["spec", "selector"]) || f.starts_with(&["spec", "template"]) => {
                 Some(if f.starts_with(&["spec", "selector"]) { "spec.selector".into() } else { "spec.template".into() })
             }

@@ -162,3 +162,23 @@ fn service_cluster_ip_set_or_cleared_is_immutable() {
         assert!(r.immutable[0].migration.contains("delete service svc"));
     }
 }
+
+#[test]
+fn a_job_every_sync_recreates_takes_a_new_template() {
+    // bdp's smoke tests: an ArgoCD hook deleted before re-creation that Flux force-replaces; any
+    // other Job's template is immutable
+    let k = key("batch", "Job", "smoke");
+    let job = |recreated: bool, sum: &str| {
+        let ann = if recreated {
+            json!({"argocd.argoproj.io/hook": "PostSync", "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation", "kustomize.toolkit.fluxcd.io/force": "enabled"})
+        } else {
+            json!({"argocd.argoproj.io/hook": "PostSync"})
+        };
+        json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "smoke", "annotations": ann}, "spec": {"template": {"metadata": {"annotations": {"sum": sum}}}}})
+    };
+    let r = compare(&side(vec![(k.clone(), job(true, "a"))]), &side(vec![(k.clone(), job(true, "b"))]));
+    assert!(r.immutable.is_empty(), "{:?}", r.immutable.iter().map(|i| &i.field).collect::<Vec<_>>());
+    let r = compare(&side(vec![(k.clone(), job(false, "a"))]), &side(vec![(k.clone(), job(false, "b"))]));
+    assert_eq!(r.immutable.len(), 1);
+    assert_eq!(r.immutable[0].field, "spec.template");
+}

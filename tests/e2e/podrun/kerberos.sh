@@ -71,7 +71,7 @@ KDC=$CL-kerberos-kdc-0; ZK=$CL-zookeeper-server-0
 check "render: realm $REALM, admin $ADMIN, ZooKeeper principal $ZKP" [ -n "$REALM" -a -n "$ADMIN" -a -n "$ZKHOST" ]
 check "podrun accepts the stream (k8s-openapi types, every image has a profile, sysctl allowed)" "$PODRUN" check "$WORK/stream.yaml"
 
-ready() { "$PODRUN" status --state "$STATE" --json 2>/dev/null | "$PY" -c 'import json,sys; sys.exit(0 if any(p["name"]==sys.argv[1] and p["ready"] and p["phase"]=="Running" for p in json.load(sys.stdin)["pods"]) else 1)' "$1"; }
+ready() { "$PODRUN" status --state "$STATE" --json 2>/dev/null | "$PY" -c 'import json,sys; sys.exit(0 if any(p["name"]==sys.argv[1] and p["ready"] and p["phase"]=="Running" for p in json.load(sys.stdin)["pods"]) else 1)' "$1" 2>/dev/null; }  # no state yet: not ready
 T0=$SECONDS
 # the KDC's own start time, measured beside `up` (which waits for every pod)
 ( while [ $((SECONDS-T0)) -lt 300 ]; do if ready "$KDC"; then echo $((SECONDS-T0)) >"$WORK/kdc-ready"; break; fi; sleep 0.3; done ) &

@@ -126,6 +126,26 @@ fn the_kdc_actions_mount_its_volume_on_its_node() {
 }
 
 #[test]
+fn the_roles_pod_level_overrides_reach_its_jobs_but_not_its_container_entries() {
+    let y = cluster(
+        "ov",
+        "    zookeeper:\n      roles:\n        server:\n          podOverrides:\n            metadata: {labels: {team: data}}\n            spec:\n              tolerations: [{key: dedicated, operator: Equal, value: bigdata, effect: NoSchedule}]\n              nodeSelector: {pool: bigdata}\n              priorityClassName: bigdata-high\n              containers: [{name: zookeeper, env: [{name: EXTRA, value: x}]}]\n",
+    );
+    let objs = compile_text("job_pod_overrides", &y).unwrap_or_else(|d| panic!("{d:?}"));
+    let sts = objs.iter().find(|o| o.kind == "StatefulSet").unwrap();
+    let job = objs.iter().find(|o| o.kind == "Job").expect("the smoke test");
+    for (what, pod) in [("StatefulSet", &sts.body["spec"]["template"]), ("smoke test", &job.body["spec"]["template"])] {
+        assert_eq!(pod["spec"]["tolerations"][0]["key"], "dedicated", "{what}");
+        assert_eq!(pod["spec"]["nodeSelector"]["pool"], "bigdata", "{what}");
+        assert_eq!(pod["spec"]["priorityClassName"], "bigdata-high", "{what}");
+        assert_eq!(pod["metadata"]["labels"]["team"], "data", "{what}");
+    }
+    let names: Vec<&str> = job.body["spec"]["template"]["spec"]["containers"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["action"], "the daemon's container entry does not become a second container of the Job");
+    assert_eq!(job.body["spec"]["template"]["spec"]["restartPolicy"], "Never");
+}
+
+#[test]
 fn every_listed_action_renders() {
     for (example, service, actions) in [
         ("examples/hdfs-ha.yaml", "hdfs", &["report", "fsck", "balancer", "refresh-nodes"][..]),

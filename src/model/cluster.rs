@@ -88,7 +88,9 @@ pub struct ServiceSpec {
     #[serde(default)]
     #[schemars(schema_with = "shapes::env_overrides")]
     pub env_overrides: BTreeMap<String, String>,
-    /// Merged onto every role's generated pod template (a PodTemplateSpec fragment).
+    /// Merged onto every role's generated pod template (a PodTemplateSpec fragment); all but its
+    /// `containers`/`initContainers` entries also onto the pods of the role's action and
+    /// smoke-test Jobs.
     #[serde(default)]
     #[schemars(schema_with = "shapes::object")]
     pub pod_overrides: Option<Value>,
@@ -129,7 +131,8 @@ pub struct RoleSpec {
     #[serde(default)]
     #[schemars(schema_with = "shapes::env_overrides")]
     pub env_overrides: BTreeMap<String, String>,
-    /// Merged onto this role's pod template, after the service's `podOverrides`.
+    /// Merged onto this role's pod template, after the service's `podOverrides` (all but its
+    /// `containers`/`initContainers` entries also onto the role's Jobs).
     #[serde(default)]
     #[schemars(schema_with = "shapes::object")]
     pub pod_overrides: Option<Value>,

@@ -6,9 +6,11 @@
 //! the role's Kerberos identity), and one container `action`; `restartPolicy: Never`. Its labels
 //! name the cluster, the service and the action but not the role, so no Service, PDB or
 //! NetworkPolicy of the role selects it, while the service's `peer`/`dependents` ports admit it.
-//! Arguments reach the container only as environment variables (`BDP_ARG_<NAME>`).
+//! Arguments reach the container only as environment variables (`BDP_ARG_<NAME>`). The role's
+//! pod-level `podOverrides` (not its container entries) are merged onto the Job's pod.
 
 use super::{pod::pod_template, to_object, Ctx, Object, RenderError};
+use crate::merge::merge_overrides;
 use crate::names::{self, LABEL_ACTION};
 use crate::resolve::{arg_env, EnvValue, ResolvedAction, ResolvedCluster, ResolvedRole, ResolvedService};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
@@ -26,6 +28,20 @@ pub enum JobKind {
     /// for Flux an object of the last wave's Kustomization (`wait: true`), replaced when its
     /// pod template changes.
     SmokeTest,
+}
+
+/// The role's `podOverrides` that hold for its Jobs too: everything but the entries of
+/// `spec.containers` and `spec.initContainers`, which name the daemon's containers (a Job has one
+/// container, `action`) — so tolerations, node selectors, affinity, priority class, image pull
+/// secrets, the pod's security context and metadata reach the Jobs of the role's actions and
+/// smoke test, where the nodes and the registry demand them as they do for the daemons.
+fn pod_level_overrides(r: &ResolvedRole) -> Option<serde_json::Value> {
+    let mut o = r.pod_overrides.clone()?;
+    if let Some(spec) = o.get_mut("spec").and_then(|s| s.as_object_mut()) {
+        spec.remove("containers");
+        spec.remove("initContainers");
+    }
+    Some(o)
 }
 
 /// A NetworkPolicy that admits nothing to the smoke test's pod (a client that serves no port),
@@ -122,6 +138,11 @@ pub fn job(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, a: &Resol
                 ..Default::default()
             });
         }
+    }
+    if let Some(o) = pod_level_overrides(r) {
+        let mut v = serde_json::to_value(&tmpl).map_err(|e| RenderError { object: format!("Job pod of {}", a.name), error: e.to_string() })?;
+        merge_overrides(&mut v, &o);
+        tmpl = serde_json::from_value(v).map_err(|e| RenderError { object: format!("Job pod of {} with the role's podOverrides", a.name), error: e.to_string() })?;
     }
     let (name, mut jmeta) = match kind {
         JobKind::Action => {

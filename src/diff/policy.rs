@@ -79,6 +79,18 @@ fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, 
     if policy.quorum == Some(QuorumKind::Majority) {
         let reason = if rn > ro && rn - ro >= majority(rn) {
             Some(format!("{change}: the {} new members are a majority of {rn}: they could elect a leader among themselves, with none of the data, before the old members join", rn - ro))
+        } else if rn > ro && majority(ro) + majority(rn) <= rn {
+            // the new members start at once; the old ones move to the new membership one at a
+            // time. Once majority(new) − added of them have, those and the new members are a
+            // majority of the new membership while the old members not yet restarted are still
+            // a majority of the old one: two leaders, and the writes of one side are truncated
+            // when it joins the other (seen on podrun: tests/e2e/podrun/zookeeper_scale.sh)
+            Some(format!(
+                "{change}: once {} old member(s) restart onto the new membership, they and the {} new ones are a majority of {rn} while the {} old members not yet restarted are a majority of {ro}: two leaders at once (split brain), and the writes one side accepted are truncated when it joins the other",
+                majority(rn) - (rn - ro),
+                rn - ro,
+                ro - (majority(rn) - (rn - ro)),
+            ))
         } else if rn < ro && rn - 1 < majority(ro) {
             Some(format!(
                 "{change}: while each of the {rn} remaining members restarts onto the new membership, {} of the old {ro} are up, fewer than its majority of {}: the quorum is lost during the roll",
@@ -217,9 +229,13 @@ mod tests {
         let p = ScalePolicy { quorum: Some(QuorumKind::Majority), procedure: Some("the steps".into()), ..Default::default() };
         let s = svc("x:1", serde_json::json!({}), None);
         let refused = |a, b| !refusals(a, b, &p, &s, &s).is_empty();
-        // growth: the new members must not be a majority of the new size
-        assert!(!refused(3, 5) && !refused(5, 7) && !refused(5, 9));
+        // growth: the new members must not be a majority of the new size, and the majorities of
+        // the old and the new membership must overlap within the new size (no split brain)
         assert!(refused(1, 3) && refused(3, 7));
+        assert!(refused(3, 5) && refused(5, 7) && refused(5, 9) && refused(7, 9));
+        assert!(!refused(1, 2) && !refused(2, 3) && !refused(3, 4) && !refused(4, 5));
+        let r = refusals(3, 5, &p, &s, &s);
+        assert!(r[0].reason.contains("once 1 old member(s) restart") && r[0].reason.contains("the 2 old members not yet restarted are a majority of 3"), "{}", r[0].reason);
         // shrink: the survivors up during the roll must be a majority of the old size
         assert!(!refused(7, 5) && !refused(9, 7));
         assert!(refused(5, 3) && refused(3, 1) && refused(7, 3));

@@ -18,9 +18,12 @@ pub struct ScalePolicy {
     pub down: Option<ScaleRule>,
     /// `majority`: the role is a majority quorum with static membership, whose config lists
     /// every member, so a change rolls every pod. A change is refused when the pods added could
-    /// elect a leader among themselves (added ≥ a majority of the new size), or when, while
-    /// one survivor restarts during the roll, the survivors still up are not a majority of the
-    /// old membership (new − 1 < a majority of the old size).
+    /// elect a leader among themselves (added ≥ a majority of the new size); when a growth lets
+    /// two leaders exist at once (the added pods and the members already restarted onto the new
+    /// membership can be a majority of it while the members not yet restarted are still a
+    /// majority of the old one: majority(old) + majority(new) ≤ new), which with odd sizes is
+    /// every growth; or when, while one survivor restarts during the roll, the survivors still up
+    /// are not a majority of the old membership (new − 1 < a majority of the old size).
     #[serde(default)]
     pub quorum: Option<QuorumKind>,
     /// The steps printed with a refusal by the `quorum` rule (the safe sequence of commits).

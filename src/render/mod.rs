@@ -10,6 +10,7 @@
 
 mod check;
 mod configmap;
+mod hooks;
 mod job;
 mod manifest;
 mod network_policy;
@@ -19,6 +20,7 @@ mod service;
 mod statefulset;
 
 pub use check::check_cluster;
+pub use hooks::{post_sync as hook_post_sync, HOOKS_KEY};
 pub use job::{args_hash, job, JobKind};
 pub use pod::{checksum, merged_pod_template};
 
@@ -189,5 +191,6 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Result<Vec<Object>, R
             }
         }
     }
+    hooks::hooks(c, false, smoke_wave(plan), &mut out)?;
     Ok(out)
 }

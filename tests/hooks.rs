@@ -1,0 +1,118 @@
+//! Post-start hooks (`hooks` of a stack's services): the `<cluster>-bdp-hooks` ConfigMap the
+//! controller reads, the post-sync Jobs of `rolesReady` hooks without the controller, the
+//! fingerprint of a watched file, and the stack declarations resolve refuses.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn hooks_of(objs: &[bdp::render::Object], cluster: &str) -> Value {
+    let cm = find(objs, "ConfigMap", &format!("{cluster}-bdp-hooks"));
+    serde_json::from_str(data(cm, "hooks.json")).expect("hooks.json is JSON")
+}
+
+fn hook<'a>(h: &'a Value, id: &str) -> &'a Value {
+    h["hooks"].as_array().unwrap().iter().find(|x| x["id"] == id).unwrap_or_else(|| panic!("no hook {id} in {h}"))
+}
+
+#[test]
+fn a_clusters_hooks_compile_into_one_config_map() {
+    let objs = example("hdfs-ha.yaml");
+    let h = hooks_of(&objs, "analytics");
+    assert_eq!(h["cluster"], "analytics");
+    assert_eq!(h["namespace"], "bigdata");
+    let ids: Vec<&str> = h["hooks"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["hdfs.base-directories", "hdfs.refresh-nodes"]);
+    let base = hook(&h, "hdfs.base-directories");
+    assert_eq!(base["trigger"]["kind"], "rolesReady");
+    let sts: Vec<&str> = base["trigger"]["roles"].as_array().unwrap().iter().map(|r| r["statefulSet"].as_str().unwrap()).collect();
+    assert_eq!(sts, ["analytics-hdfs-namenode", "analytics-hdfs-datanode"]);
+    assert_eq!(base["trigger"]["roles"][0]["selector"]["kubebdp.github.io/role"], "namenode");
+    assert_eq!(base["idempotent"], true);
+    assert_eq!(base["retries"], 3);
+    assert_eq!(base["postSync"], true);
+    let job = &base["job"];
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(job["metadata"]["name"], "analytics-hdfs-hook-base-directories");
+    assert_eq!(job["metadata"]["labels"]["kubebdp.github.io/hook"], "base-directories");
+    assert!(job["metadata"]["annotations"]["argocd.argoproj.io/hook"].is_null(), "the controller's template is no ArgoCD hook");
+    assert_eq!(job["spec"]["activeDeadlineSeconds"], 300);
+    let pod = &job["spec"]["template"]["spec"];
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert!(pod["containers"][0]["command"][2].as_str().unwrap().contains("hdfs dfs -chmod 1777 /tmp"));
+    let rn = hook(&h, "hdfs.refresh-nodes");
+    assert_eq!(rn["trigger"]["kind"], "fileChanged");
+    assert_eq!(rn["trigger"]["file"], "dfs.exclude");
+    assert_eq!(rn["trigger"]["fingerprint"].as_str().unwrap().len(), 64);
+    assert_eq!(rn["delaySeconds"], 90);
+    assert_eq!(rn["postSync"], false, "fileChanged needs the controller");
+    // a policy admitting nothing selects the hooks' Job pods
+    let np = find(&objs, "NetworkPolicy", "analytics-bdp-hooks");
+    assert_eq!(np.body["spec"]["podSelector"]["matchExpressions"][0]["key"], "kubebdp.github.io/hook");
+    assert!(np.body["spec"]["ingress"].is_null());
+}
+
+#[test]
+fn without_the_controller_a_roles_ready_hook_is_a_post_sync_job() {
+    let objs = example("hdfs-ha.yaml");
+    let j = find(&objs, "Job", "analytics-hdfs-hook-base-directories");
+    let ann = &j.body["metadata"]["annotations"];
+    assert_eq!(ann["argocd.argoproj.io/hook"], "PostSync");
+    assert_eq!(ann["argocd.argoproj.io/hook-delete-policy"], "BeforeHookCreation");
+    let smoke = find(&objs, "Job", "analytics-hdfs-smoke-test");
+    assert_eq!(j.wave, smoke.wave, "the smoke tests' wave: Flux's last Kustomization");
+    assert!(!objs.iter().any(|o| o.kind == "Job" && o.name.contains("refresh-nodes")), "a fileChanged hook needs the controller");
+}
+
+#[test]
+fn the_watched_files_fingerprint_follows_its_content() {
+    let one = |decom: &str| {
+        let objs = compile_text(&format!("fp{}", decom.len()), &cluster("c", &format!("    zookeeper: {{}}\n    hdfs:\n      decommission: [{decom}]\n      roles: {{datanode: {{replicas: 4}}}}\n"))).unwrap();
+        let h = hooks_of(&objs, "c");
+        (hook(&h, "hdfs.refresh-nodes")["trigger"]["fingerprint"].clone(), hook(&h, "hdfs.base-directories")["job"].clone())
+    };
+    let (a, ja) = one("");
+    let (b, jb) = one("c-hdfs-datanode-3");
+    let (a2, _) = one("");
+    assert_ne!(a, b, "another exclude file: another fingerprint");
+    assert_eq!(a, a2, "deterministic");
+    assert_eq!(ja["metadata"]["name"], jb["metadata"]["name"]);
+}
+
+fn stack_errors(name: &str, hooks: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("bdp-hooks-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stack = format!(
+        "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {{name: t-1}}\nspec:\n  services:\n    svc:\n      image: {{repository: zookeeper, tag: '3.8.4'}}\n      files:\n        a.conf: {{format: properties, dir: /etc/a}}\n      roles:\n        r:\n          replicas: {{default: 1}}\n          files: [a.conf]\n          initContainers: [{{name: init, command: ['true']}}]\n          containers: [{{name: main, command: [sleep, '1']}}]\n{hooks}"
+    );
+    std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+    let c = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: c, namespace: t}\nspec:\n  stack: t-1\n  services:\n    svc: {}\n";
+    std::fs::write(dir.join("c.yaml"), c).unwrap();
+    let r = bdp::compile(&[dir.join("stack.yaml"), dir.join("c.yaml")], &bdp::Options::default());
+    let _ = std::fs::remove_dir_all(&dir);
+    match r {
+        Ok(_) => vec![],
+        Err(d) => d.items.iter().map(|x| x.to_string()).collect(),
+    }
+}
+
+#[test]
+fn wrong_hook_declarations_are_stack_errors() {
+    let ok = "      hooks:\n        h: {trigger: {rolesReady: [r]}, role: r, command: [x], initContainers: [{from: init}]}\n        e: {trigger: {fileChanged: a.conf}, role: r, idempotent: true, retries: 2, exec: {container: main}, command: [x]}\n";
+    assert_eq!(stack_errors("ok", ok), Vec::<String>::new());
+    let cases = [
+        ("role", "{trigger: {rolesReady: [nope]}, role: r, command: [x]}", "unknown role `nope`"),
+        ("file", "{trigger: {fileChanged: b.conf}, role: r, idempotent: true, command: [x]}", "unknown file `b.conf` (files: a.conf)"),
+        ("idem", "{trigger: {podRecreated: r}, role: r, command: [x]}", "a `podRecreated` hook may run many times: it must be idempotent"),
+        ("retry", "{trigger: {rolesReady: [r]}, role: r, retries: 1, command: [x]}", "a hook that is retried must be idempotent"),
+        ("exec", "{trigger: {rolesReady: [r]}, role: r, exec: {container: other}, command: [x]}", "role `r` has no container `other` (it has: main)"),
+        ("exec-env", "{trigger: {rolesReady: [r]}, role: r, exec: {container: main}, env: {A: b}, command: [x]}", "`image`, `env`, `resources` and `initContainers` are for a Job"),
+        ("two", "{trigger: {rolesReady: [r], podRecreated: r}, role: r, idempotent: true, command: [x]}", "trigger"),
+        ("cmd", "{trigger: {rolesReady: [r]}, role: r, command: []}", "needs a command"),
+    ];
+    for (name, def, msg) in cases {
+        let e = stack_errors(name, &format!("      hooks:\n        h: {def}\n")).join("\n");
+        assert!(e.contains(msg), "{name}: {e}");
+    }
+}

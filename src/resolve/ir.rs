@@ -10,8 +10,18 @@ pub struct ResolvedCluster {
     pub domain: String,
     pub stack: String,
     pub services: Vec<ResolvedService>,
+    /// The hooks controller, when `spec.controller.enabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<ResolvedController>,
     #[serde(skip)]
     pub doc: Doc,
+}
+
+/// `spec.controller` of an enabled controller.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedController {
+    pub image: String,
+    pub replicas: i32,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -116,3 +116,53 @@ fn wrong_hook_declarations_are_stack_errors() {
         assert!(e.contains(msg), "{name}: {e}");
     }
 }
+
+#[test]
+fn with_the_controller_bdp_renders_it_with_least_verbs_and_no_post_sync_hook() {
+    let c = cluster("c", "    zookeeper: {}\n    hdfs: {}\n").replace("  stack: hadoop-3.3\n", "  stack: hadoop-3.3\n  controller: {enabled: true, image: 'registry.example.com/bdp-controller:0.1.0'}\n");
+    let objs = compile_text("ctrl", &c).unwrap();
+    assert!(!objs.iter().any(|o| o.kind == "Job" && o.name.contains("-hook-")), "the controller runs the hooks: no post-sync Job");
+    assert_eq!(hooks_of(&objs, "c")["hooks"][0]["postSync"], false);
+    let d = find(&objs, "Deployment", "c-bdp-controller");
+    let pod = &d.body["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "c-bdp-controller");
+    assert_eq!(pod["automountServiceAccountToken"], true, "the one pod that talks to the API server");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    let ct = &pod["containers"][0];
+    assert_eq!(ct["image"], "registry.example.com/bdp-controller:0.1.0");
+    assert_eq!(ct["args"], serde_json::json!(["--namespace", "t", "--cluster", "c"]));
+    assert_eq!(ct["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(ct["securityContext"]["capabilities"]["drop"][0], "ALL");
+    assert_eq!(d.body["spec"]["strategy"]["type"], "Recreate");
+    let role = find(&objs, "Role", "c-bdp-controller");
+    let mut verbs: Vec<String> = Vec::new();
+    for r in role.body["rules"].as_array().unwrap() {
+        for res in r["resources"].as_array().unwrap() {
+            for v in r["verbs"].as_array().unwrap() {
+                let names = r["resourceNames"].as_array().map(|n| format!("[{}]", n.iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>().join(","))).unwrap_or_default();
+                verbs.push(format!("{}/{res}{names}:{v}", r["apiGroups"][0].as_str().unwrap()).replace('"', ""));
+            }
+        }
+    }
+    verbs.sort();
+    assert_eq!(
+        verbs,
+        [
+            "/configmaps:create", "/configmaps:get", "/configmaps:list", "/configmaps:watch", "/configmaps[c-bdp-hooks-status]:update", "/events:create", "/pods:get", "/pods:list", "/pods:watch",
+            "apps/statefulsets:get", "apps/statefulsets:list", "apps/statefulsets:watch", "batch/jobs:create", "batch/jobs:get", "batch/jobs:list", "batch/jobs:watch",
+            "coordination.k8s.io/leases:create", "coordination.k8s.io/leases[c-bdp-controller]:get", "coordination.k8s.io/leases[c-bdp-controller]:update",
+        ],
+        "no delete, patch, secrets or pods/exec (no hook of HDFS execs)"
+    );
+    let rb = find(&objs, "RoleBinding", "c-bdp-controller");
+    assert_eq!(rb.body["subjects"][0]["name"], "c-bdp-controller");
+    find(&objs, "ServiceAccount", "c-bdp-controller");
+    let np = find(&objs, "NetworkPolicy", "c-bdp-controller");
+    assert!(np.body["spec"]["ingress"].is_null());
+    let e = errors("ctrl-noimage", &cluster("d", "    zookeeper: {}\n").replace("  stack: hadoop-3.3\n", "  stack: hadoop-3.3\n  controller: {enabled: true}\n"));
+    assert!(e.iter().any(|d| d.path == "spec.controller" && d.message.contains("needs the controller's `image`")), "{e:?}");
+    let off = compile_text("ctrl-off", &cluster("e", "    zookeeper: {}\n    hdfs: {}\n").replace("  stack: hadoop-3.3\n", "  stack: hadoop-3.3\n  controller: {enabled: false, image: x}\n")).unwrap();
+    assert!(off.iter().all(|o| !o.name.ends_with("bdp-controller")), "enabled: false renders no controller");
+    assert!(off.iter().any(|o| o.kind == "Job" && o.name == "e-hdfs-hook-base-directories"));
+}

@@ -86,7 +86,7 @@ pub(super) fn controller(c: &ResolvedCluster, rc: &ResolvedController, exec: boo
     let container = core::Container {
         name: "controller".into(),
         image: Some(rc.image.clone()),
-        image_pull_policy: Some("IfNotPresent".into()),
+        image_pull_policy: Some("Always".into()),
         args: Some(vec!["--namespace".into(), c.namespace.clone(), "--cluster".into(), c.name.clone()]),
         env: Some(vec![core::EnvVar {
             name: "POD_NAME".into(),
@@ -115,6 +115,9 @@ pub(super) fn controller(c: &ResolvedCluster, rc: &ResolvedController, exec: boo
     ann.insert("checkov.io/skip1".into(), "CKV_K8S_38=the controller talks to the API server: it needs its ServiceAccount token (a namespaced Role of the least verbs)".into());
     ann.insert("checkov.io/skip2".into(), "CKV_K8S_8=bdp-controller serves no port; a crash ends the process and the kubelet restarts it".into());
     ann.insert("checkov.io/skip3".into(), "CKV_K8S_9=bdp-controller serves no port; it is ready once started".into());
+    if !rc.image.contains("@sha256:") {
+        ann.insert("checkov.io/skip4".into(), format!("CKV_K8S_43=image {} is pinned by tag in spec.controller.image; name it with @sha256:… to pin by digest", rc.image));
+    }
     let d = Deployment {
         metadata: dmeta,
         spec: Some(DeploymentSpec {

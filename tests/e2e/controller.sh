@@ -203,7 +203,7 @@ check "replicasChanged: still one Job, and the scale-up fired no podRecreated" '
 # ---------------------------------------------------------------- memory at rest, SIGTERM, restart
 sleep 3
 RSS=$(ps -o rss= -p "$C1" | tr -d ' ')
-ok "memory: bdp-controller at rest: RSS ${RSS} KiB ($(awk -v r="$RSS" 'BEGIN { printf "%.1f", r / 1024 }') MiB, $(basename "$(dirname "$(dirname "$CONTROLLER")")")/$(basename "$(dirname "$CONTROLLER")") build)"
+ok "memory: bdp-controller at rest: RSS ${RSS} KiB ($(awk -v r="$RSS" 'BEGIN { printf "%.1f", r / 1024 }') MiB; $CONTROLLER)"
 before="$(for h in ready on-file recreated scaled; do jobs_of $h; done | tr '\n' ' ')"
 if stop_ctrl "$C1"; then ok "SIGTERM: exit 0 ($(tail -1 "$W/ctrl-one.log" | cut -d' ' -f2-))"; else notok "SIGTERM: exit 0 within 10 s" "$(tail -5 "$W/ctrl-one.log")"; fi
 check "SIGTERM: the Lease is released (no holder)" '[ -z "$(holder)" ]' "holder: $(holder)"

@@ -227,8 +227,13 @@ pub fn decide(h: &Hook, roles: &BTreeMap<String, RoleState>, record: &Record, jo
             // a newer event replaces a retry of an older one
             let cur = current_key(h, roles);
             if let Some(c) = cur.as_ref().filter(|c| **c != run.key && fires(h, &run.key, c)) {
-                let r = start(h, roles, c, 1, now, &mut out);
-                rec.run = Some(r);
+                if h.delay_seconds > 0 {
+                    // the delay starts again from the newer event
+                    rec.run = Some(Run { key: c.clone(), attempt: 0, state: "waiting".into(), since: now, not_before: now + h.delay_seconds, message: "delay after the trigger".into(), ..Default::default() });
+                } else {
+                    let r = start(h, roles, c, 1, now, &mut out);
+                    rec.run = Some(r);
+                }
             } else if now >= run.not_before {
                 let r = start(h, roles, &run.key, run.attempt + 1, now, &mut out);
                 rec.run = Some(r);
@@ -364,8 +369,14 @@ mod tests {
         assert!(a.is_empty());
         let (r, a) = decide(&h, &roles(1, &[]), &r, None, 89);
         assert!(a.is_empty());
-        let (_, a) = decide(&h, &roles(1, &[]), &r, None, 90);
+        let (r2, a) = decide(&h, &roles(1, &[]), &r, None, 90);
         assert_eq!(jobs(&a).len(), 1);
+        // another change during the delay: the delay starts again, for the newer content
+        h.trigger.fingerprint = "f3".into();
+        let (r3, a) = decide(&h, &roles(1, &[]), &r, None, 50);
+        assert!(a.is_empty());
+        assert_eq!((r3.run.as_ref().unwrap().key.as_str(), r3.run.as_ref().unwrap().not_before), ("f3", 140));
+        assert_eq!(r2.run.unwrap().key, "f1");
     }
 
     #[test]

@@ -8,7 +8,20 @@ use serde_json::Value;
 
 fn hooks_of(objs: &[bdp::render::Object], cluster: &str) -> Value {
     let cm = find(objs, "ConfigMap", &format!("{cluster}-bdp-hooks"));
-    serde_json::from_str(data(cm, "hooks.json")).expect("hooks.json is JSON")
+    let docs = yaml_rust2::YamlLoader::load_from_str(data(cm, "hooks.yaml")).expect("hooks.yaml is YAML");
+    to_json(&docs[0])
+}
+
+fn to_json(y: &yaml_rust2::Yaml) -> Value {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::Hash(h) => Value::Object(h.iter().map(|(k, v)| (k.as_str().unwrap().to_string(), to_json(v))).collect()),
+        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect()),
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Boolean(b) => Value::Bool(*b),
+        _ => Value::Null,
+    }
 }
 
 fn hook<'a>(h: &'a Value, id: &str) -> &'a Value {

@@ -3,7 +3,7 @@
 //! admitting nothing to the hooks' Job pods, and, without the controller, each idempotent
 //! `rolesReady` hook's Job as a post-sync Job (like the smoke test).
 //!
-//! The ConfigMap's key `hooks.json` is deterministic JSON (keys sorted): per hook its id
+//! The ConfigMap's key `hooks.yaml` is deterministic YAML (keys sorted, bdp's writer): per hook its id
 //! (`<service>.<hook>`), trigger (with the StatefulSets and pod selectors it watches, and for
 //! `fileChanged` the hash of the file's rendered content), idempotency, timeout, retries, delay,
 //! and either the Job to create (the controller adds `-<8 hex>` to its name per run) or the exec
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The key of the hooks ConfigMap that holds the compiled hooks.
-pub const HOOKS_KEY: &str = "hooks.json";
+pub const HOOKS_KEY: &str = "hooks.yaml";
 
 /// Every hook of the cluster with its service and role.
 fn all_hooks(c: &ResolvedCluster) -> Vec<(&ResolvedService, &ResolvedRole, &ResolvedHook)> {
@@ -81,7 +81,6 @@ pub(super) fn hooks(c: &ResolvedCluster, controller: bool, post_sync_wave: u32, 
             "id": format!("{}.{}", s.name, h.name),
             "service": s.name,
             "name": h.name,
-            "description": h.description,
             "trigger": trigger_json(&ctx, s, h),
             "idempotent": h.idempotent,
             "timeoutSeconds": h.timeout_seconds,
@@ -101,7 +100,8 @@ pub(super) fn hooks(c: &ResolvedCluster, controller: bool, post_sync_wave: u32, 
         list.push(v);
     }
     let doc = json!({"apiVersion": "hooks.kubebdp.github.io/v1", "cluster": c.name, "namespace": c.namespace, "hooks": list});
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| RenderError { object: format!("ConfigMap {}/{}", c.namespace, names::hooks_config_map(&c.name)), error: e.to_string() })? + "\n";
+    // YAML, as bdp writes every object: multi-line scripts stay readable literal blocks
+    let text = crate::yamlout::to_yaml(&doc);
     let meta = cluster_meta(c, &names::hooks_config_map(&c.name), 0);
     let cm = core::ConfigMap { metadata: meta, data: Some(BTreeMap::from([(HOOKS_KEY.to_string(), text)])), ..Default::default() };
     out.push(to_object(&c.name, 0, &cm)?);

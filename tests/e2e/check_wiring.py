@@ -143,15 +143,14 @@ for (ns, n), st in stss.items():
         bad(f"StatefulSet {ns}/{n}: its Service {sn} does not select its pods")
 def hook_pods(ns, ps):
     """Does the podSelector select the pods of a Job template in a rendered hooks ConfigMap
-    (`<cluster>-bdp-hooks`, key hooks.json) of the namespace?"""
-    import json
+    (`<cluster>-bdp-hooks`, key hooks.yaml) of the namespace?"""
     for cm in docs:
         if cm.get("kind") != "ConfigMap" or ns_of(cm) != ns or not name_of(cm).endswith("-bdp-hooks"):
             continue
         try:
-            hooks = json.loads((cm.get("data") or {}).get("hooks.json") or "{}").get("hooks") or []
-        except ValueError:
-            bad(f"ConfigMap {ns}/{name_of(cm)}: hooks.json is not JSON"); continue
+            hooks = (yaml.safe_load((cm.get("data") or {}).get("hooks.yaml") or "{}") or {}).get("hooks") or []
+        except yaml.YAMLError:
+            bad(f"ConfigMap {ns}/{name_of(cm)}: hooks.yaml is not YAML"); continue
         if any(label_selects(ps, pod_labels(h["job"])) for h in hooks if h.get("job")):
             return True
     return False

@@ -89,7 +89,7 @@ PY
 }
 k create namespace "$NS" >/dev/null
 k create serviceaccount -n "$NS" default >/dev/null # (no controller-manager makes it here)
-if r=$(apply info 2 2>&1); then ok "the Cluster's $(grep -c '^kind:' "$W/objects.yaml") objects created (hooks ConfigMap $CL-bdp-hooks: $(k get cm -n $NS $CL-bdp-hooks -o jsonpath='{.data.hooks\.json}' | "$PY" -c 'import json,sys; print(", ".join(h["id"] + " (" + h["trigger"]["kind"] + ")" for h in json.load(sys.stdin)["hooks"]))'))"
+if r=$(apply info 2 2>&1); then ok "the Cluster's $(grep -c '^kind:' "$W/objects.yaml") objects created (hooks ConfigMap $CL-bdp-hooks: $(k get cm -n $NS $CL-bdp-hooks -o jsonpath='{.data.hooks\.yaml}' | "$PY" -c 'import yaml,sys; print(", ".join(h["id"] + " (" + h["trigger"]["kind"] + ")" for h in yaml.safe_load(sys.stdin)["hooks"]))'))"
 else notok "the Cluster's objects created" "$r"; finish; fi
 
 # pod STS ORDINAL: a pod of the StatefulSet as its controller would make it (its template's labels)

@@ -203,6 +203,7 @@ pub fn explain(reg: &Registry, path: &str) -> Result<String, String> {
         }
         ["operations"] => Ok(operations_text(&st, svc, def)),
         ["actions", ..] => actions_text(&st, svc, def, rest.get(1).copied()),
+        ["hooks"] => Ok(hooks_text(&st, svc, def)),
         ["operations", op, ..] => def
             .operations
             .get(*op)
@@ -320,6 +321,9 @@ fn service_text(st: &Stack, svc: &str, def: &ServiceDef, ex: Option<&ResolvedClu
     }
     if !def.actions.is_empty() || def.smoke_test.is_some() {
         let _ = writeln!(s, "\nactions: {} (`bdp explain {}/{svc}/actions`)", def.actions.keys().map(String::as_str).collect::<Vec<_>>().join(", "), st.name);
+    }
+    if !def.hooks.is_empty() {
+        let _ = writeln!(s, "\nhooks: {} (`bdp explain {}/{svc}/hooks`)", def.hooks.keys().map(String::as_str).collect::<Vec<_>>().join(", "), st.name);
     }
     if !def.operations.is_empty() {
         let _ = writeln!(s, "\noperations (`bdp explain {}/{svc}/operations/NAME`):", st.name);
@@ -525,6 +529,44 @@ fn actions_text(st: &Stack, svc: &str, def: &ServiceDef, one: Option<&str>) -> R
         let _ = writeln!(s, "\nsmoke test (a Job after every sync: ArgoCD PostSync hook, Flux's last Kustomization; role {}{when})\n{}", t.role, block(&t.description, "  "));
     }
     Ok(s)
+}
+
+/// `SERVICE/hooks`: the post-start hooks, their triggers, and which need the controller.
+fn hooks_text(st: &Stack, svc: &str, def: &ServiceDef) -> String {
+    use crate::model::HookTrigger;
+    let mut s = format!("hooks of {svc} ({}), compiled into the Cluster's <cluster>-bdp-hooks ConfigMap for bdp-controller (docs/controller.md):\n", st.name);
+    if def.hooks.is_empty() {
+        s.push_str("  (none)\n");
+    }
+    for (name, h) in &def.hooks {
+        let Some(t) = h.trigger.get() else { continue };
+        let when_fires = match &t {
+            HookTrigger::RolesReady(rs) => format!("the first time every pod of {} is ready", rs.join(", ")),
+            HookTrigger::FileChanged(f) => format!("when file {f} changes"),
+            HookTrigger::PodRecreated(r) => format!("when a pod of {r} is re-created"),
+            HookTrigger::ReplicasChanged(r) => format!("when the replicas of {r} change"),
+        };
+        let how = match &h.exec {
+            Some(e) => format!("exec in container {} of a ready {} pod", e.container, h.role),
+            None => format!("a Job with role {}'s configuration", h.role),
+        };
+        let without = if matches!(t, HookTrigger::RolesReady(_)) && h.exec.is_none() && h.idempotent {
+            "without the controller: a post-sync Job after every sync (ArgoCD PostSync hook, Flux's last Kustomization)"
+        } else {
+            "needs the controller (not run without it)"
+        };
+        let repeat = if h.idempotent { "safe to repeat" } else { "not idempotent" };
+        let when = h.when.as_ref().map(|w| format!(", only when {w}")).unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "\n  {name}: {when_fires}; {how}; {repeat}, {} retries, timeout {} s{}{when}\n    {without}\n{}",
+            h.retries.unwrap_or(0),
+            h.timeout_seconds.unwrap_or(600),
+            h.delay_seconds.filter(|d| *d > 0).map(|d| format!(", {d} s after the trigger")).unwrap_or_default(),
+            block(&h.description, "    ")
+        );
+    }
+    s
 }
 
 fn role_text(st: &Stack, svc: &str, name: &str, rd: &RoleDef) -> String {

@@ -100,6 +100,31 @@ pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
 /// The name of a smoke test (`<cluster>-<service>-smoke-test`).
 pub const SMOKE_TEST: &str = "smoke-test";
 
+/// The hook a Job's pod runs (`hooks`), on the pod: the cluster's hooks NetworkPolicy selects it.
+pub const LABEL_HOOK: &str = "kubebdp.github.io/hook";
+/// The controller's suffix on a hook's Job name: `-` and 8 hex digits.
+pub const HOOK_RUN_SUFFIX: usize = 9;
+
+/// `<cluster>-bdp-hooks`: the ConfigMap with a Cluster's compiled hooks (read by the controller),
+/// also the name of the NetworkPolicy of the hooks' Job pods.
+pub fn hooks_config_map(cluster: &str) -> String {
+    format!("{cluster}-bdp-hooks")
+}
+
+/// `<cluster>-<service>-hook-<hook>`: a hook's Job (the post-sync one; the controller adds
+/// `-<8 hex>` to it per run), cut and hashed to leave room for that suffix.
+pub fn hook_job(cluster: &str, service: &str, hook: &str, hash: &str) -> String {
+    let name = format!("{cluster}-{service}-hook-{hook}");
+    let max = MAX_JOB_NAME - HOOK_RUN_SUFFIX;
+    if name.len() <= max {
+        return name;
+    }
+    let suffix = format!("-{hash}");
+    let mut prefix = name;
+    prefix.truncate(max - suffix.len());
+    format!("{}{suffix}", prefix.trim_end_matches(['-', '.']))
+}
+
 /// `<cluster>-<service>-<action>-<hash>`: an action's Job, the hash standing for the argument
 /// values (same action and arguments: same name). A prefix too long is cut so that the name
 /// fits [`MAX_JOB_NAME`]; the hash keeps it unique.

@@ -57,6 +57,31 @@ pub struct ClusterSpec {
     #[serde(default)]
     #[schemars(extend("minProperties" = 1))]
     pub services: BTreeMap<String, Option<ServiceSpec>>,
+    /// The optional controller that runs the services' post-start hooks (`bdp-controller`,
+    /// docs/controller.md). With `enabled: true` bdp renders its Deployment, ServiceAccount,
+    /// Role and RoleBinding, and no post-sync hook Jobs (the controller runs the hooks).
+    #[serde(default)]
+    pub controller: Option<ControllerSpec>,
+}
+
+/// The controller of a Cluster's post-start hooks.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ControllerSpec {
+    /// Render the controller (default false: every idempotent `rolesReady` hook is a post-sync
+    /// Job instead, the other hooks do not run).
+    #[serde(default)]
+    pub enabled: bool,
+    /// The controller's image (built from `controller/Dockerfile`), e.g.
+    /// `registry.example.com/bdp-controller:0.1.0`; required when enabled.
+    #[serde(default)]
+    #[schemars(length(min = 1))]
+    pub image: Option<String>,
+    /// Replicas of its Deployment (default 1); more stand by, a Lease lets one run the hooks.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 3))]
+    pub replicas: Option<i32>,
 }
 
 fn default_domain() -> String {

@@ -143,6 +143,12 @@ pub struct ServiceDef {
     /// `when: settings.smokeTest`).
     #[serde(default)]
     pub smoke_test: Option<ActionDef>,
+    /// Post-start hooks: hook name → definition. `bdp render` compiles them into the
+    /// Cluster's `<cluster>-bdp-hooks` ConfigMap for the optional controller; `rolesReady`
+    /// hooks are also post-sync Jobs without it. `bdp explain SERVICE/hooks` lists them.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]{0,30}$" }))]
+    pub hooks: BTreeMap<String, HookDef>,
 }
 
 /// A config file published in the discovery ConfigMap.

@@ -28,6 +28,17 @@ pub enum JobKind {
     /// for Flux an object of the last wave's Kustomization (`wait: true`), replaced when its
     /// pod template changes.
     SmokeTest,
+    /// A `rolesReady` hook without the controller: delivered like the smoke test.
+    PostSyncHook,
+    /// A hook's Job as the hooks ConfigMap carries it for the controller (no hook annotations,
+    /// no wave).
+    HookTemplate,
+}
+
+impl JobKind {
+    fn is_hook(self) -> bool {
+        matches!(self, JobKind::PostSyncHook | JobKind::HookTemplate)
+    }
 }
 
 /// The role's `podOverrides` that hold for its Jobs too: everything but the entries of
@@ -108,7 +119,12 @@ pub fn job(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, a: &Resol
     };
     let mut tmpl = pod_template(&ctx, &one_off);
     let mut labels = ctx.labels(None);
-    labels.insert(LABEL_ACTION.into(), a.name.clone());
+    if kind.is_hook() {
+        labels.insert(LABEL_ACTION.into(), format!("hook-{}", a.name));
+        labels.insert(names::LABEL_HOOK.into(), a.name.clone());
+    } else {
+        labels.insert(LABEL_ACTION.into(), a.name.clone());
+    }
     let meta = tmpl.metadata.get_or_insert_with(Default::default);
     meta.labels = Some(labels.clone());
     if let Some(spec) = tmpl.spec.as_mut() {
@@ -151,8 +167,14 @@ pub fn job(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, a: &Resol
             m.annotations = None;
             (name, m)
         }
-        JobKind::SmokeTest => {
-            let name = smoke_test_name(c, s);
+        JobKind::HookTemplate => {
+            let name = names::hook_job(&c.name, &s.name, &a.name, &args_hash(&a.name, &BTreeMap::new()));
+            let mut m = ctx.meta(&name, None, wave);
+            m.annotations = None;
+            (name, m)
+        }
+        JobKind::SmokeTest | JobKind::PostSyncHook => {
+            let name = if kind == JobKind::SmokeTest { smoke_test_name(c, s) } else { names::hook_job(&c.name, &s.name, &a.name, &args_hash(&a.name, &BTreeMap::new())) };
             let mut m = ctx.meta(&name, None, wave);
             let ann = m.annotations.get_or_insert_with(BTreeMap::new);
             ann.insert(names::ARGOCD_HOOK.into(), "PostSync".into());
@@ -162,7 +184,7 @@ pub fn job(c: &ResolvedCluster, s: &ResolvedService, r: &ResolvedRole, a: &Resol
         }
     };
     jmeta.labels = Some(labels);
-    if kind == JobKind::SmokeTest {
+    if kind != JobKind::Action {
         // what the StatefulSets say to security scanners holds for the Job's pod too
         let ann = jmeta.annotations.get_or_insert_with(BTreeMap::new);
         if !s.image_pinned {

@@ -10,6 +10,8 @@
 
 mod check;
 mod configmap;
+mod controller;
+mod hooks;
 mod job;
 mod manifest;
 mod network_policy;
@@ -19,6 +21,8 @@ mod service;
 mod statefulset;
 
 pub use check::check_cluster;
+pub use controller::{controller_name, rules as controller_rules};
+pub use hooks::{post_sync as hook_post_sync, HOOKS_KEY};
 pub use job::{args_hash, job, JobKind};
 pub use pod::{checksum, merged_pod_template};
 
@@ -188,6 +192,11 @@ pub fn render_cluster(plan: &Plan, c: &ResolvedCluster) -> Result<Vec<Object>, R
                 out.push(job::smoke_test_policy(c, s, smoke_wave(plan))?);
             }
         }
+    }
+    hooks::hooks(c, c.controller.is_some(), smoke_wave(plan), &mut out)?;
+    if let Some(rc) = &c.controller {
+        let exec = c.services.iter().flat_map(|s| &s.roles).flat_map(|r| &r.hooks).any(|h| h.exec.is_some());
+        controller::controller(c, rc, exec, &mut out)?;
     }
     Ok(out)
 }

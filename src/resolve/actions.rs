@@ -7,6 +7,11 @@ use super::*;
 /// What the stack declares wrongly about an action, independent of a Cluster.
 fn declaration_errors(def: &ServiceDef, name: &str, ad: &ActionDef, smoke: bool) -> Vec<(Vec<String>, String)> {
     let base = if smoke { segs(&["smokeTest"]) } else { segs(&["actions", name]) };
+    declaration_errors_at(def, &base, ad, smoke)
+}
+
+fn declaration_errors_at(def: &ServiceDef, base: &[String], ad: &ActionDef, smoke: bool) -> Vec<(Vec<String>, String)> {
+    let base = base.to_vec();
     let at = |rest: &[&str]| [base.clone(), segs(rest)].concat();
     let mut errs = Vec::new();
     let Some(rd) = def.roles.get(&ad.role) else {
@@ -76,7 +81,7 @@ impl Resolver<'_> {
 
     fn action(&mut self, s: &service::Scope, name: &str, ad: &ActionDef, rc: &service::RoleContainers, path: &[String]) -> Option<ResolvedAction> {
         let (stack, svc) = (s.stack, s.svc);
-        if !declaration_errors(&s.sk.def, name, ad, path[0] == "smokeTest").is_empty() {
+        if path[0] != "hooks" && !declaration_errors(&s.sk.def, name, ad, path[0] == "smokeTest").is_empty() {
             return None; // reported once by check_actions
         }
         let mut wp = path.to_vec();
@@ -118,5 +123,136 @@ impl Resolver<'_> {
             mount_storage: ad.mount_storage,
             deadline_seconds: ad.deadline_seconds.unwrap_or(600),
         })
+    }
+}
+
+/// The action a hook's Job is made from (the hook's fields that an action has).
+fn hook_action(hd: &HookDef) -> ActionDef {
+    ActionDef {
+        description: hd.description.clone(),
+        role: hd.role.clone(),
+        idempotent: hd.idempotent,
+        when: None,
+        image: hd.image.clone(),
+        command: hd.command.clone(),
+        env: hd.env.clone(),
+        resources: hd.resources.clone(),
+        init_containers: hd.init_containers.clone(),
+        deadline_seconds: hd.timeout_seconds,
+        ..Default::default()
+    }
+}
+
+/// What the stack declares wrongly about a hook, independent of a Cluster.
+fn hook_errors(def: &ServiceDef, name: &str, hd: &HookDef) -> Vec<(Vec<String>, String)> {
+    let base = segs(&["hooks", name]);
+    let at = |rest: &[&str]| [base.clone(), segs(rest)].concat();
+    let mut errs = declaration_errors_at(def, &base, &hook_action(hd), true);
+    let role_known = |r: &str, path: Vec<String>, errs: &mut Vec<(Vec<String>, String)>| {
+        if !def.roles.contains_key(r) {
+            let known: Vec<&str> = def.roles.keys().map(String::as_str).collect();
+            errs.push((path, format!("names unknown role `{r}` (roles: {})", known.join(", "))));
+        }
+    };
+    let Some(trigger) = hd.trigger.get() else {
+        errs.push((at(&["trigger"]), "give exactly one of rolesReady, fileChanged, podRecreated, replicasChanged".into()));
+        return errs;
+    };
+    match &trigger {
+        HookTrigger::RolesReady(rs) if rs.is_empty() => errs.push((at(&["trigger", "rolesReady"]), "name at least one role".into())),
+        HookTrigger::RolesReady(rs) => {
+            for (i, r) in rs.iter().enumerate() {
+                role_known(r, at(&["trigger", "rolesReady", &i.to_string()]), &mut errs);
+            }
+        }
+        HookTrigger::FileChanged(f) => {
+            if !def.files.contains_key(f) {
+                let known: Vec<&str> = def.files.keys().map(String::as_str).collect();
+                errs.push((at(&["trigger", "fileChanged"]), format!("names unknown file `{f}` (files: {})", known.join(", "))));
+            }
+        }
+        HookTrigger::PodRecreated(r) | HookTrigger::ReplicasChanged(r) => role_known(r, at(&["trigger", trigger.kind()]), &mut errs),
+    }
+    if !hd.idempotent && !matches!(trigger, HookTrigger::RolesReady(_)) {
+        errs.push((at(&["idempotent"]), format!("a `{}` hook may run many times: it must be idempotent (`idempotent: true`, and make the command safe to repeat)", trigger.kind())));
+    }
+    if !hd.idempotent && hd.retries.unwrap_or(0) > 0 {
+        errs.push((at(&["retries"]), "a hook that is retried must be idempotent (`idempotent: true`)".into()));
+    }
+    if let Some(e) = &hd.exec {
+        if hd.image.is_some() || !hd.env.is_empty() || hd.resources.is_some() || !hd.init_containers.is_empty() {
+            errs.push((at(&["exec"]), "an `exec` hook runs in a running container: `image`, `env`, `resources` and `initContainers` are for a Job".into()));
+        }
+        if let Some(rd) = def.roles.get(&hd.role)
+            && !rd.containers.iter().any(|c| c.name == e.container)
+        {
+            let known: Vec<&str> = rd.containers.iter().map(|c| c.name.as_str()).collect();
+            errs.push((at(&["exec", "container"]), format!("role `{}` has no container `{}` (it has: {})", hd.role, e.container, known.join(", "))));
+        }
+    }
+    errs
+}
+
+impl Resolver<'_> {
+    /// Stack errors of every hook of a service (once per service).
+    pub(crate) fn check_hooks(&mut self, stack: &Stack, svc: &str, def: &ServiceDef) {
+        for (name, hd) in &def.hooks {
+            for (path, msg) in hook_errors(def, name, hd) {
+                self.stack_err(stack, svc, &path, msg);
+            }
+        }
+    }
+
+    /// The hooks of the service that run with role `r` (enabled, their triggers' roles present).
+    pub(crate) fn role_hooks(&mut self, s: &service::Scope, r: &str, rc: &service::RoleContainers) -> Vec<ResolvedHook> {
+        let def = &s.sk.def;
+        let present = |x: &String| s.sk.roles.iter().any(|(p, _)| p == x);
+        let mut out = Vec::new();
+        for (name, hd) in def.hooks.iter().filter(|(_, h)| h.role == r) {
+            if !hook_errors(def, name, hd).is_empty() {
+                continue; // reported once by check_hooks
+            }
+            let path = segs(&["hooks", name]);
+            if !self.when(s.stack, s.svc, &[path.clone(), segs(&["when"])].concat(), "", hd.when.as_ref(), rc.ctx) {
+                continue;
+            }
+            let Some(trigger) = hd.trigger.get() else { continue };
+            let trigger = match &trigger {
+                HookTrigger::RolesReady(rs) => {
+                    let rs: Vec<String> = rs.iter().filter(|x| present(x)).cloned().collect();
+                    if rs.is_empty() {
+                        continue;
+                    }
+                    HookTrigger::RolesReady(rs)
+                }
+                HookTrigger::PodRecreated(x) | HookTrigger::ReplicasChanged(x) if !present(x) => continue,
+                t => t.clone(),
+            };
+            let (job, exec) = match &hd.exec {
+                None => match self.action(s, name, &hook_action(hd), rc, &path) {
+                    Some(a) => (Some(a), None),
+                    None => continue,
+                },
+                Some(e) => {
+                    let cd = ContainerDef { name: e.container.clone(), command: hd.command.clone(), ..Default::default() };
+                    match self.container(s, &path, &cd, rc, false) {
+                        Some(c) => (None, Some(HookExec { container: e.container.clone(), command: c.command })),
+                        None => continue,
+                    }
+                }
+            };
+            out.push(ResolvedHook {
+                name: name.clone(),
+                description: hd.description.clone(),
+                trigger,
+                idempotent: hd.idempotent,
+                timeout_seconds: hd.timeout_seconds.unwrap_or(600),
+                retries: hd.retries.unwrap_or(0),
+                delay_seconds: hd.delay_seconds.unwrap_or(0),
+                job,
+                exec,
+            });
+        }
+        out
     }
 }

@@ -10,8 +10,18 @@ pub struct ResolvedCluster {
     pub domain: String,
     pub stack: String,
     pub services: Vec<ResolvedService>,
+    /// The hooks controller, when `spec.controller.enabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controller: Option<ResolvedController>,
     #[serde(skip)]
     pub doc: Doc,
+}
+
+/// `spec.controller` of an enabled controller.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedController {
+    pub image: String,
+    pub replicas: i32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -195,6 +205,35 @@ pub struct ResolvedRole {
     /// The stack's scale policy for the role (`scale`), for `bdp diff --check`.
     #[serde(skip)]
     pub scale: Option<crate::model::ScalePolicy>,
+    /// The service's post-start hooks that run with this role (its Job's context, or its pods
+    /// for `exec`).
+    #[serde(skip)]
+    pub hooks: Vec<ResolvedHook>,
+}
+
+/// A post-start hook of a service, resolved in its role's context: what `render::hooks`
+/// writes into the hooks ConfigMap (and, for `rolesReady` without the controller, as a
+/// post-sync Job).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedHook {
+    pub name: String,
+    pub description: String,
+    /// The trigger, its roles limited to those the Cluster has.
+    pub trigger: crate::model::HookTrigger,
+    pub idempotent: bool,
+    pub timeout_seconds: i64,
+    pub retries: u32,
+    pub delay_seconds: u32,
+    /// The Job (made like an action's), unless the hook is an `exec`.
+    pub job: Option<ResolvedAction>,
+    pub exec: Option<HookExec>,
+}
+
+/// A command run in a container of a ready pod of the hook's role.
+#[derive(Debug, Clone, Serialize)]
+pub struct HookExec {
+    pub container: String,
+    pub command: Vec<String>,
 }
 
 /// A management action or smoke test of a service, resolved in its role's context: what

@@ -219,9 +219,20 @@ pub fn resolve(
                 services.push(s);
             }
         }
+        let controller = match &c.spec.controller {
+            Some(cs) if cs.enabled => match cs.image.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+                Some(image) => Some(ResolvedController { image: image.to_string(), replicas: cs.replicas.unwrap_or(1) }),
+                None => {
+                    r.user_err(Code::MissingField, doc, &segs(&["spec", "controller"]), "`enabled: true` needs the controller's `image`".into(), "build one from controller/Dockerfile (docs/controller.md) and name it: image: registry.example.com/bdp-controller:0.1.0".into());
+                    None
+                }
+            },
+            _ => None,
+        };
         // A cluster with errors still goes on to the plan, so its checks are reported in the
         // same run; rendering never starts while there are errors.
         let rc = ResolvedCluster {
+            controller,
             name: c.metadata.name.clone(),
             namespace: ns,
             domain: c.spec.cluster_domain.clone(),

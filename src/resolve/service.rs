@@ -32,6 +32,7 @@ impl Resolver<'_> {
         self.check_override_files(doc, &op, &spec.config_overrides, def, None);
 
         self.check_actions(stack, svc, def);
+        self.check_hooks(stack, svc, def);
         self.check_read_by(stack, svc, def);
         let mut roles = Vec::new();
         let mut roles_files_ctx = Map::new();
@@ -292,6 +293,7 @@ impl Resolver<'_> {
         }
 
         let (actions, smoke_test) = self.role_actions(s, r, &rc);
+        let hooks = self.role_hooks(s, r, &rc);
         let storage = self.storage(s, r, &user, &rp);
         let volumes = self.volumes(s, r, &mctx);
         let manifests = self.manifests(stack, svc, &segs(&["roles", r, "manifests"]), &rd.manifests, &mctx);
@@ -359,6 +361,7 @@ impl Resolver<'_> {
             user_path: rp,
             actions,
             smoke_test,
+            hooks,
         };
         (role, files_ctx)
     }

@@ -39,17 +39,9 @@ cd "$ROOT"
 . "$E2E/env.sh"
 PY=$(e2e_any_python)
 W=$(mktemp -d /tmp/bdp-e2e-apiserver.XXXXXX)
-ETCD_PID=; APISERVER_PID=
-stop() { # stop PID: TERM, then KILL after 10 s
-  local p=$1 i
-  kill "$p" 2>/dev/null || return 0
-  for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-  kill -9 "$p" 2>/dev/null || true
-  wait "$p" 2>/dev/null || true
-}
+. "$E2E/kube.sh"
 cleanup() {
-  [ -n "$APISERVER_PID" ] && stop "$APISERVER_PID"
-  [ -n "$ETCD_PID" ] && stop "$ETCD_PID"
+  kube_stop
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -70,45 +62,9 @@ ls "$E2E_CRDS"/*.yaml >/dev/null 2>&1 || { notok "CRDs cached in $E2E_CRDS" "tes
 command -v openssl >/dev/null || { notok "openssl installed" "apt-get install openssl"; finish; }
 
 # ---------------------------------------------------------------- etcd + kube-apiserver on loopback
-read -r EC EP AP < <("$PY" -c 'import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in ss])')
-t0=$(date +%s.%N)
-etcd --name bdp-e2e --data-dir "$W/etcd" \
-  --listen-client-urls "http://127.0.0.1:$EC" --advertise-client-urls "http://127.0.0.1:$EC" \
-  --listen-peer-urls "http://127.0.0.1:$EP" --initial-advertise-peer-urls "http://127.0.0.1:$EP" \
-  --initial-cluster "bdp-e2e=http://127.0.0.1:$EP" --logger zap --log-level warn >"$W/etcd.log" 2>&1 &
-ETCD_PID=$!
-openssl genrsa -out "$W/sa.key" 2048 2>/dev/null && openssl rsa -in "$W/sa.key" -pubout -out "$W/sa.pub" 2>/dev/null \
-  || { notok "service-account keys (openssl)"; finish; }
-TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-echo "$TOKEN,bdp-e2e-admin,bdp-e2e-admin,system:masters" >"$W/tokens.csv"
-"$KUBE_APISERVER" --etcd-servers "http://127.0.0.1:$EC" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$AP" --cert-dir "$W/certs" \
-  --endpoint-reconciler-type none \
-  --service-account-issuer https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file "$W/sa.pub" --service-account-signing-key-file "$W/sa.key" \
-  --token-auth-file "$W/tokens.csv" --authorization-mode RBAC \
-  --service-cluster-ip-range 10.96.0.0/16 >"$W/apiserver.log" 2>&1 &
-APISERVER_PID=$!
-cat >"$W/kubeconfig" <<K
-apiVersion: v1
-kind: Config
-clusters: [{name: e2e, cluster: {server: "https://127.0.0.1:$AP", certificate-authority: "$W/certs/apiserver.crt"}}]
-users: [{name: admin, user: {token: "$TOKEN"}}]
-contexts: [{name: e2e, context: {cluster: e2e, user: admin}}]
-current-context: e2e
-K
-export KUBECONFIG=$W/kubeconfig
 k() { "$KUBECTL" --request-timeout 60s "$@"; }
-ready=false
-for _ in $(seq 600); do
-  kill -0 "$APISERVER_PID" 2>/dev/null && kill -0 "$ETCD_PID" 2>/dev/null || break
-  if [ -s "$W/certs/apiserver.crt" ] && [ "$(k get --raw /readyz 2>/dev/null)" = ok ]; then ready=true; break; fi
-  sleep 0.5
-done
-secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+if kube_start "$W"; then ready=true; else ready=false; fi
+secs=$KUBE_SECS
 if $ready; then
   # the binary reports no release (built from the module proxy, not a release tree): name the recipe's
   ok "etcd $(etcd --version | sed -n 's/^etcd Version: //p') + kube-apiserver $(sed -nE 's/^require k8s.io\/kubernetes (v[^ ]+)$/\1/p' "$E2E/apiserver/build/go.mod") ready on 127.0.0.1:$AP in ${secs}s (/readyz); kubectl $(k version --client -o json 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])' 2>/dev/null)"

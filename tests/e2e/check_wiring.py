@@ -10,7 +10,8 @@ models what the API server, cluster DNS, Service selectors and the kubelet would
     name) is a containerPort of those pods;
   * every StatefulSet has its serviceName as a rendered, headless Service that selects its pods,
     and its spec.selector matches its own pod template;
-  * PodDisruptionBudgets and NetworkPolicies (non-empty podSelector) select some workload, and a
+  * PodDisruptionBudgets and NetworkPolicies (non-empty podSelector) select some workload (for a
+    NetworkPolicy: or the pods of a Job template in a hooks ConfigMap, which bdp-controller creates), and a
     NetworkPolicy's ingress ports are ports of the pods it selects;
   * every volumeMount names a pod volume or a volumeClaimTemplate; every ConfigMap/Secret a pod
     mounts or reads (volumes, projected volumes, env, envFrom) is rendered with the keys it needs
@@ -140,6 +141,19 @@ for (ns, n), st in stss.items():
         bad(f"StatefulSet {ns}/{n}: its Service {sn} is not headless (clusterIP: None), so pods get no DNS names")
     if not selects(spec(svc).get("selector") or {}, pod_labels(st)):
         bad(f"StatefulSet {ns}/{n}: its Service {sn} does not select its pods")
+def hook_pods(ns, ps):
+    """Does the podSelector select the pods of a Job template in a rendered hooks ConfigMap
+    (`<cluster>-bdp-hooks`, key hooks.yaml) of the namespace?"""
+    for cm in docs:
+        if cm.get("kind") != "ConfigMap" or ns_of(cm) != ns or not name_of(cm).endswith("-bdp-hooks"):
+            continue
+        try:
+            hooks = (yaml.safe_load((cm.get("data") or {}).get("hooks.yaml") or "{}") or {}).get("hooks") or []
+        except yaml.YAMLError:
+            bad(f"ConfigMap {ns}/{name_of(cm)}: hooks.yaml is not YAML"); continue
+        if any(label_selects(ps, pod_labels(h["job"])) for h in hooks if h.get("job")):
+            return True
+    return False
 for o in docs:
     k, ns, n = o.get("kind"), ns_of(o), name_of(o)
     if k == "PodDisruptionBudget":
@@ -150,6 +164,8 @@ for o in docs:
         if not ps:
             continue  # {} selects every pod of the namespace
         sel = [w for w in workloads if ns_of(w) == ns and label_selects(ps, pod_labels(w))]
+        if not sel and hook_pods(ns, ps):
+            continue  # the pods of Jobs bdp-controller creates at runtime from the hooks ConfigMap
         if not sel:
             bad(f"NetworkPolicy {ns}/{n}: podSelector selects no workload"); continue
         for rule in spec(o).get("ingress") or []:

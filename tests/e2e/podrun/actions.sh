@@ -7,8 +7,9 @@
 #            snapshot of /e2e, rolling-upgrade prepare/query/finalize, refresh-nodes, balancer;
 #            zookeeper: srvr and mntr of each server, health (one leader, quorum)
 #   refused  bad arguments: exit 1 naming the allowed values; a malformed --arg: exit 2
-#   smoke    the render's smoke test Jobs (ZooKeeper, HDFS) pass; with the ZooKeeper servers gone
-#            its smoke test fails (exit 1)
+#   smoke    the render's smoke test Jobs (ZooKeeper, HDFS) pass, and its post-sync hook Job
+#            (HDFS base-directories: /tmp 1777, /user) runs; with the ZooKeeper servers gone its
+#            smoke test fails (exit 1)
 # Not run here: the secure mode (keytab init container, ticket cache) and the KDC's actions
 # (they mount the KDC's PVC, which podrun's Jobs do not): tests/actions.rs checks their render.
 # One line per check, closing line "N passed, M failed". Needs root and
@@ -82,7 +83,7 @@ PYEOF
 T0=$SECONDS
 "$BDP" render "$WORK/cluster.yaml" >"$WORK/stream.yaml" || { bad "render"; finish; }
 jobs=$(grep -c '^kind: Job$' "$WORK/stream.yaml")
-check "the render holds the smoke test Jobs of ZooKeeper and HDFS ($jobs Jobs, PostSync hooks)" all '[ "$jobs" = 2 ]' 'grep -q "argocd.argoproj.io/hook: PostSync" "$WORK/stream.yaml"'
+check "the render holds the smoke test Jobs of ZooKeeper and HDFS and HDFS's base-directories hook ($jobs Jobs, PostSync hooks)" all '[ "$jobs" = 3 ]' 'grep -q "argocd.argoproj.io/hook: PostSync" "$WORK/stream.yaml"' 'grep -q "^  name: $C-hdfs-hook-base-directories$" "$WORK/stream.yaml"'
 check "podrun accepts the stream with its Jobs" "$PODRUN" check "$WORK/stream.yaml"
 
 echo "=== bdp refuses bad arguments"
@@ -159,6 +160,7 @@ pr run "$WORK/stream.yaml" --timeout 300 >"$WORK/smoke.out" 2>&1; rc=$?
 check "the render's smoke test Jobs pass on the healthy cluster ($((SECONDS-t))s, rc $rc)" [ $rc = 0 ]
 check "zookeeper smoke test: znode created, read, deleted" grep -q 'smoke test: created, read and deleted /bdp-smoke-test-' "$WORK/smoke.out"
 check "hdfs smoke test: file written, read, deleted" grep -q 'smoke test: wrote, read and deleted /bdp-smoke-test/' "$WORK/smoke.out"
+check "hdfs base-directories hook (post-sync Job, no controller): /tmp 1777 (sticky) and /user 755 exist" all "grep -qE 'drwxrwxrwt .* /tmp\$' '$WORK/smoke.out'" "grep -qE 'drwxr-xr-x .* /user\$' '$WORK/smoke.out'"
 only_jobs "$C-zookeeper-smoke-test" >"$WORK/zk-smoke.yaml"
 # the ZooKeeper servers gone: the stream without their StatefulSet
 "$PY" - "$WORK/stream.yaml" "$ZK" >"$WORK/nozk.yaml" <<'PYEOF'

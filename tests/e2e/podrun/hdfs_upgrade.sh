@@ -35,8 +35,12 @@ trap cleanup EXIT
 C=lake; NS=bigdata
 NN=$C-hdfs-namenode; JN=$C-hdfs-journalnode; DN=$C-hdfs-datanode; ZK=$C-zookeeper-server
 JARS=${PODRUN_CACHE:-/var/cache/bdp-podrun}/hadoop-3.3.6/lib
-# cluster STACK [ZK-TAG]: the Cluster on a stack, ZooKeeper's image pinned to ZK-TAG if given
+# cluster STACK [ZK-TAG [ROLLING-UPGRADE]]: the Cluster on a stack, ZooKeeper's image pinned to
+# ZK-TAG if not empty, the hdfs setting rollingUpgrade if given
 cluster() {
+  local pin= ru=
+  [ -n "${2:-}" ] && pin=$(printf '\n      image:\n        tag: "%s"' "$2")
+  [ -n "${3:-}" ] && ru=$(printf '\n      rollingUpgrade: %s' "$3")
   cat <<EOF
 apiVersion: manager.kubebdp.github.io/v1
 kind: Cluster
@@ -46,13 +50,11 @@ metadata:
 spec:
   stack: $1
   services:
-    zookeeper:${2:+
-      image:
-        tag: \"$2\"}
+    zookeeper:$pin
       roles:
         server:
           replicas: 1
-    hdfs:
+    hdfs:$ru
       configOverrides:
         hdfs-site.xml:
           dfs.replication: "2"
@@ -122,8 +124,7 @@ PYEOF
 }
 client_start() { # client_start RUN
   rm -f "$WORK/stop"
-  HADOOP_USER_NAME=hadoop java -Xmx256m -Djdk.net.hosts.file="$STATE/hosts" -cp "$WORK/conf:$JARS/*" \
-    tests/e2e/podrun/HdfsLoad.java --dir /load --run "$1" --stop-file "$WORK/stop" --max-seconds 1200 \
+  client_java --dir /load --run "$1" --stop-file "$WORK/stop" --max-seconds 1200 \
     --manifest "$WORK/manifest-$1.txt" >"$WORK/$1.json" 2>"$WORK/$1.err" &
   CLIENT=$!
   local t=$SECONDS
@@ -148,16 +149,15 @@ roll() {
   check "$2: the client made operations during the roll ($(field "$2" attempted))" [ "$(field "$2" attempted)" -gt 5 ]
   check "$2: zero failed client operations ($(field "$2" failed) failed, $(field "$2" retried) retried)" [ "$(field "$2" failed)" = 0 ]
 }
-# files: the manifest lines whose file reads back with the same SHA-256 / those missing or changed
-sha_of() { hdfs_c dfs -cat "$1" 2>/dev/null | sha256sum | cut -d' ' -f1; }
-check_manifest() { # check_manifest FILE -> prints "intact missing"
-  local i=0 m=0 p s
-  while read -r p s; do if [ "$(sha_of "$p")" = "$s" ]; then i=$((i+1)); else m=$((m+1)); fi; done <"$1"
-  echo "$i $m"
-}
+# check_manifest FILE: "INTACT GONE-OR-CHANGED" of the files it lists (path, SHA-256), read back by
+# the host client in one JVM
+client_java() { HADOOP_USER_NAME=hadoop java -Xmx256m -Djdk.net.hosts.file="$STATE/hosts" -cp "$WORK/conf:$JARS/*" tests/e2e/podrun/HdfsLoad.java "$@"; }
+check_manifest() { client_java --verify "$1" 2>>"$WORK/verify.err" | tail -1; }
 phase() { echo "     phase $1: $2s"; }
 
-cluster hadoop-3.3 >"$WORK/c1.yaml"; cluster hadoop-3.4 >"$WORK/c2.yaml"; cluster hadoop-3.3 3.9.3 >"$WORK/c3.yaml"
+# c1 the start, c2 the upgrade commit (step 3: the new stack and rollingUpgrade: true), c3 its revert
+# (ZooKeeper pinned at 3.9.3: its way back across series is refused)
+cluster hadoop-3.3 >"$WORK/c1.yaml"; cluster hadoop-3.4 "" true >"$WORK/c2.yaml"; cluster hadoop-3.3 3.9.3 >"$WORK/c3.yaml"
 for i in 1 2 3; do "$BDP" render "$WORK/c$i.yaml" >"$WORK/s$i.yaml" || { bad "render c$i"; finish; }; done
 client_conf
 
@@ -182,9 +182,10 @@ echo "=== 2: bdp diff --check, prepare, query, fail over"
 T=$SECONDS
 "$BDP" diff --check "$WORK/c1.yaml" "$WORK/c2.yaml" >"$WORK/up.diff"; rc=$?
 check "bdp diff --check allows hadoop-3.3 → hadoop-3.4 (exit $rc)" [ $rc = 0 ]
+check "the namenodes of the upgrade commit start with -rollingUpgrade started" grep -q "exec hdfs namenode -rollingUpgrade started" "$WORK/s2.yaml"
 check "bdp diff classifies HDFS 3.3.6 → 3.4.1 as an upgrade" grep -q "hdfs: 3.3.6 → 3.4.1: upgrade (series 3.3 → 3.4)" "$WORK/up.diff"
 sed -n '/hdfs: 3.3.6 → 3.4.1/,/zookeeper: 3.8.4/p' "$WORK/up.diff" | sed '$d'
-check "the steps name prepare, query, fail over and finalize" bash -c "grep -q 'rollingUpgrade prepare' '$WORK/up.diff' && grep -q 'rollingUpgrade query' '$WORK/up.diff' && grep -q 'haadmin' '$WORK/up.diff' && grep -q 'rollingUpgrade finalize' '$WORK/up.diff'"
+check "the steps name prepare, query, fail over, rollingUpgrade: true and finalize" bash -c "grep -q 'rollingUpgrade prepare' '$WORK/up.diff' && grep -q 'rollingUpgrade query' '$WORK/up.diff' && grep -q 'haadmin' '$WORK/up.diff' && grep -q 'rollingUpgrade: true' '$WORK/up.diff' && grep -q 'rollingUpgrade finalize' '$WORK/up.diff'"
 t=$SECONDS; act ru-prepare "$WORK/c1.yaml" rolling-upgrade --arg step=prepare
 check "rolling-upgrade prepare Job ($((SECONDS-t))s)" ran ru-prepare 'Preparing for upgrade|Proceed with rolling upgrade'
 t=$SECONDS; n=0
@@ -219,13 +220,14 @@ check "one namenode active, one standby ($(ha_states))" active_standby
 r=$(check_manifest "$WORK/manifest-before.txt"); check "the files of before prepare read back identical on 3.4.1 ($r intact/changed)" [ "$r" = "3 0" ]
 r=$(check_manifest "$WORK/manifest-upgrade.txt"); check "every file the client wrote during the roll reads back identical ($r intact/changed)" [ "${r#* }" = 0 ]
 act ru-query2 "$WORK/c2.yaml" rolling-upgrade --arg step=query
-check "rolling-upgrade query: still in progress (not finalized)" ran ru-query2 'Proceed with rolling upgrade'
+check "rolling-upgrade query on 3.4.1: still in progress (not finalized)" ran ru-query2 'Proceed with rolling upgrade|Preparing for upgrade'
 echo "     $(jvms) JVMs running"
 phase 3 $((SECONDS-T))
 
 echo "=== 4: the rollback before finalize: revert (ZooKeeper pinned at 3.9.3), podrun apply"
 T=$SECONDS
-"$BDP" diff --check "$WORK/c2.yaml" "$WORK/c1.yaml" >"$WORK/down1.diff"; rc=$?
+cluster hadoop-3.3 >"$WORK/c1r.yaml"
+"$BDP" diff --check "$WORK/c2.yaml" "$WORK/c1r.yaml" >"$WORK/down1.diff"; rc=$?
 check "the plain revert to hadoop-3.3 is refused for ZooKeeper 3.9 → 3.8 (exit $rc)" [ $rc = 1 ]
 "$BDP" diff --check "$WORK/c2.yaml" "$WORK/c3.yaml" >"$WORK/down.diff"; rc=$?
 check "the revert with ZooKeeper pinned at 3.9.3 passes bdp diff --check (exit $rc)" [ $rc = 0 ]

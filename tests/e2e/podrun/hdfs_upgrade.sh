@@ -120,7 +120,7 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
         for k in ("core-site.xml", "hdfs-site.xml"):
             open(f"{sys.argv[2]}/{k}", "w").write(d["data"][k])
 PYEOF
-  printf 'log4j.rootLogger=WARN,stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%%d{ISO8601} %%p %%c{1}: %%m%%n\n' >"$WORK/conf/log4j.properties"
+  printf 'log4j.rootLogger=WARN,stderr\nlog4j.appender.stderr=org.apache.log4j.ConsoleAppender\nlog4j.appender.stderr.Target=System.err\nlog4j.appender.stderr.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stderr.layout.ConversionPattern=%%d{ISO8601} %%p %%c{1}: %%m%%n\nlog4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR\n' >"$WORK/conf/log4j.properties"
 }
 client_start() { # client_start RUN
   rm -f "$WORK/stop"

@@ -20,7 +20,9 @@
 #            $KUBE_CACHE/kube-apiserver is missing or was built from another recipe), and the real
 #            CRD YAML of cert-manager, prometheus-operator, Flux and ArgoCD out of their Go module
 #            zips (pinned in CRD_MODULES) -> $E2E_CRDS
-#   podrun   for podrun (tests/e2e/podrun): iproute2, nftables, util-linux (nsenter), maven, and the
+#   podrun   for podrun (tests/e2e/podrun): iproute2, nftables, util-linux (nsenter), maven, a JDK
+#            (openjdk-17-jdk-headless unless javac is there: hdfs_upgrade.sh's client is a Java
+#            source file run by the JDK's source launcher), and the
 #            jars of podrun's image profiles (podrun/images/*/pom.xml) by `mvn dependency:copy-dependencies`
 #            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py,
 #            krb (the krb5 image profile runs Debian's krb5kdc, kadmind and clients)
@@ -182,7 +184,8 @@ if want dot; then
 fi
 if want podrun; then
   apt_need iproute2 nftables util-linux maven
-  for b in ip nft nsenter mvn; do
+  command -v javac >/dev/null || apt_need openjdk-17-jdk-headless
+  for b in ip nft nsenter mvn javac; do
     command -v $b >/dev/null || PATH=$PATH:/usr/sbin command -v $b >/dev/null || die "$b missing after the podrun install"
   done
   PODRUN_CACHE=${PODRUN_CACHE:-/var/cache/bdp-podrun}

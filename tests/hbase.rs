@@ -159,3 +159,17 @@ fn hdfs_of_another_namespace_is_refused() {
     let d = e.iter().find(|d| d.path == "spec.services.hbase.dependencies.hdfs").unwrap_or_else(|| panic!("{}", all_text(&e)));
     assert!(d.message.contains("namespace") && d.message.contains("fs-hdfs-discovery"), "{d}");
 }
+
+#[test]
+fn zookeeper_from_a_configmap_is_read_at_runtime() {
+    let y = cluster(
+        "cm",
+        "    hdfs:\n      configOverrides: {hdfs-site.xml: {dfs.replication: \"1\"}}\n      roles: {namenode: {replicas: 1}, datanode: {replicas: 1}}\n    hbase:\n      dependencies:\n        zookeeper: {configMap: {name: zk-conn}}\n",
+    );
+    let objs = compile_text("hbase_zk_configmap", &y).map_err(|d| all_text(&d)).unwrap();
+    assert_eq!(site(&objs, "cm-hbase-master", "hbase-site.xml")["hbase.zookeeper.quorum"], "${env.DEP_ZOOKEEPER}");
+    let sts = find(&objs, "StatefulSet", "cm-hbase-master");
+    let env = sts.body["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+    let dep = env.iter().find(|e| e["name"] == "DEP_ZOOKEEPER").expect("DEP_ZOOKEEPER");
+    assert_eq!(dep["valueFrom"]["configMapKeyRef"]["name"], "zk-conn");
+}

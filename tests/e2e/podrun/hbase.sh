@@ -4,7 +4,7 @@
 # pods of one Cluster run as real processes with the HBase 2.6.1 / Hadoop 3.3.6 / ZooKeeper jars of
 # podrun's image profiles, heaps lowered through configOverrides.
 #   1  `podrun up`; one master is active, the other a backup (their JMX tag.isActiveMaster, and
-#      ZooKeeper's <znodeParent>/master and backup-masters read with kazoo); hbase.rootdir exists
+#      ZooKeeper's <znodeParent>/master and backup-masters read by the client); hbase.rootdir exists
 #      on the HDFS; the client (HBase's Java client: tests/e2e/podrun/hbase/HBaseE2E.java, compiled
 #      with javac against the profile's jars, run in a regionserver pod with its rendered
 #      hbase-site.xml) creates a table, puts 500 rows and gets them back; failed operations counted.
@@ -91,26 +91,6 @@ is_state() { [ "$(master_state "$1")" = "$2" ]; }
 active_master() { local i; for i in 0 1; do is_state $HM-$i active && { echo $HM-$i; return; }; done; echo none; }
 one_active() { [ "$(active_master)" != none ]; }
 active_backup() { [ "$( { master_state $HM-0; master_state $HM-1; } | sort | tr '\n' ' ')" = 'active backup ' ]; }
-# ZooKeeper's view: the pod named in <znode>/master, and the backup-masters children
-zk_masters() { "$PY" - "$(podf $ZK-0 address)" "$ZNODE" <<'PYEOF'
-import re, sys
-from kazoo.client import KazooClient
-zk = KazooClient(hosts=f"{sys.argv[1]}:2181", timeout=5)
-zk.start(timeout=10)
-try:
-    data, _ = zk.get(sys.argv[2] + "/master")
-    m = re.search(rb"([a-z0-9-]+-hbase-master-[0-9]+)\.", data)
-    active = m.group(1).decode() if m else "?"
-except Exception:
-    active = "none"
-try:
-    backups = sorted(c.split(".")[0] for c in zk.get_children(sys.argv[2] + "/backup-masters"))
-except Exception:
-    backups = []
-print(active, ",".join(backups) or "-")
-zk.stop()
-PYEOF
-}
 CLIENT=$RS-0
 # the client in a regionserver pod: its hbase-site.xml (quorum, znode parent) and the HDFS client config
 CP=/tmp/e2e:/etc/hbase/conf:/stackable/hbase/lib/*:/etc/hadoop/conf
@@ -118,6 +98,9 @@ JOPTS="--add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.ni
 install_client() { pr exec "$CLIENT" -- bash -c 'mkdir -p /tmp/e2e && cat >/tmp/e2e/HBaseE2E.class' <"$WORK/cls/HBaseE2E.class"; }
 client() { pr exec "$CLIENT" -- bash -c "exec java $JOPTS -cp '$CP' HBaseE2E \"\$@\" 2> >(grep -v 'JAVA_TOOL_OPTIONS\|NativeCodeLoader\|SLF4J' >&2)" _ "$@"; }
 # run the client, print its result line, succeed when no operation failed
+# ZooKeeper's view through the client (the host is outside the NetworkPolicy of port 2181, which
+# admits ZooKeeper's dependents): "ACTIVE BACKUP,..." from <znodeParent>/master and backup-masters
+zk_masters() { client zk 2>/dev/null | sed -n 's/^zk //p'; }
 op() { local out; out=$(client "$@" 2>"$WORK/client.err"); local rc=$?; echo "     $out"; [ $rc = 0 ] || tail -5 "$WORK/client.err"; return $rc; }
 
 T0=$SECONDS
@@ -137,11 +120,11 @@ JVMS=$(pods_json | "$PY" -c 'import json,sys; print(sum(1 for p in json.load(sys
 echo "     $JVMS JVMs running at once (one per container)"
 check "one master active, the other a backup (JMX)" wait_for 180 active_backup
 A=$(active_master)
+install_client || bad "copy the client class into $CLIENT"
 zkv=$(zk_masters)
 other=$HM-0; [ "$A" = $HM-0 ] && other=$HM-1
 check "ZooKeeper $ZNODE/master names the active $A, backup-masters the other ($zkv)" [ "$zkv" = "$A $other" ]
 check "hbase.rootdir /hbase/$NS/$C exists on the HDFS (hbase.version written)" pr exec $NN-0 -- hdfs dfs -test -e /hbase/$NS/$C/hbase.version
-install_client || bad "copy the client class into $CLIENT"
 t=$SECONDS
 check "client created table e2e ($((SECONDS-t))s)" op create e2e
 t=$SECONDS

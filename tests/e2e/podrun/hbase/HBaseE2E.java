@@ -4,9 +4,19 @@
 //   put TABLE FROM N           put rows FROM..FROM+N-1 (value "v<i>")
 //   get TABLE FROM N           get them and compare the value
 //   count TABLE                count the rows (a full scan)
+//   zk                         ZooKeeper's view (hbase.zookeeper.quorum, zookeeper.znode.parent of
+//                              the pod's hbase-site.xml): prints "zk ACTIVE BACKUP,..." - the
+//                              master pod named in <parent>/master and the children of
+//                              <parent>/backup-masters ("-" for none)
 // Each row is one operation; a failed one is counted, not fatal. Prints "<op> ok=X failed=Y <ms>ms"
 // and exits 1 when any failed.
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hbase.HBaseConfiguration;
 import org.apache.hadoop.hbase.TableName;
@@ -34,6 +44,10 @@ public class HBaseE2E {
     conf.setInt("hbase.client.operation.timeout", 60000);
     conf.setInt("hbase.rpc.timeout", 20000);
     String op = a[0];
+    if (op.equals("zk")) {
+      zk(conf);
+      return;
+    }
     TableName t = TableName.valueOf(a[1]);
     long t0 = System.currentTimeMillis();
     int ok = 0, failed = 0;
@@ -75,5 +89,35 @@ public class HBaseE2E {
     }
     System.out.println(op + " ok=" + ok + " failed=" + failed + " " + (System.currentTimeMillis() - t0) + "ms");
     System.exit(failed == 0 ? 0 : 1);
+  }
+
+  static String pod(String serverName) {
+    Matcher m = Pattern.compile("([a-z0-9-]+-hbase-master-[0-9]+)\\.").matcher(serverName);
+    return m.find() ? m.group(1) : "?";
+  }
+
+  static void zk(Configuration conf) throws Exception {
+    String parent = conf.get("zookeeper.znode.parent");
+    org.apache.zookeeper.ZooKeeper z = new org.apache.zookeeper.ZooKeeper(conf.get("hbase.zookeeper.quorum"), 10000, e -> {});
+    try {
+      for (int i = 0; i < 100 && !z.getState().isConnected(); i++) Thread.sleep(100);
+      String active;
+      try {
+        // a ServerName after HBase's magic byte, length and PBUF prefix: the host is readable text
+        active = pod(new String(z.getData(parent + "/master", false, null), StandardCharsets.ISO_8859_1));
+      } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+        active = "none";
+      }
+      List<String> backups = new ArrayList<>();
+      try {
+        for (String c : z.getChildren(parent + "/backup-masters", false)) backups.add(pod(c));
+      } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+        // none yet
+      }
+      Collections.sort(backups);
+      System.out.println("zk " + active + " " + (backups.isEmpty() ? "-" : String.join(",", backups)));
+    } finally {
+      z.close();
+    }
   }
 }

@@ -35,7 +35,7 @@ fn invalid_input_exits_1_with_nothing_on_stdout() {
     let f = dir.join("bad.yaml");
     std::fs::write(
         &f,
-        "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: x, namespace: y}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n      roles: {server: {replicas: 2}}\n    hbase:\n",
+        "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: x, namespace: y}\nspec:\n  stack: hadoop-3.3\n  services:\n    zookeeper:\n      roles: {server: {replicas: 2}}\n    nosuchservice:\n",
     )
     .unwrap();
     let o = bdp(&["render", f.to_str().unwrap()]);
@@ -43,7 +43,7 @@ fn invalid_input_exits_1_with_nothing_on_stdout() {
     assert!(o.stdout.is_empty());
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(err.contains("bad.yaml:8:34"), "{err}");
-    assert!(err.contains("unknown service `hbase`"), "{err}");
+    assert!(err.contains("unknown service `nosuchservice`"), "{err}");
     assert!(err.contains("bdp: 2 error(s)"), "{err}");
     let o = bdp(&["validate", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));

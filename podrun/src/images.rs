@@ -24,6 +24,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "images/hadoop-3.3.6/group",
         include_str!("../images/hadoop-3.3.6/group"),
     ),
+    (
+        "images/hbase-2.6.1/hbase",
+        include_str!("../images/hbase-2.6.1/hbase"),
+    ),
+    (
+        "images/hbase-2.6.1/passwd",
+        include_str!("../images/hbase-2.6.1/passwd"),
+    ),
+    (
+        "images/hbase-2.6.1/group",
+        include_str!("../images/hbase-2.6.1/group"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

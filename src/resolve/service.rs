@@ -13,6 +13,12 @@ impl Resolver<'_> {
         let def = &sk.def;
         let deps = self.dependencies(s);
         let failed = &deps.failed;
+        // A required dependency that did not resolve has been reported; the service's templates
+        // may read it unguarded (`deps.<name>.value`), so rendering them would only add follow-on
+        // errors for one cause: the service is left out.
+        if failed.iter().any(|d| def.dependencies.get(d).is_some_and(|dd| dd.required)) {
+            return None;
+        }
 
         // the service context every template of this service sees
         let mut ctx = sk.ctx.clone();

@@ -31,6 +31,7 @@ Sources:
                       This is an extraction from source text, not a list ZooKeeper publishes: it
                       may hold a property that only a client reads, and it misses names built at
                       runtime in other ways.
+  hbase-site.xml.txt  hbase-default.xml from org.apache.hbase:hbase-common:<hbase version>
   hadoop-env.sh.txt   Hadoop's shell scripts (hadoop-functions.sh, the hadoop-env.sh template) are
                       not published to Maven Central, so this list is written out below from the
                       hadoop-env.sh template of Hadoop 3.x
@@ -164,9 +165,17 @@ def zookeeper(version):
           h + ["from: QuorumPeerConfig.parseProperties, \"zookeeper.*\" literals, X509Util"], keys)
 
 
+def hbase(version):
+    jar, h = fetch("org.apache.hbase", "hbase-common", version)
+    write("hbase-site.xml.txt", f"Keys of hbase-default.xml, HBase {version}", h + ["file: hbase-default.xml"],
+          defaults_xml(jar, "hbase-default.xml"))
+
+
 def main():
     hadoop(stack_version("hdfs"))
     zookeeper(stack_version("zookeeper"))
+    if len(sys.argv) <= 1 or sys.argv[1] == "hadoop-3.3":
+        hbase(stack_version("hbase"))
 
 
 if __name__ == "__main__":

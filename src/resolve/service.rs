@@ -13,6 +13,12 @@ impl Resolver<'_> {
         let def = &sk.def;
         let deps = self.dependencies(s);
         let failed = &deps.failed;
+        // a required dependency that could not be resolved (reported once, above) leaves the
+        // service unusable: its templates may read `deps.<name>` without `is defined`, so
+        // nothing more of it is resolved (one cause, one error)
+        if failed.iter().any(|d| def.dependencies.get(d).is_some_and(|dd| dd.required)) {
+            return None;
+        }
 
         // the service context every template of this service sees
         let mut ctx = sk.ctx.clone();

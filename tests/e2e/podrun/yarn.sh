@@ -12,6 +12,8 @@
 #      pod comes back as standby, and a second pi job completes through the new active RM.
 #   4  both jobs are in the JobHistory server (REST API, state SUCCEEDED), and
 #      `mapred job -status` of the first one answers from it.
+#      The render's smoke test Jobs (ZooKeeper, HDFS, YARN: `yarn node -list`) pass, and the
+#      actions service-state and node-list run as Jobs (`podrun run`).
 #   5  a process that left the NodeManager container's process group (setsid, as
 #      DefaultContainerExecutor starts containers) dies with the killed NodeManager pod.
 # Failed client operations are counted and printed; so are times and the number of JVMs.
@@ -198,6 +200,23 @@ for j in pi-1 pi-2; do
 done
 st=$(c mapred job -status "$JOB1" 2>/dev/null | sed -n 's/^Job state: *//p')
 check "\`mapred job -status $JOB1\` answers from the JobHistory server (state $st)" [ "$st" = SUCCEEDED ]
+
+echo "=== the smoke tests and the yarn actions (Jobs, podrun run)"
+# act NAME SERVICE ACTION: render the action's Job and run it; its output in $WORK/NAME.out
+act() {
+  local name=$1; shift
+  "$BDP" action "$WORK/cluster.yaml" "$@" >"$WORK/$name.yaml" 2>"$WORK/$name.err" || { cat "$WORK/$name.err"; return 1; }
+  pr run "$WORK/$name.yaml" --timeout 300 >"$WORK/$name.out" 2>&1
+}
+t=$SECONDS
+pr run "$WORK/stream.yaml" --timeout 300 >"$WORK/smoke.out" 2>&1; rc=$?
+check "the render's smoke test Jobs (ZooKeeper, HDFS, YARN) pass ($((SECONDS-t))s, rc $rc)" [ $rc = 0 ]
+check "yarn smoke test: 2 NodeManagers RUNNING" grep -q 'smoke test: 2 NodeManager(s) RUNNING' "$WORK/smoke.out"
+act state yarn service-state
+n_act=$(grep -cE '[[:space:]]active$' "$WORK/state.out"); n_sb=$(grep -cE '[[:space:]]standby$' "$WORK/state.out")
+check "action service-state (yarn rmadmin -getAllServiceState): $n_act active, $n_sb standby" [ "$n_act" = 1 -a "$n_sb" = 1 ]
+act nodes yarn node-list
+check "action node-list (yarn node -list -all): 2 nodes" grep -q 'Total Nodes:2' "$WORK/nodes.out"
 
 echo "=== scenario 5: a killed NodeManager pod takes its containers' sessions with it"
 # DefaultContainerExecutor starts each container with setsid, out of the NodeManager's process

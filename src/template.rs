@@ -27,6 +27,25 @@ fn sha256(s: String) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `{{ q | quantity }}` / `{{ q | quantity('Mi') }}`: a Kubernetes quantity (`1536Mi`, `2`,
+/// `500m`, or a plain number) as a number of base units (bytes, cores), or of the unit given (a
+/// quantity suffix: `Mi`, `Gi`, `m`…), e.g. a daemon's memory from its pod's limit:
+/// `(role.resources.limits.memory | quantity('Mi')) | int`. Not a quantity: an error.
+fn quantity(v: Value, unit: Option<String>) -> Result<f64, minijinja::Error> {
+    let bad = |what: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, what);
+    let n = match v.as_str() {
+        Some(s) => crate::quantity::parse(s).ok_or_else(|| bad(format!("quantity: `{s}` is not a Kubernetes quantity (e.g. 512Mi, 2, 500m)")))?,
+        None => f64::try_from(v.clone()).map_err(|_| bad(format!("quantity: `{v}` is not a Kubernetes quantity (e.g. 512Mi, 2, 500m)")))?,
+    };
+    match unit {
+        None => Ok(n),
+        Some(u) => match crate::quantity::parse(&format!("1{u}")) {
+            Some(m) if m > 0.0 => Ok(n / m),
+            _ => Err(bad(format!("quantity: unit `{u}` is not a quantity suffix (Ki, Mi, Gi, m, k, M, G…)"))),
+        },
+    }
+}
+
 /// `{{ text | fromjson }}`: the JSON value of a text (a `varFiles` JSON file), to be changed
 /// with `dict(...)` and written with `tojson`. serde_json bounds the nesting (128 levels).
 fn fromjson(s: String) -> Result<Value, minijinja::Error> {
@@ -53,6 +72,7 @@ impl Templates {
         env.add_filter("upper_snake", upper_snake);
         env.add_filter("sha256", sha256);
         env.add_filter("fromjson", fromjson);
+        env.add_filter("quantity", quantity);
         Templates { env: std::cell::RefCell::new(env) }
     }
 
@@ -138,6 +158,19 @@ mod tests {
         // the SHA-256 test vector of "abc" (FIPS 180-2)
         assert_eq!(t.render("{{ 'abc' | sha256 }}", &Value::UNDEFINED).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(t.render("{{ ('abc' | sha256)[:8] }}", &Value::UNDEFINED).unwrap(), "ba7816bf");
+    }
+
+    #[test]
+    fn quantity_filter() {
+        let t = Templates::new();
+        let ctx = value(&serde_json::json!({"r": {"limits": {"memory": "1536Mi", "cpu": 2}, "requests": {"cpu": "500m"}}}));
+        assert_eq!(t.render("{{ r.limits.memory | quantity('Mi') | int }}", &ctx).unwrap(), "1536");
+        assert_eq!(t.render("{{ r.limits.memory | quantity('Gi') }}", &ctx).unwrap(), "1.5");
+        assert_eq!(t.render("{{ r.limits.cpu | quantity | int }}", &ctx).unwrap(), "2");
+        assert_eq!(t.render("{{ r.requests.cpu | quantity }}", &ctx).unwrap(), "0.5");
+        assert_eq!(t.render("{{ r.requests.cpu | quantity('m') | int }}", &ctx).unwrap(), "500");
+        assert!(t.render("{{ '1.5 Gi' | quantity }}", &ctx).unwrap_err().contains("not a Kubernetes quantity"));
+        assert!(t.render("{{ '1Gi' | quantity('GB') }}", &ctx).unwrap_err().contains("not a quantity suffix"));
     }
 
     #[test]

@@ -68,6 +68,11 @@ struct Ctr {
     gid: u32,
     child: Option<Child>,
     pid: Option<i32>,
+    /// The container's mount namespace (`/proc/<pid>/ns/mnt`), once `__enter` has made it: every
+    /// process in it belongs to the container, also those that left its process group
+    /// (`setsid`, e.g. a YARN NodeManager's containers); they are signalled with it, as a
+    /// kubelet's cgroup kill would.
+    mnt_ns: Option<String>,
     restarts: u32,
     not_before: Option<Instant>,
     started: Option<Instant>,
@@ -324,6 +329,45 @@ fn signal_group(pid: i32, sig: Signal) {
     let _ = kill(Pid::from_raw(-pid), sig);
 }
 
+/// The mount namespace of a process (`mnt:[4026532…]`), if it can be read.
+fn mnt_ns_of(pid: i32) -> Option<String> {
+    fs::read_link(format!("/proc/{pid}/ns/mnt")).ok().map(|l| l.to_string_lossy().into_owned())
+}
+
+/// Signals a container: its process group, and every other process in its mount namespace
+/// (processes that started a session of their own, which a kubelet's cgroup kill reaches too).
+fn signal_ctr(c: &Ctr, sig: Signal) {
+    signal_ctr_parts(c.pid, c.mnt_ns.as_deref(), sig);
+}
+
+fn signal_ctr_parts(pid: Option<i32>, mnt_ns: Option<&str>, sig: Signal) {
+    if let Some(pid) = pid {
+        signal_group(pid, sig);
+    }
+    let Some(ns) = mnt_ns else { return };
+    let Ok(rd) = fs::read_dir("/proc") else { return };
+    for e in rd.flatten() {
+        let Some(n) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+        if mnt_ns_of(n).as_deref() == Some(ns) {
+            let _ = kill(Pid::from_raw(n), sig);
+        }
+    }
+}
+
+/// Records a running container's mount namespace once `__enter` has unshared it (it differs
+/// from the daemon's own).
+fn note_mnt_ns(c: &mut Ctr) {
+    if c.mnt_ns.is_some() || c.child.is_none() {
+        return;
+    }
+    if let Some(pid) = c.pid
+        && let Some(ns) = mnt_ns_of(pid)
+        && mnt_ns_of(std::process::id() as i32).is_some_and(|own| own != ns)
+    {
+        c.mnt_ns = Some(ns);
+    }
+}
+
 fn start_termination(p: &mut Pod, grace: Option<Duration>) {
     let g = grace.unwrap_or_else(|| {
         Duration::from_secs(
@@ -469,8 +513,8 @@ impl Daemon {
                             let p = &mut self.pods[i];
                             if req.op == "kill" {
                                 for c in &p.ctrs {
-                                    if let (Some(pid), Some(_)) = (c.pid, &c.child) {
-                                        signal_group(pid, Signal::SIGKILL);
+                                    if c.pid.is_some() && c.child.is_some() {
+                                        signal_ctr(c, Signal::SIGKILL);
                                     }
                                 }
                             }
@@ -1015,6 +1059,7 @@ impl Daemon {
                     gid,
                     child: None,
                     pid: None,
+                    mnt_ns: None,
                     restarts: 0,
                     not_before: None,
                     started: None,
@@ -1067,6 +1112,7 @@ impl Daemon {
         match r {
             Ok(ch) => {
                 c.pid = Some(ch.id() as i32);
+                c.mnt_ns = None;
                 c.child = Some(ch);
                 let now = Instant::now();
                 c.started = Some(now);
@@ -1183,12 +1229,12 @@ impl Daemon {
     fn step(&self, p: &mut Pod, now: Instant) -> bool {
         // reap
         for c in p.ctrs.iter_mut() {
+            note_mnt_ns(c);
             if let Some(ch) = c.child.as_mut()
                 && let Ok(Some(st)) = ch.try_wait()
             {
-                if let Some(pid) = c.pid {
-                    signal_group(pid, Signal::SIGKILL);
-                }
+                // what the container left running dies with it (its group, its mount namespace)
+                signal_ctr(c, Signal::SIGKILL);
                 c.child = None;
                 c.ready = false;
                 c.probes.clear();
@@ -1298,8 +1344,8 @@ impl Daemon {
                     }
                     p.prestops.clear();
                     for c in &p.ctrs {
-                        if let (Some(pid), Some(_)) = (c.pid, &c.child) {
-                            signal_group(pid, Signal::SIGKILL);
+                        if c.pid.is_some() && c.child.is_some() {
+                            signal_ctr(c, Signal::SIGKILL);
                         }
                     }
                 }
@@ -1556,6 +1602,7 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
             None => true,
         }
     });
+    let (pid, mnt_ns) = (c.pid, c.mnt_ns.clone());
     for (kind, r, job) in results {
         let ok = match job {
             Job::Thread(h) if r => h.join().unwrap_or(false),
@@ -1579,9 +1626,7 @@ fn probe_step(c: &mut Ctr, now: Instant, ip: &str, netns: &str, key: &str) {
                                 "startup"
                             }
                         ));
-                        if let Some(pid) = c.pid {
-                            signal_group(pid, Signal::SIGKILL);
-                        }
+                        signal_ctr_parts(pid, mnt_ns.as_deref(), Signal::SIGKILL);
                         // a failed startup probe keeps readiness and liveness off until the restart
                         if kind == Kind::Liveness {
                             *st = None;

@@ -51,6 +51,9 @@ pub(crate) struct RoleCtx<'a> {
     pub(crate) storage: BTreeMap<&'a str, StorageCtx<'a>>,
     /// Extra Service suffix → its DNS name.
     pub(crate) services: BTreeMap<&'a str, String>,
+    /// The role's container resources (`requests`/`limits`: bdp's defaults < the stack's role <
+    /// the Cluster's role), quantities as written; the `quantity` filter makes numbers of them.
+    pub(crate) resources: Value,
 }
 
 /// `enabled` and port `when` expressions, evaluated before roles exist.

@@ -49,6 +49,20 @@ pub(crate) fn scalar_string(v: &Value) -> String {
 
 const DEFAULT_RESOURCES: &str = r#"{"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}"#;
 
+/// A role's container resources: bdp's defaults, then the stack's role (with its
+/// `roleDefaults`), then the Cluster's role, merged key by key. Templates see them as
+/// `roles.<r>.resources` (e.g. a daemon sized from its pod's memory limit).
+pub(crate) fn role_resources(rd: &RoleDef, user: Option<&Value>) -> Value {
+    let mut resources: Value = serde_json::from_str(DEFAULT_RESOURCES).unwrap_or(Value::Null);
+    if let Some(rr) = &rd.resources {
+        crate::merge::deep_merge(&mut resources, rr);
+    }
+    if let Some(ur) = user {
+        crate::merge::deep_merge(&mut resources, ur);
+    }
+    resources
+}
+
 /// First pass over one service: what other services may see of it (roles, pods, discovery).
 #[derive(Debug, Clone)]
 struct Skeleton {

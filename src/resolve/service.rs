@@ -275,13 +275,7 @@ impl Resolver<'_> {
         for (k, v) in spec.env_overrides.iter().chain(user.env_overrides.iter()) {
             env.insert(k.clone(), EnvValue::Value(v.clone()));
         }
-        let mut resources: Value = serde_json::from_str(DEFAULT_RESOURCES).unwrap_or(Value::Null);
-        if let Some(rr) = &rd.resources {
-            crate::merge::deep_merge(&mut resources, rr);
-        }
-        if let Some(ur) = &user.resources {
-            crate::merge::deep_merge(&mut resources, ur);
-        }
+        let resources = role_resources(rd, user.resources.as_ref());
         let rc = RoleContainers { ctx: &mctx, env: &env, rd, resources: &resources };
         let mut conts = Vec::new();
         let mut inits = Vec::new();

@@ -236,6 +236,7 @@ impl Resolver<'_> {
                 ports: rd.ports.iter().map(|p| (p.name.as_str(), p.port)).collect(),
                 storage: rd.storage.iter().map(|(k, s)| (k.as_str(), StorageCtx { mount_path: &s.mount_path })).collect(),
                 services: rd.services.keys().map(|s| (s.as_str(), names::service_fqdn(&names::role_service(&full, s), &ns, domain))).collect(),
+                resources: role_resources(rd, spec.roles.get(r).and_then(|x| x.as_ref()).and_then(|x| x.resources.as_ref())),
                 fullname: full,
             };
             roles_ctx.insert(r.as_str(), role);

@@ -7,7 +7,7 @@ truly unknown key "unknown" (a warning, an error with --strict), with a did-you-
 against the stack's keys and these.
 
 The lists are data, committed and reviewed like code. Rerun this script by hand when a stack's
-service version changes (the `version:` of hdfs.yaml or zookeeper.yaml), review the diff, commit:
+service version changes (the `version:` of hdfs.yaml, yarn.yaml or zookeeper.yaml), review the diff, commit:
 
     python3 stacks/tools/known-keys.py            # from the repository root
     python3 stacks/tools/known-keys.py hadoop-3.4 # another stack folder (its own versions)
@@ -21,6 +21,9 @@ Sources:
   hdfs-site.xml.txt   hdfs-default.xml from org.apache.hadoop:hadoop-hdfs:<hdfs version>
                       (hadoop-hdfs-client ships no *-default.xml; its client keys are in
                       hdfs-default.xml)
+  yarn-site.xml.txt   yarn-default.xml from org.apache.hadoop:hadoop-yarn-common:<yarn version>
+  mapred-site.xml.txt mapred-default.xml from
+                      org.apache.hadoop:hadoop-mapreduce-client-core:<yarn version>
   zoo.cfg.txt         ZooKeeper has no defaults file. From the sources jar
                       org.apache.zookeeper:zookeeper:<zookeeper version>:sources: the keys
                       QuorumPeerConfig.parseProperties compares (`key.equals("...")`, and the
@@ -132,6 +135,15 @@ def hadoop(version):
           HADOOP_ENV)
 
 
+def yarn(version):
+    jar, h = fetch("org.apache.hadoop", "hadoop-yarn-common", version)
+    write("yarn-site.xml.txt", f"Keys of yarn-default.xml, Hadoop {version}", h + ["file: yarn-default.xml"],
+          defaults_xml(jar, "yarn-default.xml"))
+    jar, h = fetch("org.apache.hadoop", "hadoop-mapreduce-client-core", version)
+    write("mapred-site.xml.txt", f"Keys of mapred-default.xml, Hadoop {version}", h + ["file: mapred-default.xml"],
+          defaults_xml(jar, "mapred-default.xml"))
+
+
 def zookeeper(version):
     jar, h = fetch("org.apache.zookeeper", "zookeeper", version, "sources")
     sources = {n: jar.read(n).decode("utf-8", "replace") for n in jar.namelist() if n.endswith(".java")}
@@ -173,6 +185,7 @@ def hbase(version):
 
 def main():
     hadoop(stack_version("hdfs"))
+    yarn(stack_version("yarn"))
     zookeeper(stack_version("zookeeper"))
     if len(sys.argv) <= 1 or sys.argv[1] == "hadoop-3.3":
         hbase(stack_version("hbase"))

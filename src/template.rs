@@ -33,7 +33,7 @@ fn sha256(s: String) -> String {
 fn hex_b64url(s: String) -> Result<String, minijinja::Error> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let err = |m: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("hex_b64url: {m}"));
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(err(format!("an odd number of hex digits ({})", s.len())));
     }
     let digit = |c: u8| (c as char).to_digit(16).ok_or_else(|| err(format!("`{}` is not a hex digit", c as char)));

@@ -7,7 +7,7 @@
 # (re-created pod, same volume, storage not formatted again) and rejoin every partition's ISR; the
 # active controller is SIGKILLed and another takes over. The clients run on the host with the
 # profile's jars, resolving the pods' FQDNs through podrun's hosts file (-Djdk.net.hosts.file), and
-# bootstrap from the rendered discovery ConfigMap (key KAFKA).
+# bootstrap from the rendered discovery ConfigMap (key KAFKA). The rendered smoke test Job runs too.
 # One line per check, closing line "N passed, M failed". Needs root and tests/e2e/install.sh --only podrun.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -92,8 +92,8 @@ check "a broker pod reaches a controller's port 9093" "$PODRUN" exec "$BRK-0" --
 
 kt org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$BS" describe --status >"$WORK/quorum.txt" 2>&1
 sed 's/^/     /' "$WORK/quorum.txt"
-check "the quorum's ClusterId is the rendered one" grep -q "^ClusterId: *$CID\$" "$WORK/quorum.txt"
-check "the quorum has a leader among the voters 1000-1002" grep -Eq "^LeaderId: *100[0-2]\$" "$WORK/quorum.txt"
+check "the quorum's ClusterId is the rendered one" grep -Eq "^ClusterId:[[:space:]]*$CID\$" "$WORK/quorum.txt"
+check "the quorum has a leader among the voters 1000-1002" grep -Eq "^LeaderId:[[:space:]]*100[0-2]\$" "$WORK/quorum.txt"
 check "the voters are 1000, 1001, 1002" bash -c "grep '^CurrentVoters:' '$WORK/quorum.txt' | grep -q '\"id\": *1000' && grep '^CurrentVoters:' '$WORK/quorum.txt' | grep -q '\"id\": *1002' || grep -Eq '^CurrentVoters: *\[1000, *1001, *1002\]' '$WORK/quorum.txt'"
 
 # the topic: retried while the brokers register and are unfenced (Ready is the listener's port)
@@ -169,14 +169,22 @@ t=$SECONDS; full=0
 while [ $((SECONDS-t)) -lt 120 ]; do isr_full && { full=1; break; }; sleep 3; done
 if [ $full = 1 ]; then ok "the killed brokers rejoined every partition's ISR ($((SECONDS-t))s after Ready)"; else bad "the killed brokers rejoined the ISR"; describe; fi
 
+# the rendered smoke test (the Job a GitOps tool runs after every sync) against the running cluster
+t=$SECONDS
+if "$PODRUN" run "$WORK/s.yaml" --state "$STATE" --timeout 300 >"$WORK/smoke.log" 2>&1; then
+  ok "the smoke test Job passed in $((SECONDS-t))s ($(grep -o 'produced and read back.*' "$WORK/smoke.log" | head -1))"
+else
+  bad "the smoke test Job passed"; tail -40 "$WORK/smoke.log"
+fi
+
 # the active controller SIGKILLed: another voter leads, writes go on
 kt org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$BS" describe --status >"$WORK/quorum.txt" 2>&1
-leader=$(sed -n 's/^LeaderId: *//p' "$WORK/quorum.txt")
+leader=$(sed -n 's/^LeaderId:[[:space:]]*//p' "$WORK/quorum.txt")
 lpod=$CTL-$((leader - 1000))
 "$PODRUN" kill "$lpod" --state "$STATE" >/dev/null; tk=$SECONDS
 t=$SECONDS; newleader=
 while [ $((SECONDS-t)) -lt 90 ]; do
-  newleader=$(kt org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$BS" describe --status 2>/dev/null | sed -n 's/^LeaderId: *//p')
+  newleader=$(kt org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$BS" describe --status 2>/dev/null | sed -n 's/^LeaderId:[[:space:]]*//p')
   [ -n "$newleader" ] && [ "$newleader" != "$leader" ] && [ "$newleader" != -1 ] && break
   sleep 2
 done

@@ -4,12 +4,12 @@
 # name it is called by. The Kafka 3.9.1 tarball's bin/ is not on Maven Central, so this does, for
 # the foreground use the pods and the tests make of them, what those scripts do:
 #   - kafka-run-class.sh [-name N] [-loggc] [-daemon] CLASS ARGS: the classpath of every jar in
-#     /opt/kafka/libs (and CLASSPATH before it), KAFKA_HEAP_OPTS (default -Xmx256M),
+#     libs/ beside bin/ (/opt/kafka/libs) (and CLASSPATH before it), KAFKA_HEAP_OPTS (default -Xmx256M),
 #     KAFKA_JVM_PERFORMANCE_OPTS (upstream's default: G1, MaxGCPauseMillis=20,
 #     InitiatingHeapOccupancyPercent=35, ExplicitGCInvokesConcurrent, MaxInlineLevel=15, headless),
 #     KAFKA_JMX_OPTS (upstream's default: JMX on, no authentication or SSL; a port only with
 #     JMX_PORT), KAFKA_LOG4J_OPTS (default: the tools' console logging at WARN), -Dkafka.logs.dir=
-#     LOG_DIR (default /opt/kafka/logs, created), -loggc as upstream's GC log in LOG_DIR, KAFKA_OPTS,
+#     LOG_DIR (default logs/ beside bin/, created), -loggc as upstream's GC log in LOG_DIR, KAFKA_OPTS,
 #     then exec java (the daemon is the container's process and gets its signals);
 #   - kafka-server-start.sh CONFIG [--override K=V]...: KAFKA_HEAP_OPTS default -Xmx1G -Xms1G,
 #     EXTRA_ARGS default "-name kafkaServer -loggc", kafka.Kafka;
@@ -22,7 +22,8 @@
 # Not done: -daemon (exits 1: pods run in the foreground), kafka-server-stop.sh, the Connect,
 # Streams, MirrorMaker and ZooKeeper scripts (their jars are not all in the profile either).
 set -u
-base_dir=/opt/kafka
+# the installation above bin/, as upstream (/opt/kafka in the image)
+base_dir=$(cd "$(dirname "$0")/.." && pwd)
 NAME=$(basename "$0")
 
 run_class() {

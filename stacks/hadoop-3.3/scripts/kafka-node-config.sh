@@ -34,4 +34,6 @@ mkdir -p "$(dirname "$KAFKA_NODE_CONF")"
     "$node_id" "${KAFKA_ADVERTISED_PREFIX}${POD_NAME}${KAFKA_ADVERTISED_SUFFIX}"
 } >"$KAFKA_NODE_CONF"
 echo "node.id=$node_id advertised.listeners=${KAFKA_ADVERTISED_PREFIX}${POD_NAME}${KAFKA_ADVERTISED_SUFFIX}"
-KAFKA_HEAP_OPTS="$KAFKA_FORMAT_HEAP_OPTS" /opt/kafka/bin/kafka-storage.sh format --cluster-id "$KAFKA_CLUSTER_ID" --config "$KAFKA_NODE_CONF" --ignore-formatted
+# the format's own heap, and the tools' logging (WARN) instead of the server's
+KAFKA_HEAP_OPTS="$KAFKA_FORMAT_HEAP_OPTS" KAFKA_LOG4J_OPTS=-Dlog4j.configuration=file:/opt/kafka/config/tools-log4j.properties \
+  /opt/kafka/bin/kafka-storage.sh format --cluster-id "$KAFKA_CLUSTER_ID" --config "$KAFKA_NODE_CONF" --ignore-formatted

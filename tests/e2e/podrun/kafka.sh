@@ -194,6 +194,19 @@ check "100 more records acknowledged after the controller failover" grep -q '"ac
 if wait_ready 6 180; then ok "$lpod re-created and Ready again $((SECONDS-tk))s after the kill"; else bad "$lpod came back"; fi
 echo "     JVMs: $(jvms)"
 
+# the brokers go first, while the controllers can still acknowledge their controlled shutdown (a
+# broker whose controllers are gone waits for them until its grace period ends)
+"$PY" - "$WORK/s.yaml" "$WORK/controllers.yaml" <<'PYEOF'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("metadata", {}).get("labels", {}).get("kubebdp.github.io/role") != "broker" and d.get("kind") != "Job"]
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"), sort_keys=False)
+PYEOF
+t=$SECONDS
+if "$PODRUN" apply "$WORK/controllers.yaml" --state "$STATE" --wait 200 >"$WORK/apply.log" 2>&1; then
+  ok "the brokers' StatefulSet removed: the brokers stopped in $((SECONDS-t))s (controlled shutdown)"
+else
+  bad "the brokers stopped"; tail -20 "$WORK/apply.log"
+fi
 tag=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["tag"])' "$STATE/net.json")
 t=$SECONDS
 "$PODRUN" down --state "$STATE" >/dev/null; STATE=

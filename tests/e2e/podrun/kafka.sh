@@ -112,12 +112,12 @@ isr_full() { # every partition of e2e has 3 replicas in sync
 describe | sed 's/^/     /'
 check "every partition has 3 replicas, all in sync" isr_full
 
-# 10,000 records, acks=all, 1,000 a second; a broker SIGKILLed 4 s in
+# 10,000 records, acks=all, 1,000 a second; a broker SIGKILLed 6 s after the producer starts (its JVM starts in about 3)
 kt org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$BS" --topic e2e --max-messages 10000 --throughput 1000 --acks -1 \
   >"$WORK/produce.json" 2>"$WORK/produce.err" &
 PRODUCER=$!
 tp=$SECONDS
-sleep 4
+sleep 6
 "$PODRUN" kill "$BRK-1" --state "$STATE" >/dev/null; tk=$SECONDS
 echo "     SIGKILL $BRK-1 $((tk-tp))s into the production"
 wait "$PRODUCER"; prc=$?; PRODUCER=

@@ -27,6 +27,30 @@ fn sha256(s: String) -> String {
     Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `{{ hex | hex_b64url }}`: the bytes a hex string spells (two digits a byte, either case), in
+/// base64url without padding (RFC 4648 §5): a compact identifier from a hash, e.g. a 16-byte id
+/// of 22 characters from the first 32 hex digits of a `sha256`.
+fn hex_b64url(s: String) -> Result<String, minijinja::Error> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let err = |m: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("hex_b64url: {m}"));
+    if !s.len().is_multiple_of(2) {
+        return Err(err(format!("an odd number of hex digits ({})", s.len())));
+    }
+    let digit = |c: u8| (c as char).to_digit(16).ok_or_else(|| err(format!("`{}` is not a hex digit", c as char)));
+    let mut bytes = Vec::with_capacity(s.len() / 2);
+    for pair in s.as_bytes().chunks(2) {
+        bytes.push((digit(pair[0])? * 16 + digit(pair[1])?) as u8);
+    }
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    Ok(out)
+}
+
 /// `{{ q | quantity }}` / `{{ q | quantity('Mi') }}`: a Kubernetes quantity (`1536Mi`, `2`,
 /// `500m`, or a plain number) as a number of base units (bytes, cores), or of the unit given (a
 /// quantity suffix: `Mi`, `Gi`, `m`…), e.g. a daemon's memory from its pod's limit:
@@ -73,6 +97,7 @@ impl Templates {
         env.add_filter("sha256", sha256);
         env.add_filter("fromjson", fromjson);
         env.add_filter("quantity", quantity);
+        env.add_filter("hex_b64url", hex_b64url);
         Templates { env: std::cell::RefCell::new(env) }
     }
 
@@ -158,6 +183,22 @@ mod tests {
         // the SHA-256 test vector of "abc" (FIPS 180-2)
         assert_eq!(t.render("{{ 'abc' | sha256 }}", &Value::UNDEFINED).unwrap(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         assert_eq!(t.render("{{ ('abc' | sha256)[:8] }}", &Value::UNDEFINED).unwrap(), "ba7816bf");
+    }
+
+    #[test]
+    fn hex_b64url_filter() {
+        let t = Templates::new();
+        let r = |s: &str| t.render(s, &Value::UNDEFINED);
+        // RFC 4648 §10 vectors ("f", "fo", "foo", "foob", "fooba", "foobar" in hex), without padding
+        for (hex, b64) in [("", ""), ("66", "Zg"), ("666f", "Zm8"), ("666f6f", "Zm9v"), ("666f6f62", "Zm9vYg"), ("666f6f6261", "Zm9vYmE"), ("666f6f626172", "Zm9vYmFy")] {
+            assert_eq!(r(&format!("{{{{ '{hex}' | hex_b64url }}}}")).unwrap(), b64, "{hex}");
+        }
+        // the URL-safe alphabet: 0xfb 0xff 0xbf is "-_-_"; upper-case digits too
+        assert_eq!(r("{{ 'FBFFBF' | hex_b64url }}").unwrap(), "-_-_");
+        // 16 bytes of a hash: 22 characters
+        assert_eq!(r("{{ (('abc' | sha256)[:32]) | hex_b64url }}").unwrap().len(), 22);
+        assert!(r("{{ 'abc' | hex_b64url }}").unwrap_err().contains("odd number"));
+        assert!(r("{{ 'zz' | hex_b64url }}").unwrap_err().contains("not a hex digit"));
     }
 
     #[test]

@@ -35,6 +35,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "images/hbase-2.6.1/group",
         include_str!("../images/hbase-2.6.1/group"),
+        "images/kafka-3.9.1/kafka-run-class.sh",
+        include_str!("../images/kafka-3.9.1/kafka-run-class.sh"),
+    ),
+    (
+        "images/kafka-3.9.1/tools-log4j.properties",
+        include_str!("../images/kafka-3.9.1/tools-log4j.properties"),
     ),
 ];
 
@@ -166,6 +172,31 @@ mod tests {
         }
         let passwd = EMBEDDED.iter().find(|(n, _)| n.ends_with("hadoop-3.3.6/passwd")).unwrap().1;
         assert!(passwd.lines().any(|l| l.starts_with("hadoop:x:1000:100:")));
+    }
+
+    #[test]
+    fn the_kafka_profile_binds_its_scripts_and_names_the_jvm_difference() {
+        let m = load(IMAGES_YAML).unwrap();
+        let k = &m["apache/kafka:3.9.1"];
+        assert_eq!((k.user, k.group), (Some(1000), Some(1000)));
+        assert!(k.jvm.as_deref().unwrap().contains("21"));
+        for p in [
+            "/opt/kafka/bin/kafka-server-start.sh",
+            "/opt/kafka/bin/kafka-storage.sh",
+            "/opt/kafka/bin/kafka-topics.sh",
+            "/opt/kafka/config/tools-log4j.properties",
+        ] {
+            let f = k.files.iter().find(|f| f.path == p).unwrap_or_else(|| panic!("{p}"));
+            let rest = f.from.strip_prefix("podrun:").unwrap();
+            assert!(EMBEDDED.iter().any(|(n, _)| *n == rest), "{rest} is not embedded");
+        }
+        // every script name the profile binds is one the launcher knows
+        let launcher = EMBEDDED.iter().find(|(n, _)| n.ends_with("kafka-run-class.sh")).unwrap().1;
+        for f in k.files.iter().filter(|f| f.path.starts_with("/opt/kafka/bin/")) {
+            let name = f.path.rsplit('/').next().unwrap();
+            assert!(launcher.contains(&format!("  {name})")), "{name} has no case in the launcher");
+        }
+        assert!(k.differences.iter().any(|d| d.contains("Maven Central")));
     }
 
     #[test]

@@ -394,7 +394,7 @@ impl SettingType {
             SettingType::ImageRef => "an image reference `[registry/]path[:tag][@sha256:hex]`",
             SettingType::HostPort => "`host[:port]`, e.g. `kdc1.example.com:88`",
             SettingType::Host => "a host name or IP address without a port, e.g. `db1.example.com`",
-            SettingType::Identifier => "an identifier: a letter or `_`, then letters, digits and `_`, at most 63, e.g. `metastore`",
+            SettingType::Identifier => "an identifier: a letter or `_`, then letters, digits and `_`, at most 63, e.g. `catalog_db`",
             SettingType::MitDuration => "an MIT Kerberos duration, e.g. `24h`, `7d`, `1d 2h`, `3600`, `10:00:00`",
             SettingType::KrbPrincipal => "a Kerberos principal `name[/instance][@REALM]` of letters, digits, `.`, `_`, `-`",
             SettingType::KrbRealm => "a Kerberos realm without blanks, control characters or `[]{}#;=\"'/@\\*,:`, e.g. `EXAMPLE.COM`",
@@ -615,7 +615,7 @@ mod tests {
         for bad in ["db:5432", "", "a b", "a..b", "h\n", "[zz]", "::1"] {
             assert!(host_only(bad).is_err(), "{bad:?}");
         }
-        for ok in ["metastore", "hive_ms", "_x1", "A"] {
+        for ok in ["catalog", "app_db", "_x1", "A"] {
             assert!(identifier(ok).is_ok(), "{ok}");
         }
         for bad in ["", "1db", "my-db", "db;drop", "a b", "x\n", &"a".repeat(64)] {

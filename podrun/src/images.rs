@@ -24,6 +24,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "images/hadoop-3.3.6/group",
         include_str!("../images/hadoop-3.3.6/group"),
     ),
+    (
+        "images/hive-4.0.1/hive",
+        include_str!("../images/hive-4.0.1/hive"),
+    ),
+    (
+        "images/hive-4.0.1/passwd",
+        include_str!("../images/hive-4.0.1/passwd"),
+    ),
+    (
+        "images/hive-4.0.1/group",
+        include_str!("../images/hive-4.0.1/group"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

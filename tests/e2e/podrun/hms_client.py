@@ -57,7 +57,14 @@ def main():
         cols = [(f.name, f.type) for f in t.sd.cols]
         return t.tableName == tbl and cols == COLS and t.parameters.get("bdp.e2e") == "hive.sh", f"columns={cols}"
 
-    with hmsclient.HMSClient(host=host, port=int(port)) as c:
+    try:
+        c = hmsclient.HMSClient(host=host, port=int(port))
+        c.open()
+    except Exception as e:  # no connection: every operation of this run failed
+        report(False, f"connect to {host}:{port}: {type(e).__name__}: {e}")
+        print(f"client: {failed} failed", flush=True)
+        sys.exit(1)
+    try:
         if op == "create":
             attempt(f"create database {db}", lambda: (c.create_database(Database(name=db, description="bdp e2e", parameters={"bdp.e2e": "hive.sh"})) is None, "done"))
             attempt(f"create table {db}.{tbl}", lambda: (c.create_table(table(db, tbl)) is None, "done"))
@@ -65,6 +72,8 @@ def main():
         attempt(f"get table {db}.{tbl}", get_tbl)
         attempt(f"list tables of {db}", lambda: (tbl in c.get_all_tables(db), str(c.get_all_tables(db))))
         attempt("list databases", lambda: (db in c.get_all_databases(), str(c.get_all_databases())))
+    finally:
+        c.close()
     print(f"client: {failed} failed", flush=True)
     sys.exit(1 if failed else 0)
 

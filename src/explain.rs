@@ -90,27 +90,41 @@ fn is_template(s: &str) -> bool {
     s.contains("{{") || s.contains("{%")
 }
 
-/// The stack resolved for an example Cluster with every service on its defaults (None when the
-/// stack needs more than defaults).
+/// The stack resolved for an example Cluster with every service on its defaults. A service whose
+/// defaults do not compile (one that needs a value only the user can give, such as a database
+/// host) is left out and the others are tried again; None when nothing compiles.
 fn example(reg: &Registry, stack: &str) -> Option<ResolvedCluster> {
     let st = reg.resolved(stack).ok()?;
-    let mut text = format!(
-        "apiVersion: {}\nkind: Cluster\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  stack: {stack}\n  services:\n",
-        crate::model::API_VERSION,
-        EXAMPLE.0,
-        EXAMPLE.1
-    );
-    for svc in st.spec.services.keys() {
-        let _ = writeln!(text, "    {svc}: {{}}");
+    let mut services: Vec<&String> = st.spec.services.keys().collect();
+    while !services.is_empty() {
+        let mut text = format!(
+            "apiVersion: {}\nkind: Cluster\nmetadata: {{name: {}, namespace: {}}}\nspec:\n  stack: {stack}\n  services:\n",
+            crate::model::API_VERSION,
+            EXAMPLE.0,
+            EXAMPLE.1
+        );
+        for svc in &services {
+            let _ = writeln!(text, "    {svc}: {{}}");
+        }
+        let docs = crate::source::parse_documents(std::path::Path::new("<example>"), &text).ok()?;
+        let mut d = Diagnostics::default();
+        let typed = crate::validate::validate(docs, &mut d);
+        let resolved = crate::resolve::resolve(&typed.clusters, reg, &mut d);
+        if !d.has_errors() {
+            return resolved.into_iter().next();
+        }
+        // the services an error names (`spec.services.<svc>…`); none: give up
+        let failing = |svc: &str| {
+            let at = format!("spec.services.{svc}");
+            d.items.iter().any(|x| x.severity == crate::diag::Severity::Error && (x.path == at || x.path.starts_with(&format!("{at}."))))
+        };
+        let before = services.len();
+        services.retain(|svc| !failing(svc));
+        if services.len() == before {
+            return None;
+        }
     }
-    let docs = crate::source::parse_documents(std::path::Path::new("<example>"), &text).ok()?;
-    let mut d = Diagnostics::default();
-    let typed = crate::validate::validate(docs, &mut d);
-    let resolved = crate::resolve::resolve(&typed.clusters, reg, &mut d);
-    if d.has_errors() {
-        return None;
-    }
-    resolved.into_iter().next()
+    None
 }
 
 /// Entries of FILE in the example (from the first role that mounts it).

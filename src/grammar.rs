@@ -91,6 +91,30 @@ fn host(h: &str, whole: &str) -> Check {
     Ok(())
 }
 
+/// A host alone (no port): a DNS name, an IPv4 address or an IPv6 address in brackets.
+pub fn host_only(s: &str) -> Check {
+    if s.contains(':') && !(s.starts_with('[') && s.ends_with(']')) {
+        return Err(format!("{} has a `:`: give the host alone (the port is a setting of its own)", show(s)));
+    }
+    host(s, s)
+}
+
+/// An SQL-style identifier: `[A-Za-z_][A-Za-z0-9_]*`, at most 63 characters (PostgreSQL's and
+/// MySQL's common limit), so it needs no quoting in a JDBC URL, SQL or a shell.
+pub fn identifier(s: &str) -> Check {
+    if s.is_empty() {
+        return Err("an identifier cannot be empty".into());
+    }
+    bad_char(s, |c| c.is_ascii_alphanumeric() || c == '_')?;
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(format!("{} starts with a digit", show(s)));
+    }
+    if s.len() > 63 {
+        return Err(format!("{} is longer than 63 characters", show(s)));
+    }
+    Ok(())
+}
+
 /// `host[:port]`, port 1..65535.
 pub fn host_port(s: &str) -> Check {
     let (h, port) = match s.rfind(':') {
@@ -369,6 +393,8 @@ impl SettingType {
             SettingType::StorageClass => "a StorageClass name (DNS subdomain), e.g. `fast-ssd`",
             SettingType::ImageRef => "an image reference `[registry/]path[:tag][@sha256:hex]`",
             SettingType::HostPort => "`host[:port]`, e.g. `kdc1.example.com:88`",
+            SettingType::Host => "a host name or IP address without a port, e.g. `db1.example.com`",
+            SettingType::Identifier => "an identifier: a letter or `_`, then letters, digits and `_`, at most 63, e.g. `catalog_db`",
             SettingType::MitDuration => "an MIT Kerberos duration, e.g. `24h`, `7d`, `1d 2h`, `3600`, `10:00:00`",
             SettingType::KrbPrincipal => "a Kerberos principal `name[/instance][@REALM]` of letters, digits, `.`, `_`, `-`",
             SettingType::KrbRealm => "a Kerberos realm without blanks, control characters or `[]{}#;=\"'/@\\*,:`, e.g. `EXAMPLE.COM`",
@@ -398,6 +424,8 @@ impl SettingType {
             SettingType::DnsSubdomain | SettingType::StorageClass => text(dns_subdomain),
             SettingType::ImageRef => text(image_ref),
             SettingType::HostPort => text(host_port),
+            SettingType::Host => text(host_only),
+            SettingType::Identifier => text(identifier),
             SettingType::MitDuration => text(mit_duration),
             SettingType::KrbPrincipal => text(krb_principal),
             SettingType::KrbRealm => text(krb_realm),
@@ -576,6 +604,22 @@ mod tests {
         }
         for bad in ["{'a': 'b'}", "a b:88", "h:0", "h:65536", "h:", ":88", "h:8x", "h\n[realms]", "h:+88", "[zz]:1", "a..b"] {
             assert!(host_port(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hosts_and_identifiers() {
+        for ok in ["db1.example.com", "postgres", "10.0.0.1", "[::1]", "DB.EXAMPLE.COM"] {
+            assert!(host_only(ok).is_ok(), "{ok}");
+        }
+        for bad in ["db:5432", "", "a b", "a..b", "h\n", "[zz]", "::1"] {
+            assert!(host_only(bad).is_err(), "{bad:?}");
+        }
+        for ok in ["catalog", "app_db", "_x1", "A"] {
+            assert!(identifier(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1db", "my-db", "db;drop", "a b", "x\n", &"a".repeat(64)] {
+            assert!(identifier(bad).is_err(), "{bad:?}");
         }
     }
 

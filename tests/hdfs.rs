@@ -8,33 +8,9 @@ use bdp::render::Object;
 mod common;
 use common::*;
 use serde_json::Value;
-use std::collections::BTreeMap;
 
 fn has(objs: &[Object], kind: &str, name: &str) -> bool {
     objs.iter().any(|o| o.kind == kind && o.name == name)
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
-}
-
-/// name → value of a Hadoop configuration file; fails on a repeated name.
-fn props(xml: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for chunk in xml.split("<property>").skip(1) {
-        let between = |open: &str, close: &str| -> String {
-            let a = chunk.find(open).unwrap_or_else(|| panic!("no {open} in {chunk}")) + open.len();
-            let b = chunk[a..].find(close).unwrap() + a;
-            unescape(&chunk[a..b])
-        };
-        let (k, v) = (between("<name>", "</name>"), between("<value>", "</value>"));
-        assert!(out.insert(k.clone(), v).is_none(), "{k} appears twice");
-    }
-    out
-}
-
-fn site(objs: &[Object], cm: &str, file: &str) -> BTreeMap<String, String> {
-    props(data(find(objs, "ConfigMap", cm), file))
 }
 
 fn pod_spec(sts: &Object) -> &Value {

@@ -3,34 +3,9 @@
 //! by their pods' limits, an HA HDFS client view), a single RM, an HDFS of another Cluster, the
 //! secure mode, and what bdp refuses (tests/inputs/yarn-checks.yaml has the messages).
 
-use bdp::render::Object;
 
 mod common;
 use common::*;
-use std::collections::BTreeMap;
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
-}
-
-/// name → value of a Hadoop configuration file; fails on a repeated name.
-fn props(xml: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for chunk in xml.split("<property>").skip(1) {
-        let between = |open: &str, close: &str| -> String {
-            let a = chunk.find(open).unwrap_or_else(|| panic!("no {open} in {chunk}")) + open.len();
-            let b = chunk[a..].find(close).unwrap() + a;
-            unescape(&chunk[a..b])
-        };
-        let (k, v) = (between("<name>", "</name>"), between("<value>", "</value>"));
-        assert!(out.insert(k.clone(), v).is_none(), "{k} appears twice");
-    }
-    out
-}
-
-fn site(objs: &[Object], cm: &str, file: &str) -> BTreeMap<String, String> {
-    props(data(find(objs, "ConfigMap", cm), file))
-}
 
 const HDFS1: &str = "    hdfs: {roles: {namenode: {replicas: 1}, datanode: {replicas: 1}}, configOverrides: {hdfs-site.xml: {dfs.replication: \"1\"}}}\n";
 

@@ -1,5 +1,6 @@
-//! Helpers shared by the service test files (tests/hdfs.rs, tests/kerberos.rs): compile an
-//! example or a Cluster text through the library, and find objects and ConfigMap data.
+//! Helpers shared by the service test files (tests/hdfs.rs, tests/kerberos.rs, tests/yarn.rs,
+//! tests/hbase.rs…): compile an example or a Cluster text through the library, find objects and
+//! ConfigMap data, and read a Hadoop configuration file.
 #![allow(dead_code)] // each test file uses a subset
 
 use bdp::diag::{Diagnostic, Severity};
@@ -47,4 +48,28 @@ pub fn find<'a>(objs: &'a [Object], kind: &str, name: &str) -> &'a Object {
 
 pub fn data<'a>(cm: &'a Object, key: &str) -> &'a str {
     cm.body["data"][key].as_str().unwrap_or_else(|| panic!("ConfigMap {} has no key {key}", cm.name))
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+}
+
+/// name → value of a Hadoop configuration file; fails on a repeated name.
+pub fn props(xml: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for chunk in xml.split("<property>").skip(1) {
+        let between = |open: &str, close: &str| -> String {
+            let a = chunk.find(open).unwrap_or_else(|| panic!("no {open} in {chunk}")) + open.len();
+            let b = chunk[a..].find(close).unwrap() + a;
+            unescape(&chunk[a..b])
+        };
+        let (k, v) = (between("<name>", "</name>"), between("<value>", "</value>"));
+        assert!(out.insert(k.clone(), v).is_none(), "{k} appears twice");
+    }
+    out
+}
+
+/// The Hadoop configuration file `file` of ConfigMap `cm`, as name → value.
+pub fn site(objs: &[Object], cm: &str, file: &str) -> std::collections::BTreeMap<String, String> {
+    props(data(find(objs, "ConfigMap", cm), file))
 }

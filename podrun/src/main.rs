@@ -149,16 +149,21 @@ fn abs(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-fn read_checked(stream: &Path) -> Result<String, String> {
-    let text = if stream == Path::new("-") {
+/// The stream's text, from a file or `-` (stdin).
+fn read_text(stream: &Path) -> Result<String, String> {
+    if stream == Path::new("-") {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
             .map_err(|e| format!("stdin: {e}"))?;
-        s
+        Ok(s)
     } else {
-        std::fs::read_to_string(stream).map_err(|e| format!("{}: {e}", stream.display()))?
-    };
+        std::fs::read_to_string(stream).map_err(|e| format!("{}: {e}", stream.display()))
+    }
+}
+
+fn read_checked(stream: &Path) -> Result<String, String> {
+    let text = read_text(stream)?;
     let s = stream::parse(&text).map_err(|e| e.join("\n"))?;
     let imgs = images::load(images::IMAGES_YAML)?;
     let errs = refuse::check(&s, &imgs);

@@ -8,6 +8,7 @@
 # finding 9 live (a SASL-authenticated client creates a znode with a sasl ACL, an anonymous client
 # can neither read nor change it, a pod outside the NetworkPolicy cannot reach 2181); a SIGKILLed
 # KDC comes back Ready with its database, and a re-created ZooKeeper pod gets the same keys.
+# The stack's `list-principals` action runs as a Job beside the KDC (issue 11).
 # The admin Secret (which bdp never renders: the user creates it) is added to the stream here.
 # One line per check, closing line "N passed, M failed".
 # Needs root (namespaces, bridge, nftables) and tests/e2e/install.sh --only podrun (Debian's
@@ -180,6 +181,16 @@ check "NetworkPolicy: the host (outside the cluster) cannot reach 2181" port_clo
 # selectors, proven by tests/e2e/podrun/monitoring.sh): not the host
 check "NetworkPolicy: the host cannot reach the metrics port 7000 (monitoring is none)" port_closed "$ZKIP" 7000
 check "NetworkPolicy: another pod of the Cluster (the KDC) reaches the metrics port 7000" bash -c "timeout 10 '$PODRUN' exec $KDC -c kdc --state '$STATE' -- bash -c 'exec 3<>/dev/tcp/$ZKIP/7000'"
+
+# issue 11's KDC action, live: `bdp action … kerberos list-principals` is a Job that mounts the
+# KDC's volume (kadmin.local) beside the running KDC; podrun runs it like any Job
+"$BDP" action "$WORK/cluster.yaml" kerberos list-principals >"$WORK/lp.yaml" 2>"$WORK/lp.err" \
+  && "$PODRUN" run "$WORK/lp.yaml" --state "$STATE" --timeout 300 >"$WORK/lp.out" 2>&1
+if grep -q '^podrun: job .* succeeded' "$WORK/lp.out" && grep -qF "$ZKP@$REALM" "$WORK/lp.out" && grep -qF "$SP" "$WORK/lp.out" && grep -qF "$ADMIN" "$WORK/lp.out"; then
+  ok "the list-principals action Job succeeds and lists $ZKP, $SP and $ADMIN"
+else
+  bad "the list-principals action Job succeeds and lists $ZKP, $SP and $ADMIN"; cat "$WORK/lp.err"; tail -25 "$WORK/lp.out"
+fi
 
 # a SIGKILLed KDC pod comes back with its database
 t=$SECONDS

@@ -121,7 +121,8 @@ pub fn plan_inputs(inputs: &[PathBuf], opts: &Options) -> Result<(plan::Plan, Di
     let typed = validate::validate(docs, &mut diags);
     let reg = registry_for(&typed, opts, &mut diags);
     if typed.clusters.is_empty() && !diags.has_errors() {
-        let at = inputs.first().map(|p| diag::Span::new(p, 0, 0));
+        // a file: its start (an empty file, or one of comments, has a line 1); a directory: no line
+        let at = inputs.first().map(|p| if p.is_file() { diag::Span::new(p, 1, 1) } else { diag::Span::new(p, 0, 0) });
         let hint = if typed.foreign.is_empty() {
             "bdp renders documents of `kind: Cluster`; see examples/"
         } else {

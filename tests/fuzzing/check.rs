@@ -318,6 +318,12 @@ pub fn check_file(name: &str, content: &str, env: &Env, stats: &mut Stats) -> Ve
         out.extend(check_properties(content));
         return out;
     }
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        // a multi-line value is a block scalar whose lines are data: the parser decides
+        stats.bump("yaml files parsed");
+        out.extend(check_yaml_file(content));
+        return out;
+    }
     out.extend(check_lines(content));
     if name.ends_with("jaas.conf") {
         stats.bump("JAAS configurations parsed");
@@ -329,6 +335,23 @@ pub fn check_file(name: &str, content: &str, env: &Env, stats: &mut Stats) -> Ve
         stats.bump("other files line-checked");
     }
     out
+}
+
+/// An embedded YAML file must parse, and no mapping key may be an injected one (a value that
+/// became a key of its own).
+fn check_yaml_file(content: &str) -> Vec<Finding> {
+    fn injected(y: &Yaml) -> bool {
+        match y {
+            Yaml::Hash(h) => h.iter().any(|(k, v)| k.as_str().is_some_and(|k| k.contains(KEY_MARK) || k.contains(SECT_MARK)) || injected(v)),
+            Yaml::Array(a) => a.iter().any(injected),
+            _ => false,
+        }
+    }
+    match YamlLoader::load_from_str(content) {
+        Err(e) => vec![Finding::new("yaml-syntax", format!("an embedded YAML file does not parse: {e}"))],
+        Ok(docs) if docs.iter().any(injected) => vec![Finding::new("no-injected-lines", "a value's line break started a new key in a YAML file")],
+        Ok(_) => Vec::new(),
+    }
 }
 
 /// No line of a line-based file may start with an injected key or section (a value with a

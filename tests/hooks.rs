@@ -94,20 +94,10 @@ fn the_watched_files_fingerprint_follows_its_content() {
 }
 
 fn stack_errors(name: &str, hooks: &str) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("bdp-hooks-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let stack = format!(
         "apiVersion: manager.kubebdp.github.io/v1\nkind: StackDefinition\nmetadata: {{name: t-1}}\nspec:\n  services:\n    svc:\n      image: {{repository: zookeeper, tag: '3.8.4'}}\n      files:\n        a.conf: {{format: properties, dir: /etc/a}}\n      roles:\n        r:\n          replicas: {{default: 1}}\n          files: [a.conf]\n          initContainers: [{{name: init, command: ['true']}}]\n          containers: [{{name: main, command: [sleep, '1']}}]\n{hooks}"
     );
-    std::fs::write(dir.join("stack.yaml"), stack).unwrap();
-    let c = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: c, namespace: t}\nspec:\n  stack: t-1\n  services:\n    svc: {}\n";
-    std::fs::write(dir.join("c.yaml"), c).unwrap();
-    let r = bdp::compile(&[dir.join("stack.yaml"), dir.join("c.yaml")], &bdp::Options::default());
-    let _ = std::fs::remove_dir_all(&dir);
-    match r {
-        Ok(_) => vec![],
-        Err(d) => d.items.iter().map(|x| x.to_string()).collect(),
-    }
+    stack_errors_of(name, &stack)
 }
 
 #[test]

@@ -73,3 +73,19 @@ pub fn props(xml: &str) -> std::collections::BTreeMap<String, String> {
 pub fn site(objs: &[Object], cm: &str, file: &str) -> std::collections::BTreeMap<String, String> {
     props(data(find(objs, "ConfigMap", cm), file))
 }
+
+/// Compiles the StackDefinition text `stack` (name `t-1`, one service `svc`) with a Cluster that
+/// enables `svc`, in a directory of its own; the error lines, empty when it compiles.
+pub fn stack_errors_of(test: &str, stack: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("bdp-{}-{}-{test}", env!("CARGO_CRATE_NAME"), std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("stack.yaml"), stack).unwrap();
+    let c = "apiVersion: manager.kubebdp.github.io/v1\nkind: Cluster\nmetadata: {name: c, namespace: t}\nspec:\n  stack: t-1\n  services:\n    svc: {}\n";
+    std::fs::write(dir.join("c.yaml"), c).unwrap();
+    let r = bdp::compile(&[dir.join("stack.yaml"), dir.join("c.yaml")], &bdp::Options::default());
+    let _ = std::fs::remove_dir_all(&dir);
+    match r {
+        Ok(_) => vec![],
+        Err(d) => d.items.iter().map(|x| x.to_string()).collect(),
+    }
+}

@@ -99,6 +99,9 @@ pub const ARGOCD_HOOK_DELETE_POLICY: &str = "argocd.argoproj.io/hook-delete-poli
 pub const FLUX_FORCE: &str = "kustomize.toolkit.fluxcd.io/force";
 /// The name of a smoke test (`<cluster>-<service>-smoke-test`).
 pub const SMOKE_TEST: &str = "smoke-test";
+/// The one container of an action's, hook's or smoke test's Job; a role volume's `containers`
+/// may name it to reach those Jobs.
+pub const ACTION_CONTAINER: &str = "action";
 
 /// The hook a Job's pod runs (`hooks`), on the pod: the cluster's hooks NetworkPolicy selects it.
 pub const LABEL_HOOK: &str = "kubebdp.github.io/hook";

@@ -77,6 +77,35 @@ fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, 
         }
     }
     if policy.quorum == Some(QuorumKind::Majority) {
+        if let Some(d) = &policy.dynamic {
+            let is_dynamic = |s: Option<&ServiceFacts>| s.and_then(|s| s.settings.get(&d.setting)).and_then(Value::as_str) == Some(d.value.as_str());
+            let (dyn_old, dyn_new) = (is_dynamic(so), is_dynamic(sn));
+            let dyn_steps = || if d.procedure.trim().is_empty() { steps(None) } else { d.procedure.trim().to_string() };
+            if dyn_old != dyn_new {
+                out.push(Refusal {
+                    what,
+                    reason: format!("{change}: setting `{}` changes in the same commit; switch the membership first, in a commit of its own, then resize", d.setting),
+                    steps: dyn_steps(),
+                });
+                return;
+            }
+            if dyn_new {
+                // growth: the new members vote only once added, in sync; shrink: the members
+                // that go stop before the reconfiguration removes them
+                if rn < ro && rn < majority(ro) {
+                    out.push(Refusal {
+                        what,
+                        reason: format!(
+                            "{change}: the {} members that go stop before the reconfiguration removes them, and the {rn} that stay are fewer than a majority ({}) of the {ro} members: the quorum is lost until then",
+                            ro - rn,
+                            majority(ro)
+                        ),
+                        steps: dyn_steps(),
+                    });
+                }
+                return;
+            }
+        }
         let reason = if rn > ro && rn - ro >= majority(rn) {
             Some(format!("{change}: the {} new members are a majority of {rn}: they could elect a leader among themselves, with none of the data, before the old members join", rn - ro))
         } else if rn > ro && majority(ro) + majority(rn) <= rn {
@@ -207,7 +236,7 @@ fn version_change(id: &str, so: &ServiceFacts, sn: &ServiceFacts) -> Option<Vers
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DrainRule, PatchRule, ScalePolicy};
+    use crate::model::{DrainRule, DynamicMembership, PatchRule, ScalePolicy};
 
     fn role(replicas: u32, scale: Option<ScalePolicy>) -> RoleFacts {
         RoleFacts { id: "ns/c/s/r".into(), odd: false, stack: "st".into(), service: "s".into(), role: "r".into(), scale_down: None, service_id: "ns/c/s".into(), replicas, scale }
@@ -240,6 +269,32 @@ mod tests {
         assert!(!refused(7, 5) && !refused(9, 7));
         assert!(refused(5, 3) && refused(3, 1) && refused(7, 3));
         assert_eq!(refusals(5, 3, &p, &s, &s)[0].steps, "the steps");
+    }
+
+    #[test]
+    fn dynamic_membership_rule() {
+        let dynamic = DynamicMembership { setting: "membership".into(), value: "dynamic".into(), procedure: "reconfig steps".into() };
+        let p = ScalePolicy { quorum: Some(QuorumKind::Majority), procedure: Some("static steps".into()), dynamic: Some(dynamic), ..Default::default() };
+        let (st, dy) = (svc("x:1", serde_json::json!({"membership": "static"}), None), svc("x:1", serde_json::json!({"membership": "dynamic"}), None));
+        let refused = |a, b| refusals(a, b, &p, &dy, &dy);
+        // growth by reconfiguration: any size; shrink: the members that stay are a majority of the old
+        for (a, b) in [(1, 3), (3, 5), (3, 7), (5, 7), (7, 5), (5, 3), (9, 5), (3, 2)] {
+            assert!(refused(a, b).is_empty(), "{a} → {b}: {:?}", refused(a, b));
+        }
+        for (a, b) in [(7, 3), (3, 1), (5, 2)] {
+            let r = refused(a, b);
+            assert_eq!(r.len(), 1, "{a} → {b}");
+            assert_eq!(r[0].steps, "reconfig steps");
+        }
+        assert!(refused(7, 3)[0].reason.contains("the 3 that stay are fewer than a majority (4) of the 7 members"), "{}", refused(7, 3)[0].reason);
+        // the static side keeps the static rule; a switch with a resize is refused either way
+        assert_eq!(refusals(3, 5, &p, &st, &st)[0].steps, "static steps");
+        for (so, sn) in [(&st, &dy), (&dy, &st)] {
+            let r = refusals(3, 5, &p, so, sn);
+            assert!(r.len() == 1 && r[0].reason.contains("switch the membership first"), "{r:?}");
+        }
+        // a switch alone (same replicas) is no replica change: nothing to check
+        assert!(refusals(3, 3, &p, &st, &dy).is_empty());
     }
 
     #[test]

@@ -29,6 +29,30 @@ pub struct ScalePolicy {
     /// The steps printed with a refusal by the `quorum` rule (the safe sequence of commits).
     #[serde(default)]
     pub procedure: Option<String>,
+    /// With `quorum`: while a setting of the service has a value, the membership changes by
+    /// reconfiguration instead of a roll (ZooKeeper's `reconfig`): a new member joins without a
+    /// vote and is added once in sync, so any growth is allowed; a member that goes stops before
+    /// it is removed, so a shrink is allowed while the members that stay are a majority of the
+    /// old size (new ≥ a majority of old). Switching between the two ways and resizing in the
+    /// same commit is refused.
+    #[serde(default)]
+    pub dynamic: Option<DynamicMembership>,
+}
+
+/// The setting (and its value) under which a quorum role's membership is dynamic.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct DynamicMembership {
+    /// The service's setting, e.g. `membership`.
+    #[schemars(length(min = 1))]
+    pub setting: String,
+    /// Its value that means dynamic, e.g. `dynamic`.
+    #[schemars(length(min = 1))]
+    pub value: String,
+    /// The steps printed with a refusal while the membership is dynamic.
+    #[serde(default)]
+    pub procedure: String,
 }
 
 /// A membership rule of a quorum role.

@@ -192,7 +192,8 @@ pub struct VolumeDef {
     #[schemars(length(min = 1))]
     pub items: Option<Vec<String>>,
     /// Mounted only in these containers (default: every container of the role), e.g. a
-    /// credential that one init container needs and the daemons must not see.
+    /// credential that one init container needs and the daemons must not see. `action` names
+    /// the container of the role's Jobs (actions, hooks, smoke test).
     #[serde(default)]
     #[schemars(length(min = 1))]
     pub containers: Option<Vec<String>>,

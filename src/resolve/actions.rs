@@ -90,7 +90,7 @@ impl Resolver<'_> {
             return None;
         }
         let cd = ContainerDef {
-            name: "action".into(),
+            name: crate::names::ACTION_CONTAINER.into(),
             image: ad.image.clone(),
             command: ad.command.clone(),
             args: ad.args.clone(),

@@ -426,7 +426,9 @@ impl Resolver<'_> {
                 continue;
             }
             if let Some(cs) = &vd.containers {
-                let known: Vec<&str> = rd.init_containers.iter().chain(rd.containers.iter()).map(|c| c.name.as_str()).collect();
+                // the role's containers, and the one container of its Jobs (actions, hooks, smoke test)
+                let mut known: Vec<&str> = rd.init_containers.iter().chain(rd.containers.iter()).map(|c| c.name.as_str()).collect();
+                known.push(crate::names::ACTION_CONTAINER);
                 for c in cs.iter().filter(|c| !known.contains(&c.as_str())) {
                     self.stack_err(stack, svc, &vp, format!("volume `{vn}` names unknown container `{c}`"));
                 }

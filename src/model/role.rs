@@ -80,7 +80,8 @@ pub struct RoleDef {
     /// Containers that run to completion before the role's containers start, in order.
     #[serde(default)]
     pub init_containers: Vec<ContainerDef>,
-    /// The role's containers (the first one gets the role's ports unless they say otherwise).
+    /// The role's containers (the first one rendered, whose `when` holds, gets the role's ports
+    /// unless they say otherwise).
     #[schemars(length(min = 1))]
     pub containers: Vec<ContainerDef>,
     /// Volumes from Secrets/ConfigMaps made elsewhere: volume name → definition.

@@ -281,7 +281,8 @@ impl Resolver<'_> {
         let mut inits = Vec::new();
         for (i, cd) in rd.containers.iter().enumerate() {
             let path = segs(&["roles", r, "containers", &i.to_string()]);
-            if let Some(c) = self.container(s, &path, cd, &rc, i == 0) {
+            // the role's ports go to the first container rendered (an earlier one's `when` may be false)
+            if let Some(c) = self.container(s, &path, cd, &rc, conts.is_empty()) {
                 conts.push(c);
             }
         }

@@ -15,8 +15,9 @@
 #   hadoop/krb5   when the output has core-site.xml+hdfs-site.xml or krb5.conf in a ConfigMap: Hadoop's
 #                 Configuration loads them / an MIT KDC works through that krb5.conf
 # and boots a real ZooKeeper ensemble from the rendered manifests (zk_ensemble.py) for every input
-# whose output has a <cluster>-zookeeper-server StatefulSet; examples/zookeeper.yaml (3 servers)
-# and examples/zookeeper-5.yaml (5 servers) must exist and be among them.
+# whose output has a <cluster>-zookeeper-server StatefulSet with static membership (a dynamic one,
+# examples/zookeeper-dynamic.yaml, boots on podrun: tests/e2e/podrun/zookeeper_dynamic.sh);
+# examples/zookeeper.yaml (3 servers) and examples/zookeeper-5.yaml (5 servers) must be among them.
 # Each check prints `ok   NAME` or `NOT OK NAME` with the tail of its output; the last line is
 # `N passed, M failed`; exit 1 if anything failed. A missing tool fails when CI=true, else SKIPs
 # with the install hint. BDP=/path/to/bdp skips the cargo build. Needs: tests/e2e/install.sh.
@@ -179,6 +180,12 @@ for in in "${inputs[@]}"; do
   fi
   if have py && ! has_zk "$s"; then
     case " ${ZK_EXAMPLES[*]} " in *" $in "*) fail=$((fail+1)); echo "NOT OK zookeeper ensemble $u: no *-zookeeper-server StatefulSet rendered";; esac
+    continue
+  fi
+  if grep -q '^ *reconfigEnabled=true$' "$s"; then
+    # zk_ensemble.py boots static membership (server.N lines); a dynamic one starts through its
+    # start script and the hook's reconfig, which run as pods on podrun
+    echo "--   zookeeper ensemble $u: dynamic membership, booted by tests/e2e/podrun/zookeeper_dynamic.sh instead"
     continue
   fi
   TAIL=14 check "zookeeper ensemble $u (real ZooKeeper from the rendered manifests)" py zk -- "$E2E_PY" "$E2E/zk_ensemble.py" "$s"

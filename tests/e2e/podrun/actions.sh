@@ -17,13 +17,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
-WORK=$(mktemp -d /tmp/podrun-actions.XXXXXX)
+podrun_workdir actions
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 C=ops; NS=bigdata
 NN=$C-hdfs-namenode; DN=$C-hdfs-datanode; ZK=$C-zookeeper-server
@@ -69,7 +64,6 @@ ran() {
 }
 count() { grep -Ec "$2" "$WORK/$1.out"; }
 # all 'CMD' 'CMD'...: every shell command (a string) succeeds
-all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
 # only_jobs NAME-REGEX: the Job documents of the stream whose metadata.name matches
 only_jobs() { "$PY" - "$1" "$WORK/stream.yaml" <<'PYEOF'
 import re, sys

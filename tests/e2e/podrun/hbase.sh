@@ -16,13 +16,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
-WORK=$(mktemp -d /tmp/podrun-hbase.XXXXXX)
+podrun_workdir hbase
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 C=store; NS=bigtable
 HM=$C-hbase-master; RS=$C-hbase-regionserver; ZK=$C-zookeeper-server; NN=$C-hdfs-namenode

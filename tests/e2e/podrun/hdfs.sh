@@ -20,13 +20,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
-WORK=$(mktemp -d /tmp/podrun-hdfs.XXXXXX)
+podrun_workdir hdfs
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 C=lake; NS=bigdata
 NN=$C-hdfs-namenode; JN=$C-hdfs-journalnode; DN=$C-hdfs-datanode; ZK=$C-zookeeper-server

@@ -24,13 +24,8 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 for b in openssl keytool kinit; do command -v $b >/dev/null || { bad "$b missing"; finish; }; done
 PY=$(e2e_any_python)
-WORK=$(mktemp -d /tmp/podrun-hdfs-sec.XXXXXX)
+podrun_workdir hdfs-sec
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 C=seed; NS=bigdata
 cat >"$WORK/cluster.yaml" <<EOF

@@ -24,20 +24,17 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
 HMS_PY=$E2E_HIVE_VENV/bin/python
-WORK=$(mktemp -d /tmp/podrun-hive.XXXXXX)
+podrun_workdir hive
 chmod 711 "$WORK"   # the postgres user reaches its data directory below
 STATE=$WORK/state
 PGNS=bdp-hivepg-$$; PGVETH=hpg$(printf %05d $(($$ % 100000))); PGDATA=$WORK/pg/data
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 pg_started=false
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
+cleanup_more() {
   $pg_started && su postgres -s /bin/sh -c "'$PGBIN/pg_ctl' -D '$PGDATA' -m immediate stop" >/dev/null 2>&1
   ip link del "$PGVETH" >/dev/null 2>&1
   ip netns del "$PGNS" >/dev/null 2>&1
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
 [ -x "$HMS_PY" ] || { bad "the Thrift client's venv $E2E_HIVE_VENV (tests/e2e/install.sh --only podrun)"; finish; }
 [ -x "$PGBIN/initdb" ] || { bad "Debian's postgresql (tests/e2e/install.sh --only podrun)"; finish; }
 

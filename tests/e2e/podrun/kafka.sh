@@ -13,14 +13,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$E2E_PY
-WORK=$(mktemp -d /tmp/podrun-kafka-e2e.XXXXXX)
-STATE=; PRODUCER=
-cleanup() {
-  [ -n "$PRODUCER" ] && kill "$PRODUCER" 2>/dev/null
-  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+podrun_workdir kafka-e2e PRODUCER
+PRODUCER=
 T0=$SECONDS
 KLIB=${PODRUN_CACHE:-/var/cache/bdp-podrun}/kafka-3.9.1/lib
 [ -d "$KLIB" ] || { bad "the kafka-3.9.1 jars are in $KLIB (tests/e2e/install.sh --only podrun)"; finish; }

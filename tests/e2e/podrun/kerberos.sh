@@ -17,13 +17,8 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 for b in kinit kadmin klist; do command -v $b >/dev/null || { bad "$b missing (tests/e2e/install.sh --only podrun)"; finish; }; done
 PY=$E2E_PY
-WORK=$(mktemp -d /tmp/podrun-krb-e2e.XXXXXX)
+podrun_workdir krb-e2e
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 NS=bigdata; CL=krb
 cat >"$WORK/cluster.yaml" <<EOF

@@ -40,14 +40,8 @@ PY=$E2E_PROMQL_PY                        # PyYAML + promql-parser
 FOR=${MON_E2E_FOR:-10s}
 [ -x "$PY" ] && "$PY" -c 'import promql_parser, yaml' 2>/dev/null || { bad "promql-parser venv $PY (tests/e2e/install.sh --only prom)"; finish; }
 [ -x /usr/bin/prometheus ] || { bad "/usr/bin/prometheus (tests/e2e/install.sh --only prom)"; finish; }
-WORK=$(mktemp -d /tmp/podrun-mon.XXXXXX)
+podrun_workdir mon PROM
 STATE=$WORK/state; PROM=
-cleanup() {
-  [ -n "$PROM" ] && kill "$PROM" 2>/dev/null && wait "$PROM" 2>/dev/null
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 MON="$PY tests/e2e/podrun/mon.py"
 
 C=mon; NS=obs

@@ -26,13 +26,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$(e2e_any_python)
-WORK=$(mktemp -d /tmp/podrun-yarn.XXXXXX)
+podrun_workdir yarn
 STATE=$WORK/state
-cleanup() {
-  "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 C=mr; NS=bigdata
 RM=$C-yarn-resourcemanager; NM=$C-yarn-nodemanager; JHS=$C-yarn-jobhistory

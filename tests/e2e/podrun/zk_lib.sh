@@ -1,7 +1,7 @@
 # zk_lib.sh -- sourced by the ZooKeeper day-2 scenarios on podrun (zookeeper_upgrade.sh,
 # zookeeper_scale.sh) after common.sh: the host client's NetworkPolicy, `srvr` of every server, and
 # the continuous writer (zk_writer.py) around a `podrun apply`. Uses $WORK, $STATE, $PY, $PODRUN;
-# sets $WRITER while a writer runs (the caller's cleanup kills it).
+# sets $WRITER while a writer runs (podrun_workdir's EXIT trap kills it: name WRITER to it).
 
 # client_policy NAMESPACE: the host's client needs a NetworkPolicy of its own (see zookeeper.sh)
 client_policy() {

@@ -9,14 +9,8 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 PY=$E2E_PY
-WORK=$(mktemp -d /tmp/podrun-zk-e2e.XXXXXX)
-STATE=; WRITER=
-cleanup() {
-  [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
-  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+podrun_workdir zk-e2e WRITER
+WRITER=
 
 # cluster FILE OUT [KEY=VALUE...]: the example with extra zoo.cfg keys
 cluster() {

@@ -17,14 +17,8 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . tests/e2e/podrun/zk_lib.sh  # common.sh went to the repository root
 PY=$E2E_PY
-WORK=$(mktemp -d /tmp/podrun-zk-dyn.XXXXXX)
-STATE=; WRITER=
-cleanup() {
-  [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
-  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+podrun_workdir zk-dyn WRITER
+WRITER=
 PW="zk-super-$RANDOM$RANDOM$RANDOM"
 
 # cluster NAME MEMBERSHIP REPLICAS: examples/zookeeper.yaml with the setting and the replicas;
@@ -45,7 +39,6 @@ for c in "static3 static 3" "dyn1 dynamic 1" "dyn3 dynamic 3" "dyn5 dynamic 5" "
   # shellcheck disable=SC2086
   cluster $c || { bad "render $c"; finish; }
 done
-all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
 gate() { # gate FROM TO WANT: bdp diff --check's exit code
   "$BDP" diff --check "$WORK/c-$1.yaml" "$WORK/c-$2.yaml" >"$WORK/gate-$1-$2.txt" 2>&1; local rc=$?
   check "bdp diff --check $1 → $2: exit $rc (want $3)" [ $rc = "$3" ]

@@ -16,14 +16,8 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . tests/e2e/podrun/zk_lib.sh  # common.sh went to the repository root
 PY=$E2E_PY
-WORK=$(mktemp -d /tmp/podrun-zk-scale.XXXXXX)
-STATE=; WRITER=
-cleanup() {
-  [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
-  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+podrun_workdir zk-scale WRITER
+WRITER=
 
 # the Cluster of N servers: examples/zookeeper.yaml with the server role's replicas
 cluster() {

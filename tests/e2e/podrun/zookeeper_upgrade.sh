@@ -12,14 +12,8 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 . tests/e2e/podrun/zk_lib.sh  # common.sh went to the repository root
 PY=$E2E_PY
-WORK=$(mktemp -d "/tmp/podrun-zk-upgrade${PODRUN_E2E_SUFFIX:+-$PODRUN_E2E_SUFFIX}.XXXXXX")
-STATE=; WRITER=
-cleanup() {
-  [ -n "$WRITER" ] && kill "$WRITER" 2>/dev/null
-  [ -n "$STATE" ] && "$PODRUN" down --state "$STATE" >/dev/null 2>&1
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+podrun_workdir zk-upgrade${PODRUN_E2E_SUFFIX:+-$PODRUN_E2E_SUFFIX} WRITER
+WRITER=
 
 # the Cluster: examples/zookeeper.yaml (3 servers) on a given stack
 cluster() { sed "s/^  stack: hadoop-3.3\$/  stack: $1/" examples/zookeeper.yaml >"$2"; grep -q "stack: $1" "$2"; }

@@ -36,6 +36,18 @@ fn majority(n: i64) -> i64 {
 fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, sn: Option<&ServiceFacts>, out: &mut Vec<Refusal>) {
     let (ro, rn) = (i64::from(fo.replicas), i64::from(fn_.replicas));
     let Some(policy) = fn_.scale.as_ref().or(fo.scale.as_ref()) else { return };
+    if let Some(d) = policy.dynamic.as_ref().filter(|d| policy.quorum == Some(QuorumKind::Majority) && !d.leave_procedure.trim().is_empty()) {
+        let value = |s: Option<&ServiceFacts>| s.and_then(|s| s.settings.get(&d.setting)).and_then(Value::as_str).map(str::to_string);
+        let (vo, vn) = (value(so), value(sn));
+        if vo.as_deref() == Some(d.value.as_str()) && vn.as_deref() != Some(d.value.as_str()) {
+            out.push(Refusal {
+                what: fn_.id.clone(),
+                reason: format!("setting `{}` {} → {}: the stack does not let role {} leave dynamic membership in place", d.setting, d.value, vn.as_deref().unwrap_or("(default)"), fn_.role),
+                steps: d.leave_procedure.trim().to_string(),
+            });
+            return;
+        }
+    }
     if ro == rn {
         return;
     }
@@ -273,7 +285,7 @@ mod tests {
 
     #[test]
     fn dynamic_membership_rule() {
-        let dynamic = DynamicMembership { setting: "membership".into(), value: "dynamic".into(), procedure: "reconfig steps".into() };
+        let dynamic = DynamicMembership { setting: "membership".into(), value: "dynamic".into(), procedure: "reconfig steps".into(), leave_procedure: String::new() };
         let p = ScalePolicy { quorum: Some(QuorumKind::Majority), procedure: Some("static steps".into()), dynamic: Some(dynamic), ..Default::default() };
         let (st, dy) = (svc("x:1", serde_json::json!({"membership": "static"}), None), svc("x:1", serde_json::json!({"membership": "dynamic"}), None));
         let refused = |a, b| refusals(a, b, &p, &dy, &dy);
@@ -295,6 +307,15 @@ mod tests {
         }
         // a switch alone (same replicas) is no replica change: nothing to check
         assert!(refusals(3, 3, &p, &st, &dy).is_empty());
+        assert!(refusals(3, 3, &p, &dy, &st).is_empty(), "no leaveProcedure: leaving is not checked");
+        // with a leaveProcedure, leaving dynamic membership is refused, resize or not
+        let mut leave = p.clone();
+        leave.dynamic.as_mut().unwrap().leave_procedure = "a new static ensemble".into();
+        for (a, b) in [(3, 3), (5, 3), (3, 5)] {
+            let r = refusals(a, b, &leave, &dy, &st);
+            assert!(r.len() == 1 && r[0].reason.contains("leave dynamic membership") && r[0].steps == "a new static ensemble", "{a} → {b}: {r:?}");
+        }
+        assert!(refusals(3, 3, &leave, &st, &dy).is_empty(), "entering is allowed");
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub struct DynamicMembership {
     /// The steps printed with a refusal while the membership is dynamic.
     #[serde(default)]
     pub procedure: String,
+    /// Not empty: a commit that switches away from dynamic membership (the setting leaves
+    /// `value`) is refused with these steps, with or without a resize.
+    #[serde(default)]
+    pub leave_procedure: String,
 }
 
 /// A membership rule of a quorum role.

@@ -7,11 +7,12 @@
 #   switch    static → dynamic, 3 servers (each server restarts with the membership it runs)
 #   grow      3 → 5 and 5 → 7 (the new servers join without a vote, sync, and are added)
 #   shrink    7 → 5 and 5 → 3 (the servers that go stop, then are removed)
+#   restart   the leader SIGKILLed: it rejoins as a participant
 # After each: every server's `conf` shows the same membership of exactly the role's pods as
 # participants, one leader; the writer's counts: attempted, failed = 0, lost = 0.
 # The gate (`bdp diff --check`) in dynamic mode: growth allowed (3 → 5, 3 → 7), shrink to a
 # majority of the old size allowed (7 → 5, 5 → 3), 7 → 3 and 3 → 1 refused, a switch with a
-# resize refused. What counts as a failed or lost write: see zk_writer.py. One line per check,
+# resize refused, the way back to static refused (tried by hand: the quorum was lost). What counts as a failed or lost write: see zk_writer.py. One line per check,
 # closing "N passed, M failed". Needs root and tests/e2e/install.sh --only podrun.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -43,10 +44,11 @@ gate() { # gate FROM TO WANT: bdp diff --check's exit code
   "$BDP" diff --check "$WORK/c-$1.yaml" "$WORK/c-$2.yaml" >"$WORK/gate-$1-$2.txt" 2>&1; local rc=$?
   check "bdp diff --check $1 → $2: exit $rc (want $3)" [ $rc = "$3" ]
 }
-gate static3 dyn3 0; gate dyn3 dyn5 0; gate dyn5 dyn7 0; gate dyn3 dyn7 0; gate dyn7 dyn5 0; gate dyn5 dyn3 0
+gate static3 dyn3 0; gate dyn3 static3 1; gate dyn3 dyn5 0; gate dyn5 dyn7 0; gate dyn3 dyn7 0; gate dyn7 dyn5 0; gate dyn5 dyn3 0
 gate dyn7 dyn3 1; gate dyn3 dyn1 1; gate static3 dyn5 1; gate static3 static5 1
 check "the refusal of 7 → 3 says the quorum is lost until the reconfiguration" grep -q "fewer than a majority (4) of the 7 members" "$WORK/gate-dyn7-dyn3.txt"
 check "the refusal of a switch with a resize says to switch first" grep -q "switch the membership first" "$WORK/gate-static3-dyn5.txt"
+check "the refusal of the way back gives the new-Cluster procedure" grep -q "leave dynamic membership in place" "$WORK/gate-dyn3-static3.txt"
 check "the dynamic render has the hook membership as a post-sync Job, the static one has none" \
   all 'grep -q "^  name: zk-zookeeper-hook-membership$" "$WORK/s-dyn3.yaml"' '! grep -q "hook-membership" "$WORK/s-static3.yaml"'
 check "a resize leaves the dynamic servers' StatefulSet template as it was (no roll)" \
@@ -103,7 +105,7 @@ step() {
     bad "$2: podrun apply"; tail -40 "$WORK/$2.log"
   fi
   if "$PODRUN" run "$WORK/s-$1.yaml" --state "$STATE" --timeout 600 >"$WORK/$2.jobs" 2>&1; then
-    ok "$2: post-sync Jobs (hook membership, smoke test) succeeded, $((SECONDS-t))s in all"
+    ok "$2: post-sync Jobs ($(grep -c "^kind: Job$" "$WORK/s-$1.yaml"): hook membership if dynamic, smoke test) succeeded, $((SECONDS-t))s in all"
   else
     bad "$2: post-sync Jobs"; tail -60 "$WORK/$2.jobs"
   fi

@@ -37,12 +37,11 @@ fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, 
     let (ro, rn) = (i64::from(fo.replicas), i64::from(fn_.replicas));
     let Some(policy) = fn_.scale.as_ref().or(fo.scale.as_ref()) else { return };
     if let Some(d) = policy.dynamic.as_ref().filter(|d| policy.quorum == Some(QuorumKind::Majority) && !d.leave_procedure.trim().is_empty()) {
-        let value = |s: Option<&ServiceFacts>| s.and_then(|s| s.settings.get(&d.setting)).and_then(Value::as_str).map(str::to_string);
-        let (vo, vn) = (value(so), value(sn));
-        if vo.as_deref() == Some(d.value.as_str()) && vn.as_deref() != Some(d.value.as_str()) {
+        let (vo, vn) = (str_setting(so, &d.setting), str_setting(sn, &d.setting));
+        if vo == Some(d.value.as_str()) && vn != Some(d.value.as_str()) {
             out.push(Refusal {
                 what: fn_.id.clone(),
-                reason: format!("setting `{}` {} → {}: the stack does not let role {} leave dynamic membership in place", d.setting, d.value, vn.as_deref().unwrap_or("(default)"), fn_.role),
+                reason: format!("setting `{}` {} → {}: the stack does not let role {} leave dynamic membership in place", d.setting, d.value, vn.unwrap_or("(default)"), fn_.role),
                 steps: d.leave_procedure.trim().to_string(),
             });
             return;
@@ -90,7 +89,7 @@ fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, 
     }
     if policy.quorum == Some(QuorumKind::Majority) {
         if let Some(d) = &policy.dynamic {
-            let is_dynamic = |s: Option<&ServiceFacts>| s.and_then(|s| s.settings.get(&d.setting)).and_then(Value::as_str) == Some(d.value.as_str());
+            let is_dynamic = |s| str_setting(s, &d.setting) == Some(d.value.as_str());
             let (dyn_old, dyn_new) = (is_dynamic(so), is_dynamic(sn));
             let dyn_steps = || if d.procedure.trim().is_empty() { steps(None) } else { d.procedure.trim().to_string() };
             if dyn_old != dyn_new {
@@ -145,6 +144,11 @@ fn scale(sts: &str, fo: &RoleFacts, fn_: &RoleFacts, so: Option<&ServiceFacts>, 
             out.push(Refusal { what, reason, steps: steps(None) });
         }
     }
+}
+
+/// A setting of a service as a string (absent or not a string: none).
+fn str_setting<'a>(s: Option<&'a ServiceFacts>, name: &str) -> Option<&'a str> {
+    s.and_then(|s| s.settings.get(name)).and_then(Value::as_str)
 }
 
 /// A setting of a service as a list of strings (absent or not a list: empty).

@@ -24,12 +24,7 @@ conf="{{ role.storage.data.mountPath }}/conf"
 mkdir -p "$conf"
 line() { printf 'server.%s=%s:{{ role.ports.quorum }}:{{ role.ports.election }}:%s;{{ role.ports.client }}\n' "$1" "$2" "$3"; }
 
-pw=$(cat "$ZK_SUPERUSER_PASSWORD_FILE")
-case "$pw" in
-  *[!A-Za-z0-9._~+/=-]*|'') echo "the super user password (Secret of setting superUserSecret, key password) must be letters, digits and ._~+/=- only" >&2; exit 1 ;;
-esac
-[ "$(printf %s "$pw" | wc -c)" -ge 16 ] || { echo "the super user password must have at least 16 characters" >&2; exit 1; }
-
+{{ vars.superUserPassword }}
 last=$(sed -n 's/^dynamicConfigFile=//p' "$conf/zoo.cfg" 2>/dev/null | tail -n 1 || true)
 dyn="$conf/zoo.cfg.dynamic"
 while :; do

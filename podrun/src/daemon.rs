@@ -161,6 +161,8 @@ pub struct Daemon {
     errors: Vec<String>,
     /// Job runs (`podrun run`): the Job, its status, when it started.
     jobs: Vec<(k8s_openapi::api::batch::v1::Job, crate::jobs::JobStatus, Instant)>,
+    /// Job runs started so far (each run's number, see JobStatus::run).
+    job_runs: u64,
 }
 
 fn revision_of(t: &PodTemplateSpec) -> String {
@@ -243,6 +245,7 @@ pub fn main(state: PathBuf, domain: String, subnet: Option<String>) -> i32 {
         down_reply: None,
         errors: Vec::new(),
         jobs: Vec::new(),
+        job_runs: 0,
     };
     d.write_hosts(true);
     d.reload();
@@ -1776,9 +1779,11 @@ impl Daemon {
             }
         }
         self.jobs.retain(|(j, _, _)| crate::jobs::key(j) != key);
-        let st = crate::jobs::JobStatus { name: job.metadata.name.clone().unwrap_or_default(), namespace: ns_of(&job.metadata), ..Default::default() };
+        self.job_runs += 1;
+        let run = self.job_runs;
+        let st = crate::jobs::JobStatus { name: job.metadata.name.clone().unwrap_or_default(), namespace: ns_of(&job.metadata), run, ..Default::default() };
         self.jobs.push((job, st, Instant::now()));
-        (true, format!("job {key}"))
+        (true, crate::jobs::run_message(&key, run))
     }
 
     /// Ends a run: its active pod is killed, the Job failed with `reason`.

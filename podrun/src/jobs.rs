@@ -20,6 +20,16 @@ pub fn key(j: &Job) -> String {
     format!("{}/{}", ns_of(&j.metadata), j.metadata.name.as_deref().unwrap_or("?"))
 }
 
+/// The daemon's answer to a `job` request: the Job's key and the number of the run it started.
+pub fn run_message(key: &str, run: u64) -> String {
+    format!("job {key} run {run}")
+}
+
+/// The run number in an answer written by [`run_message`] for the Job `key`.
+pub fn run_of(message: &str, key: &str) -> Option<u64> {
+    message.strip_prefix(&format!("job {key} run "))?.parse().ok()
+}
+
 /// What podrun cannot do of a Job, each problem naming its field. The pod template is checked
 /// as a StatefulSet's would be (images, volumes, probes, security context).
 pub fn check(j: &Job, stream: &crate::stream::Stream, images: &std::collections::BTreeMap<String, crate::images::Profile>) -> Vec<String> {
@@ -105,6 +115,10 @@ pub struct JobStatus {
     /// `Some(true)` Complete, `Some(false)` Failed, `None` still running.
     pub succeeded: Option<bool>,
     pub reason: String,
+    /// Which run of the daemon this is (1, 2, ...): a Job run again under the same name is a new
+    /// run, and `podrun run` waits for its own, never for the outcome of the one it replaced.
+    #[serde(default)]
+    pub run: u64,
 }
 
 /// `backoffLimit` (default 6, as Kubernetes) and `activeDeadlineSeconds` of a Job.
@@ -164,22 +178,28 @@ pub fn run(stream: &Path, dir: &Dir, timeout: u64) -> ExitCode {
         if let Err(e) = written {
             return crate::fail(&format!("{}: {e}", file.display()));
         }
-        match dir.ask(&Request { op: "job".into(), pod: file.to_string_lossy().into_owned(), keep_volumes: false }, Duration::from_secs(30)) {
-            Ok(r) if r.ok => println!("podrun: job {k} started"),
+        let run = match dir.ask(&Request { op: "job".into(), pod: file.to_string_lossy().into_owned(), keep_volumes: false }, Duration::from_secs(30)) {
+            Ok(r) if r.ok => match run_of(&r.message, &k) {
+                Some(run) => run,
+                None => return crate::fail(&format!("unexpected answer from the daemon: {}", r.message)),
+            },
             Ok(r) => return crate::fail(&r.message),
             Err(e) => return crate::fail(&e),
-        }
+        };
+        println!("podrun: job {k} started");
         let t0 = Instant::now();
+        // status.json may still show the run this one replaced until the daemon next publishes
+        let mine = |x: &JobStatus| format!("{}/{}", x.namespace, x.name) == k && x.run == run;
         let done = loop {
             std::thread::sleep(Duration::from_millis(250));
-            let st = dir.status().and_then(|st| st.jobs.into_iter().find(|x| format!("{}/{}", x.namespace, x.name) == k));
+            let st = dir.status().and_then(|st| st.jobs.into_iter().find(|x| mine(x)));
             if let Some(st) = st.filter(|x| x.succeeded.is_some()) {
                 break st;
             }
             if t0.elapsed() > Duration::from_secs(timeout) {
                 let _ = dir.ask(&Request { op: "job-stop".into(), pod: k.clone(), keep_volumes: false }, Duration::from_secs(30));
                 std::thread::sleep(Duration::from_secs(1));
-                let mut st = dir.status().and_then(|st| st.jobs.into_iter().find(|x| format!("{}/{}", x.namespace, x.name) == k)).unwrap_or_default();
+                let mut st = dir.status().and_then(|st| st.jobs.into_iter().find(|x| mine(x))).unwrap_or_default();
                 st.succeeded = Some(false);
                 st.reason = format!("not finished after {timeout}s (podrun run --timeout)");
                 break st;
@@ -215,6 +235,17 @@ fn held_claim(stream: &crate::stream::Stream, ns: &str, claim: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_is_known_by_its_number_not_by_the_job_name() {
+        assert_eq!(run_of(&run_message("ns/snap", 7), "ns/snap"), Some(7));
+        // another Job's answer, or an answer without a number, is no run of this Job
+        assert_eq!(run_of(&run_message("ns/snap-2", 7), "ns/snap"), None);
+        assert_eq!(run_of("job ns/snap", "ns/snap"), None);
+        // a status.json written by an older daemon (no run field) is run 0, which no answer names
+        let old: JobStatus = serde_json::from_str(r#"{"name":"j","namespace":"n","pods":[],"active":null,"failed":0,"succeeded":true,"reason":"Complete"}"#).unwrap();
+        assert_eq!(old.run, 0);
+    }
 
     fn job(extra_spec: &str, restart: &str) -> Job {
         let y = format!(

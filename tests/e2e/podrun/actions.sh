@@ -62,6 +62,12 @@ ran() {
   grep -q "^podrun: job .* succeeded" "$WORK/$name.out" || { tail -30 "$WORK/$name.out"; return 1; }
   for p in "$@"; do grep -Eq "$p" "$WORK/$name.out" || { echo "     missing /$p/ in:"; tail -30 "$WORK/$name.out"; return 1; }; done
 }
+# failed NAME PATTERN...: the Job failed and its output has every (extended regex) pattern
+failed() {
+  local name=$1 p; shift
+  grep -q "^podrun: job .* FAILED" "$WORK/$name.out" || { tail -30 "$WORK/$name.out"; return 1; }
+  for p in "$@"; do grep -Eq "$p" "$WORK/$name.out" || { echo "     missing /$p/ in:"; tail -30 "$WORK/$name.out"; return 1; }; done
+}
 count() { grep -Ec "$2" "$WORK/$1.out"; }
 # all 'CMD' 'CMD'...: every shell command (a string) succeeds
 # only_jobs NAME-REGEX: the Job documents of the stream whose metadata.name matches
@@ -121,7 +127,7 @@ t=$SECONDS; act snapshot hdfs snapshot --arg path=/e2e --arg name=before-upgrade
 check "snapshot of /e2e created ($((SECONDS-t))s)" ran snapshot 'Created snapshot /e2e/.snapshot/before-upgrade'
 check "the snapshot holds the file" hdfs_c dfs -test -e /e2e/.snapshot/before-upgrade/data.bin
 act snapshot2 hdfs snapshot --arg path=/e2e --arg name=before-upgrade
-check "the same snapshot again fails (not idempotent: backoffLimit 0, one pod)" grep -q "^podrun: job .* FAILED" "$WORK/snapshot2.out"
+check "the same snapshot again fails (not idempotent: backoffLimit 0, one pod)" failed snapshot2 'already a snapshot with the same name'
 t=$SECONDS; act ru-prepare hdfs rolling-upgrade --arg step=prepare
 check "rolling-upgrade prepare ($((SECONDS-t))s)" ran ru-prepare 'Preparing for upgrade|Proceed with rolling upgrade'
 t=$SECONDS; tries=0

@@ -344,7 +344,7 @@ fn apply(stream: &Path, dir: &Dir, wait: u64) -> ExitCode {
     {
         return fail(&e.to_string());
     }
-    match dir.ask(
+    let reply = match dir.ask(
         &Request {
             op: "reload".into(),
             pod: String::new(),
@@ -352,18 +352,26 @@ fn apply(stream: &Path, dir: &Dir, wait: u64) -> ExitCode {
         },
         Duration::from_secs(30),
     ) {
-        Ok(r) if r.ok => println!("podrun: applied ({})", r.message),
+        Ok(r) if r.ok => {
+            println!("podrun: applied ({})", r.message);
+            r.message
+        }
         Ok(r) => return fail(&r.message),
         Err(e) => return fail(&e),
-    }
+    };
+    // the answer names the generation the reload made: status.json may still be the one written
+    // before it, which would look settled
+    let Some(generation) = reply.strip_prefix("generation ").and_then(|g| g.parse::<u64>().ok()) else {
+        return fail(&format!("unexpected answer from the daemon: {reply}"));
+    };
     if wait == 0 {
         return ExitCode::SUCCESS;
     }
     let t0 = Instant::now();
-    // the status written after the reload first
-    std::thread::sleep(Duration::from_millis(500));
     loop {
+        std::thread::sleep(Duration::from_millis(250));
         if let Some(st) = dir.status()
+            && st.generation >= generation
             && st.settled()
         {
             println!("podrun: rolled out in {:.1}s", t0.elapsed().as_secs_f64());
@@ -375,7 +383,6 @@ fn apply(stream: &Path, dir: &Dir, wait: u64) -> ExitCode {
             }
             return fail(&format!("not rolled out after {wait}s"));
         }
-        std::thread::sleep(Duration::from_millis(250));
     }
 }
 

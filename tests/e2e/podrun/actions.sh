@@ -56,20 +56,16 @@ act() {
   "$BDP" action "$WORK/cluster.yaml" "$@" >"$WORK/$name.yaml" 2>"$WORK/$name.err" || { cat "$WORK/$name.err"; return 1; }
   pr run "$WORK/$name.yaml" --timeout 300 >"$WORK/$name.out" 2>&1
 }
-# ran NAME PATTERN...: the Job succeeded and its output has every (extended regex) pattern
-ran() {
-  local name=$1 p; shift
-  grep -q "^podrun: job .* succeeded" "$WORK/$name.out" || { tail -30 "$WORK/$name.out"; return 1; }
+# outcome NAME WORD PATTERN...: the Job's run ended with WORD (succeeded or FAILED) and its output
+# has every (extended regex) pattern; else the output's end is printed
+outcome() {
+  local name=$1 word=$2 p; shift 2
+  grep -q "^podrun: job .* $word" "$WORK/$name.out" || { tail -30 "$WORK/$name.out"; return 1; }
   for p in "$@"; do grep -Eq "$p" "$WORK/$name.out" || { echo "     missing /$p/ in:"; tail -30 "$WORK/$name.out"; return 1; }; done
 }
-# failed NAME PATTERN...: the Job failed and its output has every (extended regex) pattern
-failed() {
-  local name=$1 p; shift
-  grep -q "^podrun: job .* FAILED" "$WORK/$name.out" || { tail -30 "$WORK/$name.out"; return 1; }
-  for p in "$@"; do grep -Eq "$p" "$WORK/$name.out" || { echo "     missing /$p/ in:"; tail -30 "$WORK/$name.out"; return 1; }; done
-}
+ran() { outcome "$1" succeeded "${@:2}"; }
+failed() { outcome "$1" FAILED "${@:2}"; }
 count() { grep -Ec "$2" "$WORK/$1.out"; }
-# all 'CMD' 'CMD'...: every shell command (a string) succeeds
 # only_jobs NAME-REGEX: the Job documents of the stream whose metadata.name matches
 only_jobs() { "$PY" - "$1" "$WORK/stream.yaml" <<'PYEOF'
 import re, sys
@@ -175,6 +171,6 @@ w=$SECONDS; until gone; do [ $((SECONDS-w)) -ge 90 ] && break; sleep 1; done
 check "the ZooKeeper servers are gone ($((SECONDS-w))s)" gone
 t=$SECONDS
 pr run "$WORK/zk-smoke.yaml" --timeout 300 >"$WORK/smoke-down.out" 2>&1; rc=$?
-check "with ZooKeeper down its smoke test fails: exit $rc ($((SECONDS-t))s)" all "[ $rc = 1 ]" 'grep -q "^podrun: job .* FAILED" "$WORK/smoke-down.out"'
+check "with ZooKeeper down its smoke test fails: exit $rc ($((SECONDS-t))s)" all "[ $rc = 1 ]" "failed smoke-down"
 echo "     scenario: $((SECONDS-T0))s"
 finish

@@ -57,6 +57,21 @@ pub fn pick_prefix(tag: &str, explicit: Option<&str>) -> Result<String, String> 
     Err("no free /24 in 10.200.0.0/11 for the pods".into())
 }
 
+/// A pod's MAC address, derived from its IPv4 address: the locally administered prefix `0a:58`,
+/// then the address's four bytes (as the CNI plugins' `hwaddr` package derives one). A pod
+/// re-created under its old address (addresses are stable per pod, see [`Net::allocate`]) keeps
+/// its MAC too, so the host's and the other pods' neighbour caches stay right. With a random MAC
+/// per creation they kept the dead interface's address while the entry was REACHABLE and sent
+/// into the void: measured, 55 s before the host connected to a re-created pod; in CI, a kinit
+/// right after a KDC pod was re-created failed.
+pub fn mac_of(ip: &str) -> Result<String, String> {
+    let a: std::net::Ipv4Addr = ip
+        .parse()
+        .map_err(|e| format!("pod address {ip}: {e}"))?;
+    let [a, b, c, d] = a.octets();
+    Ok(format!("0a:58:{a:02x}:{b:02x}:{c:02x}:{d:02x}"))
+}
+
 impl Net {
     pub fn bridge_up(&self) -> Result<(), String> {
         if run("ip", &["link", "show", &self.bridge]).is_err() {
@@ -104,11 +119,13 @@ impl Net {
             self.netns.push(ns.clone());
         }
         let ip = format!("{}.{n}", self.prefix);
+        let mac = mac_of(&ip)?;
         run("ip", &["netns", "add", &ns])?;
         run(
             "ip",
             &[
-                "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+                "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "address", &mac,
+                "netns", &ns,
             ],
         )?;
         run("ip", &["link", "set", &veth, "master", &self.bridge])?;
@@ -239,6 +256,17 @@ pub fn apply_rules(netns: &str, rules: Option<&str>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pods_mac_is_its_address_behind_a_local_prefix() {
+        assert_eq!(mac_of("10.213.7.2").unwrap(), "0a:58:0a:d5:07:02");
+        assert_eq!(mac_of("10.249.255.254").unwrap(), "0a:58:0a:f9:ff:fe");
+        // locally administered (bit 1 of the first byte), unicast (bit 0 clear)
+        let first = u8::from_str_radix(&mac_of("10.200.0.2").unwrap()[..2], 16).unwrap();
+        assert_eq!(first & 0b11, 0b10);
+        assert!(mac_of("10.213.7").is_err());
+        assert!(mac_of("10.213.7.256").is_err());
+    }
 
     #[test]
     fn only_network_namespace_sysctls_are_applied() {
